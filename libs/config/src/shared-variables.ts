@@ -1,0 +1,39 @@
+import Joi from 'joi';
+
+/**
+ * The variables of DESIGN.md §2, shared by every process. A service builds its schema with
+ * `Joi.object({...sharedVariables.pick, ...its own})` so the names and defaults live in one place.
+ */
+const base64Key32 = Joi.string()
+  .base64()
+  .custom((value: string, helpers) =>
+    Buffer.from(value, 'base64').length === 32 ? value : helpers.message({ custom: 'must decode to exactly 32 bytes' }),
+  );
+
+const httpUrl = Joi.string().uri({ scheme: ['http', 'https'] });
+
+export const sharedVariables = {
+  RABBITMQ_URL: Joi.string()
+    .uri({ scheme: ['amqp', 'amqps'] })
+    .default('amqp://guest:guest@127.0.0.1:5672'),
+  REDIS_URL: Joi.string()
+    .uri({ scheme: ['redis', 'rediss'] })
+    .default('redis://127.0.0.1:6379'),
+  STORE_URL: Joi.string()
+    .pattern(/^(mongodb(\+srv)?:\/\/.+|sqlite:.+)$/, 'mongodb://… or sqlite:<path>')
+    .default('sqlite:./data/stacklink.db'),
+  ADMIN_TOKEN: Joi.string().min(16).required(),
+  INTERNAL_TOKEN: Joi.string().min(16).required(),
+  MASTER_KEY: base64Key32.required(),
+  PUBLIC_WEBHOOK_BASE_URL: httpUrl.default('http://127.0.0.1:8080'),
+  PUBLIC_UI_URL: httpUrl.default('http://127.0.0.1:8082'),
+  LOG_LEVEL: Joi.string().valid('error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly').default('info'),
+  /** Prefix for exchanges, queues and Redis keys; empty in production, unique per test run. */
+  NAMESPACE: Joi.string()
+    .pattern(/^[a-z0-9][a-z0-9._-]*$/)
+    .allow('')
+    .default(''),
+  PORT: Joi.number().port(),
+} as const;
+
+export const validators = { base64Key32, httpUrl };
