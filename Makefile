@@ -33,10 +33,10 @@ test: services
 	@test -d node_modules || { echo "node_modules missing: run 'make install' first" >&2; exit 1; }
 	npx tsc -b
 	$(MAKE) --no-print-directory lint
-	npx mocha
+	npm test --silent
 
 test-unit: build
-	npx mocha --spec 'libs/*/dist/test/unit/**/*.test.js' --spec 'services/*/dist/test/unit/**/*.test.js'
+	npm run test:unit --silent
 
 up: services build
 	@scripts/up.sh

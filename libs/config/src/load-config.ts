@@ -9,12 +9,13 @@ export type Env = Record<string, string | undefined>;
  * because the environment holds far more than ours. The caller supplies the typed result shape.
  */
 export function loadConfig<T>(schema: Joi.ObjectSchema, env: Env = process.env): T {
-  const { value, error } = schema.validate(env, {
+  const result: Joi.ValidationResult<T> = schema.validate(env, {
     abortEarly: false,
     allowUnknown: true,
     stripUnknown: true,
     convert: true,
   });
+  const error = result.error;
   if (error) {
     const problems = error.details.map((d) => ({
       variable: d.path.join('.'),
@@ -27,7 +28,7 @@ export function loadConfig<T>(schema: Joi.ObjectSchema, env: Env = process.env):
       { details: { variables: names, problems } },
     );
   }
-  return value as T;
+  return result.value;
 }
 
 /**
@@ -37,7 +38,9 @@ export function loadConfig<T>(schema: Joi.ObjectSchema, env: Env = process.env):
 export function describeConfigError(err: unknown): string {
   if (err instanceof AppError && err.code === 'CONFIG.INVALID') {
     const details = err.details as { problems: { variable: string; message: string }[] };
-    return ['configuration error:', ...details.problems.map((p) => `  ${p.variable}: ${p.message}`)].join('\n');
+    return ['configuration error:', ...details.problems.map((p) => `  ${p.variable}: ${p.message}`)].join(
+      '\n',
+    );
   }
   return `configuration error: ${err instanceof Error ? err.message : String(err)}`;
 }

@@ -7,7 +7,9 @@ import Joi from 'joi';
 const base64Key32 = Joi.string()
   .base64()
   .custom((value: string, helpers) =>
-    Buffer.from(value, 'base64').length === 32 ? value : helpers.message({ custom: 'must decode to exactly 32 bytes' }),
+    Buffer.from(value, 'base64').length === 32
+      ? value
+      : helpers.message({ custom: 'must decode to exactly 32 bytes' }),
   );
 
 const httpUrl = Joi.string().uri({ scheme: ['http', 'https'] });

@@ -18,7 +18,11 @@ export interface HandledError {
  * One place that turns any thrown value into a logged AppError and the answer to give. Used by the
  * express error middleware, the consumer wrapper and the process listeners (STYLE.md "Errors").
  */
-export function handleError(err: unknown, logger: ErrorLogger, context: Record<string, unknown> = {}): HandledError {
+export function handleError(
+  err: unknown,
+  logger: ErrorLogger,
+  context: Record<string, unknown> = {},
+): HandledError {
   const error = toAppError(err);
   const status = error.status ?? 500;
   const meta = { ...context, code: error.code, retryable: error.retryable, err: describeCause(error) };
@@ -35,5 +39,5 @@ function describeCause(error: AppError): Record<string, unknown> | undefined {
   const cause = error.cause;
   if (cause === undefined) return { stack: error.stack };
   if (cause instanceof Error) return { stack: error.stack, cause: cause.message, causeStack: cause.stack };
-  return { stack: error.stack, cause: String(cause) };
+  return { stack: error.stack, cause: typeof cause === 'string' ? cause : JSON.stringify(cause) };
 }

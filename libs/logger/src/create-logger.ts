@@ -88,7 +88,10 @@ export function createLogger(options: LoggerOptions): Logger {
 
 /** A logger that writes nothing; for tests that do not look at logs. */
 export function createSilentLogger(): Logger {
-  const inner = winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] });
+  const inner = winston.createLogger({
+    silent: true,
+    transports: [new winston.transports.Console({ silent: true })],
+  });
   return new WinstonLogger(inner);
 }
 

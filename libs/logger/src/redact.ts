@@ -50,7 +50,10 @@ export function redact(value: unknown, depth = 0, seen = new WeakSet<object>()):
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1, seen));
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
-    out[key] = isSensitiveKey(key) && v !== undefined && v !== null && v !== '' ? REDACTED : redact(v, depth + 1, seen);
+    out[key] =
+      isSensitiveKey(key) && v !== undefined && v !== null && v !== ''
+        ? REDACTED
+        : redact(v, depth + 1, seen);
   }
   return out;
 }

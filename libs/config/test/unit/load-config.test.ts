@@ -30,14 +30,22 @@ describe('loadConfig', () => {
   });
 
   it('ignores variables it does not know', () => {
-    const config = loadConfig<Config>(schema, { MASTER_KEY: key, ADMIN_TOKEN: 'a'.repeat(20), HOME: '/root' });
+    const config = loadConfig<Config>(schema, {
+      MASTER_KEY: key,
+      ADMIN_TOKEN: 'a'.repeat(20),
+      HOME: '/root',
+    });
     expect(config).not.to.have.property('HOME');
   });
 
   it('when two variables are bad, it names both in one error', () => {
     let caught: unknown;
     try {
-      loadConfig<Config>(schema, { MASTER_KEY: Buffer.alloc(16).toString('base64'), ADMIN_TOKEN: 'x'.repeat(20), PORT: 'eighty' });
+      loadConfig<Config>(schema, {
+        MASTER_KEY: Buffer.alloc(16).toString('base64'),
+        ADMIN_TOKEN: 'x'.repeat(20),
+        PORT: 'eighty',
+      });
     } catch (err) {
       caught = err;
     }

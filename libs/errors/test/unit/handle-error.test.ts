@@ -13,7 +13,11 @@ function recordingLogger() {
 describe('errors', () => {
   it('an AppError keeps its code, status, retryable flag and cause', () => {
     const cause = new Error('socket hang up');
-    const err = new AppError('BUS.PUBLISH_FAILED', 'broker unavailable', { status: 503, retryable: true, cause });
+    const err = new AppError('BUS.PUBLISH_FAILED', 'broker unavailable', {
+      status: 503,
+      retryable: true,
+      cause,
+    });
     expect(err.code).to.equal('BUS.PUBLISH_FAILED');
     expect(err.status).to.equal(503);
     expect(err.retryable).to.equal(true);

@@ -1,0 +1,63 @@
+import type { Server, ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Express } from 'express';
+import type { Logger } from '@stacklink/logger';
+
+export interface RunningServer {
+  server: Server;
+  port: number;
+  url: string;
+  /**
+   * Graceful stop: refuse new connections, let in-flight requests finish, close idle keep-alive
+   * connections at once and everything else after `timeoutMs`.
+   */
+  close(timeoutMs?: number): Promise<void>;
+}
+
+export async function startServer(
+  app: Express,
+  options: { port: number; host?: string; logger: Logger; shutdownTimeoutMs?: number },
+): Promise<RunningServer> {
+  const host = options.host ?? '127.0.0.1';
+  const server = app.listen(options.port, host);
+  // Keep-alive must outlive a load balancer's idle timeout so it never reuses a socket we closed.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  const sockets = new Set<Socket>();
+  let stopping = false;
+  server.on('request', (_req, res: ServerResponse) => {
+    // A keep-alive socket that finishes its last request during shutdown is closed at once instead
+    // of holding server.close() until the timeout.
+    res.on('finish', () => {
+      if (stopping) setImmediate(() => server.closeIdleConnections());
+    });
+    if (stopping) res.setHeader('Connection', 'close');
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  let closing: Promise<void> | undefined;
+  const close = (timeoutMs = options.shutdownTimeoutMs ?? 10_000): Promise<void> => {
+    stopping = true;
+    closing ??= new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        options.logger.warn('shutdown timeout: closing remaining connections', { open: sockets.size });
+        server.closeAllConnections();
+      }, timeoutMs);
+      timer.unref();
+      server.close(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      server.closeIdleConnections();
+    });
+    return closing;
+  };
+  return { server, port, url: `http://${host}:${port}`, close };
+}

@@ -1,0 +1,26 @@
+import type Joi from 'joi';
+import { AppError } from '@stacklink/errors';
+
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+/**
+ * Validates input against a joi schema; on failure throws a 400 AppError whose message and details
+ * name every offending field (DESIGN.md §4: "validation errors name the field").
+ */
+export function validateInput<T>(schema: Joi.Schema, value: unknown, code = 'VALIDATION.FAILED'): T {
+  const result = schema.validate(value, { abortEarly: false, convert: true, stripUnknown: false });
+  if (result.error) {
+    const problems: FieldProblem[] = result.error.details.map((d) => ({
+      field: d.path.join('.') || '(body)',
+      message: d.message,
+    }));
+    throw new AppError(code, problems.map((p) => p.message).join('; '), {
+      status: 400,
+      details: { fields: problems },
+    });
+  }
+  return result.value as T;
+}
