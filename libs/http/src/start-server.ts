@@ -1,6 +1,5 @@
-import type { Server, ServerResponse } from 'node:http';
+import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { Express } from 'express';
 import type { Logger } from '@stacklink/logger';
 
 export interface RunningServer {
@@ -14,12 +13,14 @@ export interface RunningServer {
   close(timeoutMs?: number): Promise<void>;
 }
 
+/** `app` is an express app or any node:http listener (the gateway's webhook fast path is one). */
 export async function startServer(
-  app: Express,
+  app: RequestListener,
   options: { port: number; host?: string; logger: Logger; shutdownTimeoutMs?: number },
 ): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
-  const server = app.listen(options.port, host);
+  const server = createServer(app);
+  server.listen(options.port, host);
   // Keep-alive must outlive a load balancer's idle timeout so it never reuses a socket we closed.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;

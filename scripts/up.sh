@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# make up (DESIGN.md §10): every role as its own process in the background, logs and pids in ./.run/,
+# on the embedded store and loopback RabbitMQ/Redis. ROLES limits which roles start; a role whose pid
+# is alive is left alone, so `make up ROLES=trigger` restarts only a role that died.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUN_DIR=.run
+mkdir -p "$RUN_DIR" data
+
+# First run: development secrets, generated once, kept in .run/ (git-ignored) and printed once.
+if [ ! -f "$RUN_DIR/dev.env" ]; then
+  umask 077
+  {
+    echo "ADMIN_TOKEN=$(openssl rand -hex 24)"
+    echo "INTERNAL_TOKEN=$(openssl rand -hex 24)"
+    echo "MASTER_KEY=$(openssl rand -base64 32)"
+  } >"$RUN_DIR/dev.env"
+  echo "make up: generated development credentials in $RUN_DIR/dev.env (shown once):"
+  sed 's/^/  /' "$RUN_DIR/dev.env"
+fi
+# Values already in the environment win over the generated ones (every variable of DESIGN.md §2).
+while IFS='=' read -r name value; do
+  [ -n "$name" ] && [ -z "${!name:-}" ] && export "$name=$value"
+done <"$RUN_DIR/dev.env"
+
+export STORE_URL="${STORE_URL:-sqlite:./data/stacklink.db}"
+export RABBITMQ_URL="${RABBITMQ_URL:-amqp://guest:guest@127.0.0.1:5672}"
+export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
+export INTEGRATION_URL="${INTEGRATION_URL:-http://127.0.0.1:${INTEGRATION_PORT:-8081}}"
+export STACK_TRIGGER_URL="${STACK_TRIGGER_URL:-http://127.0.0.1:${STACK_TRIGGER_PORT:-8082}}"
+export PUBLIC_WEBHOOK_BASE_URL="${PUBLIC_WEBHOOK_BASE_URL:-http://127.0.0.1:${GATEWAY_PORT:-8080}}"
+export PUBLIC_UI_URL="${PUBLIC_UI_URL:-http://127.0.0.1:${STACK_TRIGGER_PORT:-8082}}"
+RUNNER_ENABLED="${RUNNER_ENABLED:-true}"
+
+# role | entry point | port answering /readyz
+declare -A ENTRY=(
+  [integration]=services/integration/dist/src/main.js
+  [stack-trigger]=services/stack-trigger/dist/src/main.js
+  [gateway]=services/webhook-gateway/dist/src/main.js
+  [trigger]=services/stack-trigger/dist/src/trigger-main.js
+  [reporter]=services/stack-trigger/dist/src/reporter-main.js
+  [runner]=services/stack-trigger/dist/src/runner-main.js
+)
+declare -A RPORT=(
+  [integration]=${INTEGRATION_PORT:-8081}
+  [stack-trigger]=${STACK_TRIGGER_PORT:-8082}
+  [gateway]=${GATEWAY_PORT:-8080}
+  [trigger]=${TRIGGER_METRICS_PORT:-9101}
+  [reporter]=${REPORTER_METRICS_PORT:-9102}
+  [runner]=${RUNNER_METRICS_PORT:-9103}
+)
+ALL="integration stack-trigger gateway trigger reporter runner"
+ROLES="${ROLES:-$ALL}"
+
+alive() { [ -f "$RUN_DIR/$1.pid" ] && kill -0 "$(cat "$RUN_DIR/$1.pid")" 2>/dev/null; }
+
+started=()
+for role in ${ROLES//,/ }; do
+  if [ -z "${ENTRY[$role]:-}" ]; then
+    echo "make up: unknown role '$role' (roles: $ALL)" >&2
+    exit 2
+  fi
+  if [ "$role" = runner ] && [ "$RUNNER_ENABLED" = false ]; then
+    echo "make up: runner disabled (RUNNER_ENABLED=false): runs stay queued for an external runner"
+    continue
+  fi
+  if alive "$role"; then
+    echo "make up: $role already running (pid $(cat "$RUN_DIR/$role.pid"))"
+    continue
+  fi
+  entry=${ENTRY[$role]}
+  if [ ! -f "$entry" ]; then
+    echo "make up: $role is not built yet ($entry missing) — run 'make install'; skipping" >&2
+    continue
+  fi
+  PORT="${RPORT[$role]}" METRICS_PORT="${RPORT[$role]}" nohup node --enable-source-maps "$entry" \
+    >>"$RUN_DIR/$role.log" 2>&1 </dev/null &
+  echo $! >"$RUN_DIR/$role.pid"
+  started+=("$role")
+  echo "make up: started $role (pid $!, port ${RPORT[$role]}, log $RUN_DIR/$role.log)"
+done
+
+# Return only once every started process answers /readyz; show the log tail of one that does not.
+deadline=$((SECONDS + ${UP_TIMEOUT_SECONDS:-60}))
+for role in "${started[@]}"; do
+  until curl -fsS -o /dev/null "http://127.0.0.1:${RPORT[$role]}/readyz" 2>/dev/null; do
+    if ! alive "$role" || ((SECONDS > deadline)); then
+      echo "make up: $role did not become ready; last lines of $RUN_DIR/$role.log:" >&2
+      tail -n 30 "$RUN_DIR/$role.log" >&2 || true
+      exit 1
+    fi
+    sleep 0.3
+  done
+  echo "make up: $role ready on http://127.0.0.1:${RPORT[$role]}"
+done
+echo "make up: done. Credentials: $RUN_DIR/dev.env; stop with 'make down'."
