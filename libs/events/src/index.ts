@@ -36,3 +36,5 @@ export { normalize } from './normalize';
 export type { NormalizeInput, NormalizeResult } from './normalize';
 export { VCS_EVENTS_EXCHANGE, routingKeyFor, toBusMessage } from './to-bus-message';
 export type { BusMessage, EventMessageHeaders } from './to-bus-message';
+export { subscribeEvents, vcsEventsQueue } from './subscribe';
+export type { EventHandler } from './subscribe';
