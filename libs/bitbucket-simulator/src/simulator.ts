@@ -1,0 +1,619 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { deliver, type Delivery, type WebhookTarget } from './delivery';
+import { displayId, Renderer, webhookDate } from './payloads';
+import { TokenBuckets, type RateLimitOptions } from './rate-limit';
+import { createRestRouter, type Fault, type RestContext } from './rest';
+import { createScenarioRouter } from './scenario-api';
+import {
+  SimulatorState,
+  ZERO_HASH,
+  type FileChangeType,
+  type Permission,
+  type RecordedRequest,
+  type RecordedStatus,
+  type ReviewStatus,
+  type SimComment,
+  type SimFileChange,
+  type SimProject,
+  type SimPullRequest,
+  type SimRepository,
+  type SimUser,
+  type SimWebhook,
+} from './state';
+
+export interface SimulatorOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  host?: string;
+  /** Largest page the server answers; small by default so clients must page. */
+  pageSize?: number;
+  /** An older server (before 7.4): no repository-scoped build status API, no build capabilities. */
+  legacyBuildStatusOnly?: boolean;
+  /** Per-user token bucket; requests beyond it get 429 with Retry-After. */
+  rateLimit?: RateLimitOptions;
+  /** Added to every REST answer. */
+  latencyMs?: number;
+  /** Serve HTTPS with this PEM key and certificate. */
+  tls?: { key: string | Buffer; cert: string | Buffer };
+  /** Context path, e.g. `/bitbucket`, as on servers installed under a path. */
+  contextPath?: string;
+  /** Receives every event (in addition to repository webhooks created through the REST API). */
+  webhookTarget?: WebhookTarget;
+  /** Reported by application-properties and in the webhook User-Agent. */
+  version?: string;
+}
+
+export type FileSpec = string | { path: string; type?: FileChangeType; srcPath?: string };
+
+export type RefUpdate =
+  | { branch: string; files: FileSpec[]; message?: string }
+  | { tag: string; at?: string }
+  | { deleteBranch: string }
+  | { deleteTag: string };
+
+export interface ScenarioResult {
+  deliveries: Delivery[];
+}
+
+export interface PushResult extends ScenarioResult {
+  /** The new head commit of the (last) pushed branch. */
+  commit: string;
+  commits: string[];
+}
+
+export interface PullRequestResult extends ScenarioResult {
+  id: number;
+  pullRequest: Record<string, unknown>;
+}
+
+type RepoRef = { project: string; repo: string };
+type PrRef = RepoRef & { id: number; actor?: string };
+
+export interface BitbucketSimulator {
+  /** Base URL including the context path: what a client's `baseUrl` is set to. */
+  readonly url: string;
+  readonly port: number;
+  readonly state: SimulatorState;
+  readonly recorded: {
+    readonly statuses: RecordedStatus[];
+    readonly comments: SimComment[];
+    readonly webhooks: SimWebhook[];
+    readonly deliveries: Delivery[];
+    readonly requests: RecordedRequest[];
+  };
+  addUser(user: {
+    name: string;
+    token: string;
+    permission?: Permission;
+    displayName?: string;
+    email?: string;
+  }): SimUser;
+  addProject(project: { key: string; name?: string }): SimProject;
+  addRepository(repo: {
+    project: string;
+    slug: string;
+    name?: string;
+    defaultBranch?: string;
+    forkOf?: RepoRef;
+    files?: string[];
+  }): SimRepository;
+  addWebhook(hook: RepoRef & { url: string; events?: string[]; secret?: string; name?: string }): SimWebhook;
+  setWebhookDelivery(target: WebhookTarget | undefined): void;
+  injectFaults(...faults: Fault[]): void;
+  clearFaults(): void;
+  push(
+    input: RepoRef & { branch: string; files: FileSpec[]; message?: string; actor?: string },
+  ): Promise<PushResult>;
+  pushRefs(input: RepoRef & { changes: RefUpdate[]; actor?: string }): Promise<PushResult>;
+  openPullRequest(
+    input: RepoRef & {
+      from: string;
+      to: string;
+      fromRepo?: RepoRef;
+      title?: string;
+      description?: string;
+      author?: string;
+      reviewers?: string[];
+      draft?: boolean;
+    },
+  ): Promise<PullRequestResult>;
+  updatePullRequestSource(input: PrRef & { files: FileSpec[]; message?: string }): Promise<PushResult>;
+  retargetPullRequest(input: PrRef & { to: string }): Promise<PullRequestResult>;
+  editPullRequest(input: PrRef & { title?: string; description?: string }): Promise<PullRequestResult>;
+  review(input: PrRef & { user: string; status: ReviewStatus }): Promise<PullRequestResult>;
+  mergePullRequest(input: PrRef): Promise<PullRequestResult>;
+  declinePullRequest(input: PrRef): Promise<PullRequestResult>;
+  deletePullRequest(input: PrRef): Promise<PullRequestResult>;
+  addComment(
+    input: PrRef & { text: string; parentId?: number },
+  ): Promise<PullRequestResult & { commentId: number }>;
+  /** "Test connection": an unsigned `diagnostics:ping` to `url`, or to every configured target. */
+  ping(url?: string): Promise<ScenarioResult>;
+  close(): Promise<void>;
+}
+
+const EVENT_PR_REVIEW: Record<ReviewStatus, string> = {
+  APPROVED: 'pr:reviewer:approved',
+  UNAPPROVED: 'pr:reviewer:unapproved',
+  NEEDS_WORK: 'pr:reviewer:needs_work',
+};
+
+export async function startSimulator(options: SimulatorOptions = {}): Promise<BitbucketSimulator> {
+  const state = new SimulatorState();
+  const contextPath = (options.contextPath ?? '').replace(/\/+$/, '');
+  const version = options.version ?? (options.legacyBuildStatusOnly ? '7.3.2' : '8.19.1');
+  const buildNumber = version
+    .split('.')
+    .map((part, i) => (i === 0 ? part : part.padStart(3, '0')))
+    .join('');
+  const userAgent = `Atlassian HttpClient 4.2.0 / Bitbucket-${version} (${buildNumber}) / Default`;
+  let url = '';
+  const render = new Renderer(state, () => url);
+  const deliveries: Delivery[] = [];
+  let globalTarget = options.webhookTarget;
+
+  const ctx: RestContext = {
+    state,
+    render,
+    pageSize: options.pageSize ?? 3,
+    legacyBuildStatusOnly: options.legacyBuildStatusOnly ?? false,
+    version,
+    buildNumber,
+    latencyMs: options.latencyMs ?? 0,
+    faults: [],
+    ...(options.rateLimit ? { buckets: new TokenBuckets(options.rateLimit) } : {}),
+  };
+
+  const app = express();
+  app.disable('x-powered-by');
+  const server = options.tls
+    ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, app)
+    : http.createServer(app);
+
+  function actorOf(name: string | undefined): string {
+    if (name !== undefined) {
+      if (!state.users.has(name)) throw new Error(`no user ${name} in the simulator`);
+      return name;
+    }
+    const first =
+      [...state.users.values()].find((u) => u.permission === 'admin') ?? state.users.values().next().value;
+    if (!first) throw new Error('add a user to the simulator first: events need an actor');
+    return first.name;
+  }
+
+  async function emit(
+    repo: SimRepository,
+    eventKey: string,
+    payload: Record<string, unknown>,
+  ): Promise<Delivery[]> {
+    const targets: WebhookTarget[] = [];
+    if (globalTarget) targets.push(globalTarget);
+    for (const hook of state.webhooks) {
+      if (hook.repoId === repo.id && hook.active && hook.events.includes(eventKey)) {
+        const target: WebhookTarget = { url: hook.url };
+        if (hook.configuration.secret) target.secret = hook.configuration.secret;
+        targets.push(target);
+      }
+    }
+    const body = { eventKey, date: webhookDate(), ...payload };
+    const sent = await Promise.all(targets.map((t) => deliver(t, eventKey, body, userAgent)));
+    deliveries.push(...sent);
+    return sent;
+  }
+
+  function commitOn(
+    repo: SimRepository,
+    ref: string,
+    files: FileSpec[],
+    message: string,
+    author: string,
+  ): string {
+    const parent = repo.refs.get(ref) ?? repo.refs.get(`refs/heads/${repo.defaultBranch}`);
+    const tree = parent ? state.commits.get(parent)?.tree : undefined;
+    const changes = files.map((f): SimFileChange => {
+      const spec = typeof f === 'string' ? { path: f } : f;
+      // Without an explicit type, a path the branch already has is modified, a new one added.
+      const change: SimFileChange = {
+        path: spec.path,
+        type: spec.type ?? (tree?.has(spec.path) ? 'MODIFY' : 'ADD'),
+      };
+      if (spec.srcPath) change.srcPath = spec.srcPath;
+      return change;
+    });
+    return state.createCommit(parent ? [parent] : [], changes, message, author).id;
+  }
+
+  function prOf(input: PrRef): { repo: SimRepository; pr: SimPullRequest } {
+    const repo = state.requireRepository(input.project, input.repo);
+    const pr = state.pullRequest(repo.id, input.id);
+    if (!pr) throw new Error(`no pull request ${input.id} in ${input.project}/${input.repo}`);
+    return { repo, pr };
+  }
+
+  function touch(pr: SimPullRequest): void {
+    pr.version += 1;
+    pr.updatedDate = Date.now();
+  }
+
+  async function pushRefs(input: RepoRef & { changes: RefUpdate[]; actor?: string }): Promise<PushResult> {
+    const repo = state.requireRepository(input.project, input.repo);
+    const actor = actorOf(input.actor);
+    const changes: Record<string, unknown>[] = [];
+    const commits: string[] = [];
+    const movedBranches: string[] = [];
+    for (const update of input.changes) {
+      let ref: string;
+      let to: string;
+      if ('branch' in update) {
+        ref = `refs/heads/${update.branch}`;
+        to = commitOn(
+          repo,
+          ref,
+          update.files,
+          update.message ?? `Change ${update.files.length} file(s)`,
+          actor,
+        );
+        commits.push(to);
+        movedBranches.push(ref);
+      } else if ('tag' in update) {
+        ref = `refs/tags/${update.tag}`;
+        const at = update.at
+          ? state.commit(repo, update.at)?.id
+          : repo.refs.get(`refs/heads/${repo.defaultBranch}`);
+        if (!at) throw new Error(`cannot tag ${update.at ?? 'the default branch'}: no such commit`);
+        to = at;
+      } else {
+        ref =
+          'deleteBranch' in update ? `refs/heads/${update.deleteBranch}` : `refs/tags/${update.deleteTag}`;
+        if (!repo.refs.has(ref)) throw new Error(`cannot delete ${ref}: it does not exist`);
+        to = ZERO_HASH;
+      }
+      const from = repo.refs.get(ref) ?? ZERO_HASH;
+      if (to === ZERO_HASH) repo.refs.delete(ref);
+      else repo.refs.set(ref, to);
+      changes.push({
+        ref: { id: ref, displayId: displayId(ref), type: ref.startsWith('refs/tags/') ? 'TAG' : 'BRANCH' },
+        refId: ref,
+        fromHash: from,
+        toHash: to,
+        type: from === ZERO_HASH ? 'ADD' : to === ZERO_HASH ? 'DELETE' : 'UPDATE',
+      });
+    }
+    const sent = await emit(repo, 'repo:refs_changed', {
+      actor: render.user(actor),
+      repository: render.repository(repo),
+      changes,
+    });
+    // Pushing to the source branch of an open pull request updates it (pr:from_ref_updated).
+    for (const ref of movedBranches) {
+      for (const pr of state.openPullRequestsFrom(repo.id, ref)) {
+        const previousFromHash = changes.find((c) => c.refId === ref)!.fromHash as string;
+        touch(pr);
+        const target = state.repositories.get(pr.repoId)!;
+        sent.push(
+          ...(await emit(target, 'pr:from_ref_updated', {
+            actor: render.user(actor),
+            pullRequest: render.pullRequest(pr),
+            previousFromHash,
+          })),
+        );
+      }
+    }
+    return { commit: commits.at(-1) ?? '', commits, deliveries: sent };
+  }
+
+  async function prEvent(
+    repo: SimRepository,
+    pr: SimPullRequest,
+    eventKey: string,
+    actor: string,
+    extra: Record<string, unknown> = {},
+  ) {
+    const deliveriesOut = await emit(repo, eventKey, {
+      actor: render.user(actor),
+      pullRequest: render.pullRequest(pr),
+      ...extra,
+    });
+    return { id: pr.id, pullRequest: render.pullRequest(pr), deliveries: deliveriesOut };
+  }
+
+  const sim: BitbucketSimulator = {
+    get url() {
+      return url;
+    },
+    get port() {
+      return (server.address() as AddressInfo).port;
+    },
+    state,
+    recorded: {
+      statuses: state.statuses,
+      comments: state.comments,
+      webhooks: state.webhooks,
+      deliveries,
+      requests: state.requests,
+    },
+
+    addUser({ name, token, permission = 'read', displayName, email }) {
+      const user: SimUser = {
+        id: state.id(),
+        name,
+        slug: name.toLowerCase().replace(/[^a-z0-9_.-]/g, '_'),
+        displayName: displayName ?? name,
+        emailAddress: email ?? `${name}@example.com`,
+        token,
+        permission,
+      };
+      state.users.set(name, user);
+      return user;
+    },
+
+    addProject({ key, name }) {
+      const project: SimProject = { id: state.id(), key, name: name ?? key };
+      state.projects.set(key, project);
+      return project;
+    },
+
+    addRepository({ project, slug, name, defaultBranch = 'main', forkOf, files = ['README.md'] }) {
+      if (!state.project(project)) sim.addProject({ key: project });
+      const origin = forkOf ? state.requireRepository(forkOf.project, forkOf.repo) : undefined;
+      const repo: SimRepository = {
+        id: state.id(),
+        slug,
+        name: name ?? slug,
+        projectKey: state.project(project)!.key,
+        hierarchyId: origin?.hierarchyId ?? Math.random().toString(16).slice(2, 22).padEnd(20, '0'),
+        defaultBranch: origin?.defaultBranch ?? defaultBranch,
+        refs: new Map(origin?.refs ?? []),
+      };
+      if (origin) repo.originId = origin.id;
+      else {
+        const initial = state.createCommit(
+          [],
+          files.map((path) => ({ path, type: 'ADD' })),
+          'Initial commit',
+          'system',
+        );
+        repo.refs.set(`refs/heads/${defaultBranch}`, initial.id);
+      }
+      state.repositories.set(repo.id, repo);
+      return repo;
+    },
+
+    addWebhook({ project, repo, url: target, events = ['repo:refs_changed'], secret, name }) {
+      const r = state.requireRepository(project, repo);
+      const now = Date.now();
+      const hook: SimWebhook = {
+        id: state.id(),
+        repoId: r.id,
+        name: name ?? 'webhook',
+        url: target,
+        events,
+        active: true,
+        configuration: secret ? { secret } : {},
+        createdDate: now,
+        updatedDate: now,
+      };
+      state.webhooks.push(hook);
+      return hook;
+    },
+
+    setWebhookDelivery(target) {
+      globalTarget = target;
+    },
+
+    injectFaults(...faults) {
+      ctx.faults.push(...faults.map((f) => ({ count: 1, ...f })));
+    },
+
+    clearFaults() {
+      ctx.faults.length = 0;
+    },
+
+    push({ branch, files, message, ...rest }) {
+      return pushRefs({
+        ...rest,
+        changes: [{ branch, files, ...(message !== undefined ? { message } : {}) }],
+      });
+    },
+
+    pushRefs,
+
+    async openPullRequest(input) {
+      const target = state.requireRepository(input.project, input.repo);
+      const source = input.fromRepo
+        ? state.requireRepository(input.fromRepo.project, input.fromRepo.repo)
+        : target;
+      const fromRef = `refs/heads/${input.from}`;
+      const toRef = `refs/heads/${input.to}`;
+      if (!source.refs.has(fromRef))
+        throw new Error(`no branch ${input.from} in ${source.projectKey}/${source.slug}`);
+      if (!target.refs.has(toRef))
+        throw new Error(`no branch ${input.to} in ${target.projectKey}/${target.slug}`);
+      const author = actorOf(input.author);
+      const now = Date.now();
+      const pr: SimPullRequest = {
+        id: state.pullRequests.filter((p) => p.repoId === target.id).length + 1,
+        repoId: target.id,
+        fromRepoId: source.id,
+        version: 0,
+        title: input.title ?? `Merge ${input.from} into ${input.to}`,
+        description: input.description ?? '',
+        state: 'OPEN',
+        draft: input.draft ?? false,
+        fromRef,
+        toRef,
+        author,
+        reviewers: (input.reviewers ?? []).map((user) => ({
+          user: actorOf(user),
+          status: 'UNAPPROVED' as const,
+        })),
+        createdDate: now,
+        updatedDate: now,
+        deleted: false,
+      };
+      state.pullRequests.push(pr);
+      return prEvent(target, pr, 'pr:opened', author);
+    },
+
+    async updatePullRequestSource({ files, message, ...ref }) {
+      const { pr } = prOf(ref);
+      const source = state.repositories.get(pr.fromRepoId)!;
+      return pushRefs({
+        project: source.projectKey,
+        repo: source.slug,
+        ...(ref.actor !== undefined ? { actor: ref.actor } : {}),
+        changes: [{ branch: displayId(pr.fromRef), files, ...(message !== undefined ? { message } : {}) }],
+      });
+    },
+
+    async retargetPullRequest({ to, ...ref }) {
+      const { repo, pr } = prOf(ref);
+      const toRef = `refs/heads/${to}`;
+      if (!repo.refs.has(toRef)) throw new Error(`no branch ${to}`);
+      const previousTarget = render.ref(pr.toRef, repo.refs.get(pr.toRef) ?? ZERO_HASH);
+      delete previousTarget.isDefault;
+      pr.toRef = toRef;
+      touch(pr);
+      return prEvent(repo, pr, 'pr:modified', actorOf(ref.actor), {
+        previousTitle: pr.title,
+        previousDescription: pr.description,
+        previousTarget,
+      });
+    },
+
+    async editPullRequest({ title, description, ...ref }) {
+      const { repo, pr } = prOf(ref);
+      const previous = { previousTitle: pr.title, previousDescription: pr.description };
+      const previousTarget = render.ref(pr.toRef, repo.refs.get(pr.toRef) ?? ZERO_HASH);
+      delete previousTarget.isDefault;
+      if (title !== undefined) pr.title = title;
+      if (description !== undefined) pr.description = description;
+      touch(pr);
+      return prEvent(repo, pr, 'pr:modified', actorOf(ref.actor), { ...previous, previousTarget });
+    },
+
+    async review({ user, status, ...ref }) {
+      const { repo, pr } = prOf(ref);
+      const name = actorOf(user);
+      let reviewer = pr.reviewers.find((r) => r.user === name);
+      if (!reviewer) {
+        reviewer = { user: name, status: 'UNAPPROVED' };
+        pr.reviewers.push(reviewer);
+      }
+      const previousStatus = reviewer.status;
+      reviewer.status = status;
+      const head = state.repositories.get(pr.fromRepoId)!.refs.get(pr.fromRef);
+      if (head) reviewer.lastReviewedCommit = head;
+      return prEvent(repo, pr, EVENT_PR_REVIEW[status], name, {
+        participant: render.participant(name, 'REVIEWER', status, head),
+        previousStatus,
+      });
+    },
+
+    async mergePullRequest(ref) {
+      const { repo, pr } = prOf(ref);
+      if (pr.state !== 'OPEN') throw new Error(`pull request ${pr.id} is ${pr.state}`);
+      const actor = actorOf(ref.actor);
+      const source = state.repositories.get(pr.fromRepoId)!.refs.get(pr.fromRef)!;
+      const target = repo.refs.get(pr.toRef)!;
+      const merge = state.createCommit(
+        [target, source],
+        state.compare(source, target),
+        `Merge pull request #${pr.id}`,
+        actor,
+      );
+      repo.refs.set(pr.toRef, merge.id);
+      pr.state = 'MERGED';
+      pr.closedDate = Date.now();
+      touch(pr);
+      const result = await prEvent(repo, pr, 'pr:merged', actor);
+      // The merge moves the target branch, so Bitbucket also reports the ref change.
+      const refs = await emit(repo, 'repo:refs_changed', {
+        actor: render.user(actor),
+        repository: render.repository(repo),
+        changes: [
+          {
+            ref: { id: pr.toRef, displayId: displayId(pr.toRef), type: 'BRANCH' },
+            refId: pr.toRef,
+            fromHash: target,
+            toHash: merge.id,
+            type: 'UPDATE',
+          },
+        ],
+      });
+      return { ...result, deliveries: [...result.deliveries, ...refs] };
+    },
+
+    async declinePullRequest(ref) {
+      const { repo, pr } = prOf(ref);
+      pr.state = 'DECLINED';
+      pr.closedDate = Date.now();
+      touch(pr);
+      return prEvent(repo, pr, 'pr:declined', actorOf(ref.actor));
+    },
+
+    async deletePullRequest(ref) {
+      const { repo, pr } = prOf(ref);
+      const result = await prEvent(repo, pr, 'pr:deleted', actorOf(ref.actor));
+      pr.deleted = true;
+      return result;
+    },
+
+    async addComment({ text, parentId, ...ref }) {
+      const { repo, pr } = prOf(ref);
+      const author = actorOf(ref.actor);
+      const now = Date.now();
+      const comment: SimComment = {
+        id: state.id(),
+        version: 0,
+        text,
+        author,
+        repoId: repo.id,
+        pullRequestId: pr.id,
+        createdDate: now,
+        updatedDate: now,
+        ...(parentId !== undefined ? { parentId } : {}),
+      };
+      state.comments.push(comment);
+      const extra: Record<string, unknown> = { comment: render.comment(comment) };
+      if (parentId !== undefined) extra.commentParentId = parentId;
+      return { ...(await prEvent(repo, pr, 'pr:comment:added', author, extra)), commentId: comment.id };
+    },
+
+    async ping(target) {
+      const targets: WebhookTarget[] = target
+        ? [{ url: target }]
+        : [
+            ...(globalTarget ? [globalTarget] : []),
+            ...state.webhooks.filter((h) => h.active).map((h) => ({ url: h.url })),
+          ];
+      const sent = await Promise.all(
+        targets.map((t) => deliver(t, 'diagnostics:ping', { test: true }, userAgent)),
+      );
+      deliveries.push(...sent);
+      return { deliveries: sent };
+    },
+
+    close() {
+      return new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      });
+    },
+  };
+
+  app.use('/_sim', createScenarioRouter(sim));
+  app.use(contextPath || '/', createRestRouter(ctx));
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  url = `${options.tls ? 'https' : 'http'}://${options.host === 'localhost' ? 'localhost' : host}:${address.port}${contextPath}`;
+  return sim;
+}

@@ -1,0 +1,234 @@
+import { AppError } from '@stacklink/errors';
+import type { RetryHint } from './retry';
+
+/**
+ * Distinct codes so the integration connection test can turn each into advice an operator can act on.
+ */
+export const BitbucketErrorCode = {
+  UNAUTHORIZED: 'BITBUCKET.UNAUTHORIZED',
+  FORBIDDEN: 'BITBUCKET.FORBIDDEN',
+  NOT_FOUND: 'BITBUCKET.NOT_FOUND',
+  CONFLICT: 'BITBUCKET.CONFLICT',
+  BAD_REQUEST: 'BITBUCKET.BAD_REQUEST',
+  RATE_LIMITED: 'BITBUCKET.RATE_LIMITED',
+  SERVER_ERROR: 'BITBUCKET.SERVER_ERROR',
+  UNREACHABLE: 'BITBUCKET.UNREACHABLE',
+  TLS: 'BITBUCKET.TLS',
+  NOT_BITBUCKET: 'BITBUCKET.NOT_BITBUCKET',
+  REDIRECTED: 'BITBUCKET.REDIRECTED',
+  REQUEST_FAILED: 'BITBUCKET.REQUEST_FAILED',
+} as const;
+
+export type BitbucketErrorCode = (typeof BitbucketErrorCode)[keyof typeof BitbucketErrorCode];
+
+export interface BitbucketErrorDetails {
+  /** HTTP status, when Bitbucket (or something at its address) answered. */
+  status?: number;
+  /** Bitbucket's own messages from `{errors: [{message}]}`. */
+  messages: string[];
+  /** Bitbucket's exception names, e.g. com.atlassian.bitbucket.repository.NoSuchRepositoryException. */
+  exceptionNames: string[];
+  method: string;
+  path: string;
+  /** How many tries were made before giving up (set by the retry loop). */
+  attempts?: number;
+  retryAfterMs?: number;
+  /** Node's error code for network and TLS failures (ECONNREFUSED, UNABLE_TO_VERIFY_LEAF_SIGNATURE…). */
+  cause?: string;
+  location?: string;
+}
+
+export type BitbucketError = AppError & RetryHint & { details: BitbucketErrorDetails };
+
+export function bitbucketError(
+  code: BitbucketErrorCode,
+  message: string,
+  details: BitbucketErrorDetails,
+  options: { retryable?: boolean; status?: number; cause?: unknown } = {},
+): BitbucketError {
+  const err = new AppError(code, message, {
+    status: options.status ?? 502,
+    retryable: options.retryable ?? false,
+    details,
+    cause: options.cause,
+  }) as BitbucketError;
+  if (details.retryAfterMs !== undefined) err.retryAfterMs = details.retryAfterMs;
+  return err;
+}
+
+/** Reads Bitbucket's `{errors: [{message, exceptionName}]}` body; anything else gives empty lists. */
+export function readErrorBody(body: string): { messages: string[]; exceptionNames: string[] } {
+  try {
+    const parsed = JSON.parse(body) as unknown;
+    const errors = (parsed as { errors?: unknown }).errors;
+    if (Array.isArray(errors)) {
+      const items = errors.filter((e): e is Record<string, unknown> => typeof e === 'object' && e !== null);
+      return {
+        messages: items.map((e) => e.message).filter((m): m is string => typeof m === 'string'),
+        exceptionNames: items.map((e) => e.exceptionName).filter((m): m is string => typeof m === 'string'),
+      };
+    }
+    const message = (parsed as { message?: unknown }).message;
+    if (typeof message === 'string') return { messages: [message], exceptionNames: [] };
+  } catch {
+    // not JSON: no messages to pass on
+  }
+  return { messages: [], exceptionNames: [] };
+}
+
+const TLS_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'EPROTO',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+]);
+
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'ECONNABORTED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'ERR_CANCELED',
+  'ABORT_ERR',
+  'UND_ERR_SOCKET',
+]);
+
+/** Maps a failure without an HTTP answer (DNS, refused, timeout, TLS) to an AppError. */
+export function networkError(
+  err: unknown,
+  where: { method: string; path: string; origin: string; timeoutMs: number },
+): BitbucketError {
+  const code = networkCode(err);
+  const details: BitbucketErrorDetails = {
+    messages: [],
+    exceptionNames: [],
+    method: where.method,
+    path: where.path,
+    cause: code,
+  };
+  if (TLS_CODES.has(code) || /certificate|ssl|tls/i.test(errorMessage(err))) {
+    return bitbucketError(
+      BitbucketErrorCode.TLS,
+      `the TLS certificate of ${where.origin} could not be verified (${code}): set the CA certificate of the ` +
+        `integration to the authority that signed the Bitbucket server's certificate`,
+      details,
+      { cause: err },
+    );
+  }
+  const timedOut = ['ECONNABORTED', 'ETIMEDOUT', 'ERR_CANCELED', 'ABORT_ERR'].includes(code);
+  const reason = timedOut ? `did not answer within ${where.timeoutMs} ms` : `could not be reached (${code})`;
+  return bitbucketError(BitbucketErrorCode.UNREACHABLE, `Bitbucket at ${where.origin} ${reason}`, details, {
+    retryable: UNREACHABLE_CODES.has(code) || timedOut,
+    status: 502,
+    cause: err,
+  });
+}
+
+function networkCode(err: unknown): string {
+  let current: unknown = err;
+  for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && code !== 'ERR_BAD_RESPONSE' && code !== 'ERR_BAD_REQUEST') return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return 'UNKNOWN';
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Maps a non-2xx answer to an AppError that carries the status and Bitbucket's messages. */
+export function statusError(
+  status: number,
+  body: string,
+  where: { method: string; path: string; origin: string },
+  retryAfterMs: number | undefined,
+): BitbucketError {
+  const { messages, exceptionNames } = readErrorBody(body);
+  const details: BitbucketErrorDetails = {
+    status,
+    messages,
+    exceptionNames,
+    method: where.method,
+    path: where.path,
+  };
+  const said = messages.length > 0 ? `: ${messages.join('; ')}` : '';
+  if (status === 401) {
+    return bitbucketError(
+      BitbucketErrorCode.UNAUTHORIZED,
+      `Bitbucket at ${where.origin} did not accept the access token (401)${said}`,
+      details,
+    );
+  }
+  if (status === 403) {
+    return bitbucketError(
+      BitbucketErrorCode.FORBIDDEN,
+      `the access token lacks the permission for ${where.method} ${where.path} (403)${said}`,
+      details,
+    );
+  }
+  if (status === 404) {
+    return bitbucketError(
+      BitbucketErrorCode.NOT_FOUND,
+      `${where.method} ${where.path} was not found (404)${said}`,
+      details,
+      {
+        status: 404,
+      },
+    );
+  }
+  if (status === 409) {
+    return bitbucketError(
+      BitbucketErrorCode.CONFLICT,
+      `${where.method} ${where.path} conflicts (409)${said}`,
+      details,
+      {
+        status: 409,
+      },
+    );
+  }
+  if (status === 429) {
+    if (retryAfterMs !== undefined) details.retryAfterMs = retryAfterMs;
+    return bitbucketError(
+      BitbucketErrorCode.RATE_LIMITED,
+      `Bitbucket rate-limited ${where.method} ${where.path} (429)${said}`,
+      details,
+      {
+        retryable: true,
+        status: 503,
+      },
+    );
+  }
+  if (status >= 500) {
+    return bitbucketError(
+      BitbucketErrorCode.SERVER_ERROR,
+      `Bitbucket answered ${status} to ${where.method} ${where.path}${said}`,
+      details,
+      { retryable: true },
+    );
+  }
+  if (status >= 300 && status < 400) {
+    return bitbucketError(
+      BitbucketErrorCode.REDIRECTED,
+      `${where.origin} redirects ${where.path} (${status}); set the base URL to the address Bitbucket itself uses`,
+      details,
+    );
+  }
+  const code = status === 400 ? BitbucketErrorCode.BAD_REQUEST : BitbucketErrorCode.REQUEST_FAILED;
+  return bitbucketError(code, `Bitbucket refused ${where.method} ${where.path} (${status})${said}`, details);
+}

@@ -1,0 +1,25 @@
+export { createBitbucketClient } from './client';
+export type {
+  BitbucketClient,
+  BitbucketClientOptions,
+  BuildCapabilities,
+  BuildStatusResult,
+  ChangedFiles,
+  Credentials,
+  RepositoryQuery,
+  ServerVersion,
+  WebhookCapabilities,
+} from './client';
+export { BitbucketErrorCode } from './errors';
+export type { BitbucketError, BitbucketErrorDetails } from './errors';
+export { sign, verifySignature, SIGNATURE_ALGORITHMS } from './signature';
+export type { SignatureAlgorithm, SignatureFailure, SignatureVerification } from './signature';
+export { parseBitbucketDate, isBitbucketDate } from './dates';
+export { collectPages } from './paging';
+export type { Collected, PageRequest, PagingLimits } from './paging';
+export { backoffDelay, parseRetryAfter, DEFAULT_RETRY } from './retry';
+export type { RetryOptions } from './retry';
+export { splitCommentText, MAX_COMMENT_LENGTH } from './split-comment';
+export * from './models/rest';
+export * from './models/webhooks';
+export type { Parser } from './models/validate';
