@@ -1,0 +1,290 @@
+import { randomUUID } from 'node:crypto';
+import mongoose, { Schema, type Connection, type Model } from 'mongoose';
+import type { NewRun, Run, Stack, StackPatch } from '../domain/model';
+import type { RunRepositoryPort, StackRepositoryPort } from '../domain/ports';
+import { nameTaken, repositoryKey } from './sqlite-store';
+import type { Store } from './store';
+
+interface StackDoc extends Omit<Stack, 'id'> {
+  _id: string;
+  repoKey: string;
+}
+
+interface RunDoc extends Omit<Run, 'id'> {
+  _id: string;
+  pullRequestId?: number;
+}
+
+interface CounterDoc {
+  _id: string;
+  last: number;
+}
+
+const stackSchema = new Schema<StackDoc>(
+  {
+    _id: { type: String, required: true },
+    name: { type: String, required: true, unique: true },
+    integrationId: { type: String, required: true },
+    repository: { projectKey: String, slug: String },
+    repoKey: { type: String, required: true },
+    branch: String,
+    projectRoot: String,
+    additionalProjectGlobs: [String],
+    triggerOnTags: Boolean,
+    allowForks: Boolean,
+    labels: [String],
+    createdAt: String,
+    updatedAt: String,
+  },
+  { versionKey: false, collection: 'stack_trigger_stacks' },
+);
+stackSchema.index({ integrationId: 1, repoKey: 1 });
+
+const runSchema = new Schema<RunDoc>(
+  {
+    _id: { type: String, required: true },
+    stackId: { type: String, required: true },
+    type: { type: String, required: true, enum: ['tracked', 'proposed'] },
+    commit: { type: String, required: true },
+    ref: String,
+    state: { type: String, required: true, enum: ['QUEUED', 'RUNNING', 'FINISHED', 'FAILED', 'CANCELED'] },
+    version: Number,
+    sequence: Number,
+    pullRequestId: Number,
+    pullRequest: { type: Schema.Types.Mixed },
+    trigger: { type: Schema.Types.Mixed, required: true },
+    note: String,
+    createdAt: String,
+    updatedAt: String,
+  },
+  { versionKey: false, collection: 'stack_trigger_runs', minimize: true },
+);
+// The idempotency guarantee of DESIGN.md §7: one run per (stack, commit, type).
+runSchema.index({ stackId: 1, commit: 1, type: 1 }, { unique: true });
+runSchema.index({ stackId: 1, sequence: 1 }, { unique: true });
+runSchema.index({ state: 1, stackId: 1, sequence: 1 });
+runSchema.index({ stackId: 1, pullRequestId: 1, state: 1 });
+
+const counterSchema = new Schema<CounterDoc>(
+  { _id: String, last: Number },
+  { versionKey: false, collection: 'stack_trigger_run_sequences' },
+);
+
+function isDuplicateKey(err: unknown): boolean {
+  return (err as { code?: number }).code === 11000;
+}
+
+function toStack(doc: StackDoc): Stack {
+  const { _id, repoKey: _repoKey, ...rest } = doc;
+  return {
+    id: _id,
+    name: rest.name,
+    integrationId: rest.integrationId,
+    repository: { projectKey: rest.repository.projectKey, slug: rest.repository.slug },
+    branch: rest.branch,
+    projectRoot: rest.projectRoot,
+    additionalProjectGlobs: [...rest.additionalProjectGlobs],
+    triggerOnTags: rest.triggerOnTags,
+    allowForks: rest.allowForks,
+    labels: [...rest.labels],
+    createdAt: rest.createdAt,
+    updatedAt: rest.updatedAt,
+  };
+}
+
+function toRun(doc: RunDoc): Run {
+  const run: Run = {
+    id: doc._id,
+    stackId: doc.stackId,
+    type: doc.type,
+    commit: doc.commit,
+    ref: doc.ref,
+    state: doc.state,
+    version: doc.version,
+    sequence: doc.sequence,
+    trigger: { ...doc.trigger },
+    createdAt: doc.createdAt,
+    updatedAt: doc.updatedAt,
+  };
+  if (doc.pullRequest) run.pullRequest = { ...doc.pullRequest };
+  if (doc.note !== undefined && doc.note !== null) run.note = doc.note;
+  return run;
+}
+
+export async function openMongoStore(url: string, now: () => Date = () => new Date()): Promise<Store> {
+  const connection: Connection = await mongoose
+    .createConnection(url, { serverSelectionTimeoutMS: 5000 })
+    .asPromise();
+  const Stacks: Model<StackDoc> = connection.model<StackDoc>('StackTriggerStack', stackSchema);
+  const Runs: Model<RunDoc> = connection.model<RunDoc>('StackTriggerRun', runSchema);
+  const Counters: Model<CounterDoc> = connection.model<CounterDoc>('StackTriggerRunSequence', counterSchema);
+  await Promise.all([Stacks.syncIndexes(), Runs.syncIndexes()]);
+
+  const stacks: StackRepositoryPort = {
+    async create(input) {
+      const at = now().toISOString();
+      const doc: StackDoc = {
+        _id: randomUUID(),
+        ...input,
+        repoKey: repositoryKey(input.integrationId, input.repository),
+        createdAt: at,
+        updatedAt: at,
+      };
+      try {
+        await Stacks.create(doc);
+      } catch (err) {
+        if (isDuplicateKey(err)) throw nameTaken(input.name, err);
+        throw err;
+      }
+      return toStack(doc);
+    },
+    async get(id) {
+      const doc = await Stacks.findById(id).lean<StackDoc>();
+      return doc ? toStack(doc) : undefined;
+    },
+    async list(filter = {}) {
+      const query = filter.integrationId === undefined ? {} : { integrationId: filter.integrationId };
+      return (await Stacks.find(query).sort({ createdAt: 1, _id: 1 }).lean<StackDoc[]>()).map(toStack);
+    },
+    async listByRepository(integrationId, repository) {
+      const docs = await Stacks.find({ integrationId, repoKey: repositoryKey(integrationId, repository) })
+        .sort({ _id: 1 })
+        .lean<StackDoc[]>();
+      return docs.map(toStack);
+    },
+    async update(id, patch: StackPatch) {
+      const current = await this.get(id);
+      if (!current) return undefined;
+      const next: Stack = {
+        ...current,
+        ...patch,
+        id,
+        createdAt: current.createdAt,
+        updatedAt: now().toISOString(),
+      };
+      const { id: _id, ...fields } = next;
+      try {
+        await Stacks.updateOne(
+          { _id: id },
+          { $set: { ...fields, repoKey: repositoryKey(next.integrationId, next.repository) } },
+        );
+      } catch (err) {
+        if (isDuplicateKey(err)) throw nameTaken(next.name, err);
+        throw err;
+      }
+      return next;
+    },
+    async delete(id) {
+      await Runs.deleteMany({ stackId: id });
+      await Counters.deleteOne({ _id: id });
+      return (await Stacks.deleteOne({ _id: id })).deletedCount > 0;
+    },
+  };
+
+  const runs: RunRepositoryPort = {
+    async create(input: NewRun) {
+      const existing = await Runs.findOne({
+        stackId: input.stackId,
+        commit: input.commit,
+        type: input.type,
+      }).lean<RunDoc>();
+      if (existing) return { run: toRun(existing), created: false };
+      const counter = await Counters.findOneAndUpdate(
+        { _id: input.stackId },
+        { $inc: { last: 1 } },
+        { upsert: true, new: true },
+      ).lean<CounterDoc>();
+      const at = now().toISOString();
+      const doc: RunDoc = {
+        _id: randomUUID(),
+        stackId: input.stackId,
+        type: input.type,
+        commit: input.commit,
+        ref: input.ref,
+        state: 'QUEUED',
+        version: 1,
+        sequence: counter.last,
+        trigger: input.trigger,
+        createdAt: at,
+        updatedAt: at,
+        ...(input.pullRequest ? { pullRequest: input.pullRequest, pullRequestId: input.pullRequest.id } : {}),
+        ...(input.note === undefined ? {} : { note: input.note }),
+      };
+      try {
+        await Runs.create(doc);
+        return { run: toRun(doc), created: true };
+      } catch (err) {
+        // Another worker inserted the same (stack, commit, type) between our read and our insert.
+        if (!isDuplicateKey(err)) throw err;
+        const winner = await Runs.findOne({
+          stackId: input.stackId,
+          commit: input.commit,
+          type: input.type,
+        }).lean<RunDoc>();
+        if (!winner) throw err;
+        return { run: toRun(winner), created: false };
+      }
+    },
+    async get(id) {
+      const doc = await Runs.findById(id).lean<RunDoc>();
+      return doc ? toRun(doc) : undefined;
+    },
+    async find(stackId, commit, type) {
+      const doc = await Runs.findOne({ stackId, commit, type }).lean<RunDoc>();
+      return doc ? toRun(doc) : undefined;
+    },
+    async listByStack(stackId, options = {}) {
+      const docs = await Runs.find({ stackId })
+        .sort({ sequence: -1 })
+        .limit(options.limit ?? 100)
+        .lean<RunDoc[]>();
+      return docs.map(toRun);
+    },
+    async listActive() {
+      const docs = await Runs.find({ state: { $in: ['QUEUED', 'RUNNING'] } })
+        .sort({ stackId: 1, sequence: 1 })
+        .lean<RunDoc[]>();
+      return docs.map(toRun);
+    },
+    async transition(id, from, to, note) {
+      const set: Record<string, unknown> = { state: to, updatedAt: now().toISOString() };
+      if (note !== undefined) set.note = note;
+      const doc = await Runs.findOneAndUpdate(
+        { _id: id, state: { $in: [...from] } },
+        { $set: set, $inc: { version: 1 } },
+        { new: true },
+      ).lean<RunDoc>();
+      if (doc) return { ok: true, run: toRun(doc) };
+      return { ok: false, run: await this.get(id) };
+    },
+    async cancelQueuedProposed(filter) {
+      const query: Record<string, unknown> = {
+        state: 'QUEUED',
+        type: 'proposed',
+        pullRequestId: filter.pullRequestId,
+        stackId: { $in: [...filter.stackIds] },
+      };
+      if (filter.exceptCommit !== undefined) query.commit = { $ne: filter.exceptCommit };
+      const canceled: Run[] = [];
+      // One compare-and-set per run: a run a runner took meanwhile stays RUNNING.
+      for (const doc of await Runs.find(query).sort({ sequence: 1 }).lean<RunDoc[]>()) {
+        const moved = await this.transition(doc._id, ['QUEUED'], 'CANCELED', filter.note);
+        if (moved.ok) canceled.push(moved.run);
+      }
+      return canceled;
+    },
+  };
+
+  return {
+    kind: 'mongodb',
+    stacks,
+    runs,
+    ping: async () => {
+      await connection.db?.admin().ping();
+      return true;
+    },
+    close: async () => {
+      await connection.close();
+    },
+  };
+}

@@ -1,0 +1,23 @@
+import { getOrCreateCounter, processRegistry } from '@stacklink/http';
+import type { TriggerMetricsPort } from '../domain/ports';
+
+export function createPrometheusTriggerMetrics(registry = processRegistry()): TriggerMetricsPort {
+  const created = getOrCreateCounter(registry, {
+    name: 'stacklink_runs_created_total',
+    help: 'Runs created, by run type',
+    labelNames: ['type'] as const,
+  });
+  const overCap = getOrCreateCounter(registry, {
+    name: 'stacklink_runs_over_cap_total',
+    help: 'Runs not created because an event asked for more than MAX_RUNS_PER_EVENT',
+  });
+  const canceled = getOrCreateCounter(registry, {
+    name: 'stacklink_runs_canceled_total',
+    help: 'Queued proposed runs canceled by a newer commit or a closed pull request',
+  });
+  return {
+    runsCreated: (type, count) => created.inc({ type }, count),
+    runsOverCap: (count) => overCap.inc(count),
+    runsCanceled: (count) => canceled.inc(count),
+  };
+}

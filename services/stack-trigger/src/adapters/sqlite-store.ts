@@ -1,0 +1,386 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { AppError } from '@stacklink/errors';
+import type {
+  NewRun,
+  NewStack,
+  RepositoryCoordinates,
+  Run,
+  RunState,
+  Stack,
+  StackPatch,
+} from '../domain/model';
+import type { CreatedRun, RunRepositoryPort, StackRepositoryPort, TransitionResult } from '../domain/ports';
+import type { Store } from './store';
+
+const SERVICE = 'stack-trigger';
+
+/**
+ * Migrations are recorded per service in `schema_migrations` because the integration service may keep
+ * its own tables in the same SQLite file; every table of ours starts with `stack_trigger_`.
+ */
+const MIGRATIONS: { version: number; sql: string }[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE stack_trigger_stacks (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        integration_id TEXT NOT NULL,
+        repo_key TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE INDEX stack_trigger_stacks_by_repository ON stack_trigger_stacks (integration_id, repo_key);
+      CREATE TABLE stack_trigger_run_sequences (
+        stack_id TEXT PRIMARY KEY,
+        last INTEGER NOT NULL
+      );
+      CREATE TABLE stack_trigger_runs (
+        id TEXT PRIMARY KEY,
+        stack_id TEXT NOT NULL,
+        type TEXT NOT NULL CHECK (type IN ('tracked', 'proposed')),
+        commit_sha TEXT NOT NULL,
+        ref TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('QUEUED', 'RUNNING', 'FINISHED', 'FAILED', 'CANCELED')),
+        version INTEGER NOT NULL,
+        sequence INTEGER NOT NULL,
+        pull_request_id INTEGER,
+        pull_request TEXT,
+        trigger TEXT NOT NULL,
+        note TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (stack_id, commit_sha, type),
+        UNIQUE (stack_id, sequence)
+      );
+      CREATE INDEX stack_trigger_runs_by_state ON stack_trigger_runs (state, stack_id, sequence);
+      CREATE INDEX stack_trigger_runs_by_pull_request ON stack_trigger_runs (stack_id, pull_request_id, state);
+    `,
+  },
+];
+
+interface StackRow {
+  id: string;
+  name: string;
+  integration_id: string;
+  doc: string;
+  created_at: string;
+  updated_at: string;
+}
+
+interface RunRow {
+  id: string;
+  stack_id: string;
+  type: Run['type'];
+  commit_sha: string;
+  ref: string;
+  state: RunState;
+  version: number;
+  sequence: number;
+  pull_request: string | null;
+  trigger: string;
+  note: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export function repositoryKey(integrationId: string, repository: RepositoryCoordinates): string {
+  return `${integrationId}/${repository.projectKey.toUpperCase()}/${repository.slug.toLowerCase()}`;
+}
+
+export function openSqliteStore(path: string, now: () => Date = () => new Date()): Store {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  // Other processes (integration service, other replicas) write the same file: wait instead of SQLITE_BUSY.
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  migrate(db);
+  const stacks = createStackRepository(db, now);
+  const runs = createRunRepository(db, now);
+  return {
+    kind: 'sqlite',
+    stacks,
+    runs,
+    ping: async () => {
+      db.prepare('SELECT 1').get();
+      return true;
+    },
+    close: async () => {
+      db.close();
+    },
+  };
+}
+
+function migrate(db: Database.Database): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    service TEXT NOT NULL, version INTEGER NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (service, version))`);
+  const applied = new Set(
+    (
+      db.prepare('SELECT version FROM schema_migrations WHERE service = ?').all(SERVICE) as {
+        version: number;
+      }[]
+    ).map((r) => r.version),
+  );
+  for (const m of MIGRATIONS) {
+    if (applied.has(m.version)) continue;
+    // IMMEDIATE + re-check: two replicas starting together must not both apply a migration.
+    db.transaction(() => {
+      const done = db
+        .prepare('SELECT 1 FROM schema_migrations WHERE service = ? AND version = ?')
+        .get(SERVICE, m.version);
+      if (done) return;
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations (service, version, applied_at) VALUES (?, ?, ?)').run(
+        SERVICE,
+        m.version,
+        new Date().toISOString(),
+      );
+    }).immediate();
+  }
+}
+
+function toStack(row: StackRow): Stack {
+  const doc = JSON.parse(row.doc) as Omit<Stack, 'id' | 'name' | 'integrationId' | 'createdAt' | 'updatedAt'>;
+  return {
+    id: row.id,
+    name: row.name,
+    integrationId: row.integration_id,
+    ...doc,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function stackDoc(s: NewStack): string {
+  const { name: _name, integrationId: _integrationId, ...rest } = s;
+  return JSON.stringify({
+    repository: rest.repository,
+    branch: rest.branch,
+    projectRoot: rest.projectRoot,
+    additionalProjectGlobs: rest.additionalProjectGlobs,
+    triggerOnTags: rest.triggerOnTags,
+    allowForks: rest.allowForks,
+    labels: rest.labels,
+  });
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+export function nameTaken(name: string, cause?: unknown): AppError {
+  return new AppError('STACK.NAME_TAKEN', `a stack named "${name}" already exists`, {
+    status: 409,
+    cause,
+    details: { field: 'name' },
+  });
+}
+
+function createStackRepository(db: Database.Database, now: () => Date): StackRepositoryPort {
+  const insert = db.prepare(
+    'INSERT INTO stack_trigger_stacks (id, name, integration_id, repo_key, doc, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  );
+  const byId = db.prepare('SELECT * FROM stack_trigger_stacks WHERE id = ?');
+  const write = (id: string, s: NewStack, createdAt: string, updatedAt: string): Stack => {
+    try {
+      insert.run(
+        id,
+        s.name,
+        s.integrationId,
+        repositoryKey(s.integrationId, s.repository),
+        stackDoc(s),
+        createdAt,
+        updatedAt,
+      );
+    } catch (err) {
+      if (isUniqueViolation(err)) throw nameTaken(s.name, err);
+      throw err;
+    }
+    return { id, ...s, createdAt, updatedAt };
+  };
+  return {
+    async create(input) {
+      const at = now().toISOString();
+      return write(randomUUID(), input, at, at);
+    },
+    async get(id) {
+      const row = byId.get(id) as StackRow | undefined;
+      return row && toStack(row);
+    },
+    async list(filter = {}) {
+      const rows = (
+        filter.integrationId === undefined
+          ? db.prepare('SELECT * FROM stack_trigger_stacks ORDER BY created_at, id').all()
+          : db
+              .prepare('SELECT * FROM stack_trigger_stacks WHERE integration_id = ? ORDER BY created_at, id')
+              .all(filter.integrationId)
+      ) as StackRow[];
+      return rows.map(toStack);
+    },
+    async listByRepository(integrationId, repository) {
+      const rows = db
+        .prepare('SELECT * FROM stack_trigger_stacks WHERE integration_id = ? AND repo_key = ? ORDER BY id')
+        .all(integrationId, repositoryKey(integrationId, repository)) as StackRow[];
+      return rows.map(toStack);
+    },
+    async update(id, patch: StackPatch) {
+      const row = byId.get(id) as StackRow | undefined;
+      if (!row) return undefined;
+      const current = toStack(row);
+      const next: Stack = {
+        ...current,
+        ...patch,
+        id,
+        createdAt: current.createdAt,
+        updatedAt: now().toISOString(),
+      };
+      try {
+        db.prepare(
+          'UPDATE stack_trigger_stacks SET name = ?, integration_id = ?, repo_key = ?, doc = ?, updated_at = ? WHERE id = ?',
+        ).run(
+          next.name,
+          next.integrationId,
+          repositoryKey(next.integrationId, next.repository),
+          stackDoc(next),
+          next.updatedAt,
+          id,
+        );
+      } catch (err) {
+        if (isUniqueViolation(err)) throw nameTaken(next.name, err);
+        throw err;
+      }
+      return next;
+    },
+    async delete(id) {
+      return db
+        .transaction(() => {
+          db.prepare('DELETE FROM stack_trigger_runs WHERE stack_id = ?').run(id);
+          db.prepare('DELETE FROM stack_trigger_run_sequences WHERE stack_id = ?').run(id);
+          return db.prepare('DELETE FROM stack_trigger_stacks WHERE id = ?').run(id).changes > 0;
+        })
+        .immediate();
+    },
+  };
+}
+
+function toRun(row: RunRow): Run {
+  const run: Run = {
+    id: row.id,
+    stackId: row.stack_id,
+    type: row.type,
+    commit: row.commit_sha,
+    ref: row.ref,
+    state: row.state,
+    version: row.version,
+    sequence: row.sequence,
+    trigger: JSON.parse(row.trigger) as Run['trigger'],
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+  if (row.pull_request !== null)
+    run.pullRequest = JSON.parse(row.pull_request) as NonNullable<Run['pullRequest']>;
+  if (row.note !== null) run.note = row.note;
+  return run;
+}
+
+function createRunRepository(db: Database.Database, now: () => Date): RunRepositoryPort {
+  const byId = db.prepare('SELECT * FROM stack_trigger_runs WHERE id = ?');
+  const byKey = db.prepare(
+    'SELECT * FROM stack_trigger_runs WHERE stack_id = ? AND commit_sha = ? AND type = ?',
+  );
+  const nextSequence = db.prepare(
+    `INSERT INTO stack_trigger_run_sequences (stack_id, last) VALUES (?, 1)
+     ON CONFLICT (stack_id) DO UPDATE SET last = last + 1 RETURNING last`,
+  );
+  const insert = db.prepare(
+    `INSERT INTO stack_trigger_runs (id, stack_id, type, commit_sha, ref, state, version, sequence, pull_request_id,
+       pull_request, trigger, note, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, 'QUEUED', 1, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  // IMMEDIATE takes the write lock first, so the existence check and the insert see the same data even
+  // when another process writes the file.
+  const createTx = db.transaction((input: NewRun): CreatedRun => {
+    const existing = byKey.get(input.stackId, input.commit, input.type) as RunRow | undefined;
+    if (existing) return { run: toRun(existing), created: false };
+    const { last } = nextSequence.get(input.stackId) as { last: number };
+    const id = randomUUID();
+    const at = now().toISOString();
+    insert.run(
+      id,
+      input.stackId,
+      input.type,
+      input.commit,
+      input.ref,
+      last,
+      input.pullRequest?.id ?? null,
+      input.pullRequest ? JSON.stringify(input.pullRequest) : null,
+      JSON.stringify(input.trigger),
+      input.note ?? null,
+      at,
+      at,
+    );
+    return { run: toRun(byId.get(id) as RunRow), created: true };
+  });
+  return {
+    async create(input) {
+      return createTx.immediate(input);
+    },
+    async get(id) {
+      const row = byId.get(id) as RunRow | undefined;
+      return row && toRun(row);
+    },
+    async find(stackId, commit, type) {
+      const row = byKey.get(stackId, commit, type) as RunRow | undefined;
+      return row && toRun(row);
+    },
+    async listByStack(stackId, options = {}) {
+      const rows = db
+        .prepare('SELECT * FROM stack_trigger_runs WHERE stack_id = ? ORDER BY sequence DESC LIMIT ?')
+        .all(stackId, options.limit ?? 100) as RunRow[];
+      return rows.map(toRun);
+    },
+    async listActive() {
+      const rows = db
+        .prepare(
+          `SELECT * FROM stack_trigger_runs WHERE state IN ('QUEUED', 'RUNNING') ORDER BY stack_id, sequence`,
+        )
+        .all() as RunRow[];
+      return rows.map(toRun);
+    },
+    async transition(id, from, to, note): Promise<TransitionResult> {
+      if (from.length === 0) return { ok: false, run: await this.get(id) };
+      const placeholders = from.map(() => '?').join(', ');
+      const row = db
+        .prepare(
+          `UPDATE stack_trigger_runs SET state = ?, version = version + 1, note = COALESCE(?, note), updated_at = ?
+           WHERE id = ? AND state IN (${placeholders}) RETURNING *`,
+        )
+        .get(to, note ?? null, now().toISOString(), id, ...from) as RunRow | undefined;
+      if (row) return { ok: true, run: toRun(row) };
+      return { ok: false, run: await this.get(id) };
+    },
+    async cancelQueuedProposed(filter) {
+      if (filter.stackIds.length === 0) return [];
+      const placeholders = filter.stackIds.map(() => '?').join(', ');
+      const rows = db
+        .prepare(
+          `UPDATE stack_trigger_runs SET state = 'CANCELED', version = version + 1, note = ?, updated_at = ?
+           WHERE state = 'QUEUED' AND type = 'proposed' AND pull_request_id = ? AND stack_id IN (${placeholders})
+             AND commit_sha != ? RETURNING *`,
+        )
+        .all(
+          filter.note,
+          now().toISOString(),
+          filter.pullRequestId,
+          ...filter.stackIds,
+          filter.exceptCommit ?? '',
+        ) as RunRow[];
+      return rows.map(toRun).sort((a, b) => a.sequence - b.sequence);
+    },
+  };
+}

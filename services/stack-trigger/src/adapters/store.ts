@@ -1,0 +1,10 @@
+import type { RunRepositoryPort, StackRepositoryPort } from '../domain/ports';
+
+/** One store (SQLite or MongoDB) behind the repository ports. */
+export interface Store {
+  kind: 'sqlite' | 'mongodb';
+  stacks: StackRepositoryPort;
+  runs: RunRepositoryPort;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,46 @@
+import type { Express } from 'express';
+import { bearerAuth, createHttpApp, jsonBody, type ReadinessCheck } from '@stacklink/http';
+import type { Logger } from '@stacklink/logger';
+import { createManageStacks } from './domain/manage-stacks';
+import type {
+  IntegrationsPort,
+  RunEventsPort,
+  RunQueuePort,
+  RunRepositoryPort,
+  StackRepositoryPort,
+  TriggerMetricsPort,
+} from './domain/ports';
+import { createReportRunState } from './domain/report-run-state';
+import { createTriggerManualRun } from './domain/trigger-manual-run';
+import { createInternalRouter } from './http/internal-router';
+import { createRunsRouter } from './http/runs-router';
+import { createStacksRouter } from './http/stacks-router';
+
+export interface AppDeps {
+  adminToken: string;
+  internalToken: string;
+  logger: Logger;
+  stacks: StackRepositoryPort;
+  runs: RunRepositoryPort;
+  queue: RunQueuePort;
+  integrations: IntegrationsPort;
+  runEvents: RunEventsPort;
+  metrics: TriggerMetricsPort;
+  readiness?: ReadinessCheck[];
+}
+
+/** The stack-trigger API (DESIGN.md §4), built without listening so tests start it on port 0. */
+export function createApp(deps: AppDeps): Express {
+  const stacks = createManageStacks(deps);
+  const triggerManualRun = createTriggerManualRun(deps);
+  const reportRunState = createReportRunState(deps);
+  return createHttpApp(
+    { service: 'stack-trigger', logger: deps.logger, readiness: deps.readiness ?? [] },
+    (app) => {
+      app.use('/api/v1', bearerAuth(deps.adminToken), ...jsonBody());
+      app.use('/api/v1', createStacksRouter({ stacks, triggerManualRun }));
+      app.use('/api/v1', createRunsRouter({ runs: deps.runs, reportRunState }));
+      app.use('/internal/v1', bearerAuth(deps.internalToken), createInternalRouter({ stacks: deps.stacks }));
+    },
+  );
+}

@@ -1,0 +1,332 @@
+import type { CanonicalEvent, PullRequestDetails, PushChange } from './canonical-event';
+import type { NewRun, RunType, Stack, TriggerKind } from './model';
+import { COMMAND_HELP, parseCommentCommand, type CommentCommand } from './parse-comment-command';
+import { isStackBranch, sameRepository } from './refs';
+import { createStackFileMatcher, type ChangedFiles } from './stack-matches-files';
+
+export const DEFAULT_MAX_RUNS_PER_EVENT = 100;
+
+export interface TriggerInput {
+  event: CanonicalEvent;
+  /** The stacks of the event's repository (same integration, project and slug). */
+  stacks: readonly Stack[];
+  /** Required when `needsChangedFiles` says so; missing means unknown, which counts as touched. */
+  changedFiles?: ChangedFiles;
+  maxRunsPerEvent?: number;
+}
+
+/** Cancel the still-queued proposed runs of one pull request, on these stacks, except this commit. */
+export interface CancelPlan {
+  pullRequestId: number;
+  stackIds: string[];
+  exceptCommit?: string;
+  reason: string;
+}
+
+/** `/stacklink retry`: requeue the failed or canceled proposed run, or create it when there is none. */
+export interface RetryPlan {
+  run: NewRun;
+}
+
+export interface SkippedStack {
+  stackId: string;
+  reason: string;
+}
+
+export interface TriggerDecision {
+  /** Runs to create, at most `maxRunsPerEvent`, unique per (stack, commit, type). */
+  runs: NewRun[];
+  /** Runs the cap left out: reported, never silently dropped. */
+  overCap: NewRun[];
+  cancel: CancelPlan[];
+  retry: RetryPlan[];
+  /** A reply to post on the pull request (comment commands). */
+  reply?: string;
+  skipped: SkippedStack[];
+  /** Set when the event starts nothing by design (reviews, merges, deleted refs…). */
+  ignored?: string;
+}
+
+const EMPTY_TRIGGERS = (): TriggerDecision => ({ runs: [], overCap: [], cancel: [], retry: [], skipped: [] });
+
+/**
+ * True when the decision depends on which files changed, so the caller asks Bitbucket once and only
+ * for events that may start a run (DESIGN.md §7).
+ */
+export function needsChangedFiles(event: CanonicalEvent, stacks: readonly Stack[]): boolean {
+  if (stacks.length === 0) return false;
+  switch (event.type) {
+    case 'push':
+      return event.push.changes.some((c) => pushCandidates(c, stacks).length > 0);
+    case 'pull_request.opened':
+    case 'pull_request.source_updated':
+    case 'pull_request.modified':
+      return pullRequestCandidates(event.type, event.pullRequest, event.repository, stacks).stacks.length > 0;
+    case 'pull_request.comment_added': {
+      const command = parseCommentCommand(event.comment.text);
+      return command.kind === 'propose' && command.stack === undefined && event.pullRequest.state === 'open';
+    }
+    default:
+      return false;
+  }
+}
+
+/** The pure trigger rules of DESIGN.md §7: what one event does to the stacks of its repository. */
+export function decideTriggers(input: TriggerInput): TriggerDecision {
+  const { event } = input;
+  const stacks = [...input.stacks].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const decision = EMPTY_TRIGGERS();
+  const touched = touchedBy(input.changedFiles);
+  const planned: NewRun[] = [];
+  const trigger = (kind: TriggerKind) => ({ kind, eventId: event.id, deliveryId: event.deliveryId });
+
+  switch (event.type) {
+    case 'push': {
+      if (event.push.changes.length === 0) decision.ignored = 'push without ref changes';
+      for (const change of event.push.changes) {
+        if (change.action === 'deleted' || change.after === null) {
+          for (const s of stacks)
+            decision.skipped.push({ stackId: s.id, reason: `${change.ref} was deleted` });
+          continue;
+        }
+        const candidates = pushCandidates(change, stacks);
+        for (const s of stacks) {
+          if (!candidates.includes(s)) {
+            decision.skipped.push({
+              stackId: s.id,
+              reason: `tag ${change.ref}: the stack does not trigger on tags`,
+            });
+          } else if (!touched(s)) {
+            decision.skipped.push({ stackId: s.id, reason: `${change.ref} does not touch the stack` });
+          } else {
+            planned.push({
+              stackId: s.id,
+              type: pushRunType(change, s),
+              commit: change.after,
+              ref: change.ref,
+              trigger: trigger('push'),
+            });
+          }
+        }
+      }
+      break;
+    }
+    case 'pull_request.opened':
+    case 'pull_request.source_updated':
+    case 'pull_request.modified': {
+      const pr = event.pullRequest;
+      const { stacks: candidates, skipped } = pullRequestCandidates(event.type, pr, event.repository, stacks);
+      decision.skipped.push(...skipped);
+      for (const s of candidates) {
+        if (!touched(s))
+          decision.skipped.push({ stackId: s.id, reason: 'the pull request does not touch the stack' });
+        else planned.push(proposedRunFor(s, pr, trigger('pull_request')));
+      }
+      if (event.type === 'pull_request.source_updated') {
+        decision.cancel.push({
+          pullRequestId: pr.id,
+          stackIds: stacks.map((s) => s.id),
+          exceptCommit: pr.source.commit,
+          reason: `superseded by commit ${pr.source.commit}`,
+        });
+      }
+      if (event.type === 'pull_request.modified' && retargeted(pr)) {
+        const leftBehind = stacks.filter((s) => !isStackBranch(s.branch, pr.target.ref));
+        if (leftBehind.length > 0) {
+          decision.cancel.push({
+            pullRequestId: pr.id,
+            stackIds: leftBehind.map((s) => s.id),
+            reason: `pull request retargeted to ${pr.target.ref}`,
+          });
+        }
+      }
+      if (event.type === 'pull_request.modified' && !retargeted(pr) && planned.length === 0) {
+        decision.ignored = 'pull request modified without a new target';
+      }
+      break;
+    }
+    case 'pull_request.declined':
+    case 'pull_request.deleted':
+      decision.cancel.push({
+        pullRequestId: event.pullRequest.id,
+        stackIds: stacks.map((s) => s.id),
+        reason: `pull request ${event.type === 'pull_request.declined' ? 'declined' : 'deleted'}`,
+      });
+      break;
+    case 'pull_request.merged':
+      // The merge commit arrives as a push to the target branch; that push starts the tracked run.
+      decision.ignored = 'a merge starts nothing beyond its push';
+      break;
+    case 'pull_request.reviewer_approved':
+    case 'pull_request.reviewer_unapproved':
+    case 'pull_request.reviewer_needs_work':
+      decision.ignored = `review recorded: ${event.review.status}`;
+      break;
+    case 'pull_request.comment_added':
+      decideComment(parseCommentCommand(event.comment.text), event.pullRequest, event.repository, stacks, {
+        touched,
+        trigger: trigger('comment'),
+        decision,
+        planned,
+      });
+      break;
+  }
+
+  const unique = uniqueRuns(planned);
+  const cap = Math.max(0, input.maxRunsPerEvent ?? DEFAULT_MAX_RUNS_PER_EVENT);
+  decision.runs = unique.slice(0, cap);
+  decision.overCap = unique.slice(cap);
+  return decision;
+}
+
+function decideComment(
+  command: CommentCommand,
+  pr: PullRequestDetails,
+  repository: { projectKey: string; slug: string },
+  stacks: Stack[],
+  ctx: {
+    touched: (s: Stack) => boolean;
+    trigger: NewRun['trigger'];
+    decision: TriggerDecision;
+    planned: NewRun[];
+  },
+): void {
+  const { decision } = ctx;
+  if (command.kind === 'none') {
+    decision.ignored = 'comment is not a command';
+    return;
+  }
+  if (command.kind === 'help') {
+    decision.reply = `${capitalize(command.problem)}.\n\n${COMMAND_HELP}`;
+    return;
+  }
+  if (pr.state !== 'open') {
+    decision.reply = `Pull request #${pr.id} is ${pr.state}: \`/stacklink ${command.kind}\` only works on open pull requests.`;
+    return;
+  }
+  let targets: Stack[];
+  if (command.stack !== undefined) {
+    const wanted = command.stack;
+    const named = stacks.find((s) => s.id === wanted || s.name.toLowerCase() === wanted.toLowerCase());
+    if (named === undefined) {
+      const known = stacks.map((s) => `\`${s.name}\``).join(', ') || 'none';
+      decision.reply = `No stack named \`${wanted}\` in this repository (stacks: ${known}).\n\n${COMMAND_HELP}`;
+      return;
+    }
+    targets = [named];
+  } else {
+    targets = stacks.filter((s) => isStackBranch(s.branch, pr.target.ref));
+  }
+  const fromFork = !sameRepository(pr.source.repository, repository);
+  const allowed = targets.filter((s) => !fromFork || s.allowForks);
+  for (const s of targets) {
+    if (!allowed.includes(s)) decision.skipped.push({ stackId: s.id, reason: 'pull request from a fork' });
+  }
+  if (targets.length > 0 && allowed.length === 0) {
+    decision.reply = 'This pull request comes from a fork and no matching stack allows runs from forks.';
+    return;
+  }
+  if (command.kind === 'retry') {
+    decision.retry = allowed.map((s) => ({ run: proposedRunFor(s, pr, ctx.trigger) }));
+  } else {
+    // A named stack is an explicit request; without a name only the stacks the change touches.
+    const chosen = command.stack !== undefined ? allowed : allowed.filter((s) => ctx.touched(s));
+    for (const s of allowed) {
+      if (!chosen.includes(s))
+        decision.skipped.push({ stackId: s.id, reason: 'the pull request does not touch the stack' });
+    }
+    ctx.planned.push(...chosen.map((s) => proposedRunFor(s, pr, ctx.trigger)));
+  }
+  if (decision.retry.length === 0 && ctx.planned.length === 0) {
+    decision.reply = `Nothing to ${command.kind}: no stack of this repository tracks ${shortRef(pr.target.ref)} and is touched by this pull request.`;
+  }
+}
+
+function pushCandidates(change: PushChange, stacks: readonly Stack[]): Stack[] {
+  if (change.action === 'deleted' || change.after === null) return [];
+  return change.refType === 'tag' ? stacks.filter((s) => s.triggerOnTags) : [...stacks];
+}
+
+/**
+ * A branch push on the stack's branch is what the stack tracks; any other branch is a proposal.
+ * A tag only reaches here when the stack opted in, and opting in means "deploy this release": tracked.
+ */
+function pushRunType(change: PushChange, stack: Stack): RunType {
+  if (change.refType === 'tag') return 'tracked';
+  return isStackBranch(stack.branch, change.ref) ? 'tracked' : 'proposed';
+}
+
+function pullRequestCandidates(
+  type: 'pull_request.opened' | 'pull_request.source_updated' | 'pull_request.modified',
+  pr: PullRequestDetails,
+  repository: { projectKey: string; slug: string },
+  stacks: readonly Stack[],
+): { stacks: Stack[]; skipped: SkippedStack[] } {
+  const skipped: SkippedStack[] = [];
+  const out: Stack[] = [];
+  if (pr.state !== 'open') {
+    return {
+      stacks: [],
+      skipped: stacks.map((s) => ({ stackId: s.id, reason: `pull request is ${pr.state}` })),
+    };
+  }
+  // A modification that keeps the target (title, description, reviewers) starts nothing.
+  if (type === 'pull_request.modified' && !retargeted(pr)) return { stacks: [], skipped };
+  const fromFork = !sameRepository(pr.source.repository, repository);
+  for (const s of stacks) {
+    if (!isStackBranch(s.branch, pr.target.ref)) {
+      skipped.push({
+        stackId: s.id,
+        reason: `pull request targets ${pr.target.ref}, not the stack's branch`,
+      });
+    } else if (fromFork && !s.allowForks) {
+      skipped.push({ stackId: s.id, reason: 'pull request from a fork' });
+    } else {
+      out.push(s);
+    }
+  }
+  return { stacks: out, skipped };
+}
+
+function retargeted(pr: PullRequestDetails): boolean {
+  return pr.previousTarget !== undefined && pr.previousTarget.ref !== pr.target.ref;
+}
+
+function proposedRunFor(stack: Stack, pr: PullRequestDetails, trigger: NewRun['trigger']): NewRun {
+  return {
+    stackId: stack.id,
+    type: 'proposed',
+    commit: pr.source.commit,
+    ref: pr.source.ref,
+    pullRequest: {
+      id: pr.id,
+      sourceRef: pr.source.ref,
+      targetRef: pr.target.ref,
+      ...(pr.url === undefined ? {} : { url: pr.url }),
+    },
+    trigger,
+  };
+}
+
+function touchedBy(files: ChangedFiles | undefined): (stack: Stack) => boolean {
+  if (files === undefined || files.truncated) return () => true;
+  return (stack) => files.paths.some(createStackFileMatcher(stack));
+}
+
+function uniqueRuns(runs: NewRun[]): NewRun[] {
+  const seen = new Set<string>();
+  return runs.filter((r) => {
+    const key = `${r.stackId}\u0000${r.commit}\u0000${r.type}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function shortRef(ref: string): string {
+  return ref.replace(/^refs\/(heads|tags)\//, '');
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

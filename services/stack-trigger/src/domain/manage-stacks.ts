@@ -1,0 +1,82 @@
+import { AppError } from '@stacklink/errors';
+import type { Logger } from '@stacklink/logger';
+import type { NewStack, Run, Stack, StackPatch } from './model';
+import type { IntegrationsPort, RunQueuePort, RunRepositoryPort, StackRepositoryPort } from './ports';
+
+export interface ManageStacksDeps {
+  stacks: StackRepositoryPort;
+  runs: RunRepositoryPort;
+  queue: RunQueuePort;
+  integrations: IntegrationsPort;
+  logger: Logger;
+}
+
+/** Stack CRUD behind the public API: a stack must name an integration that exists and a repository it can see. */
+export function createManageStacks(deps: ManageStacksDeps) {
+  const verify = async (integrationId: string, repository: Stack['repository']): Promise<void> => {
+    const check = await deps.integrations.checkRepository(integrationId, repository);
+    if (check === 'integration_not_found') {
+      throw new AppError('STACK.INTEGRATION_NOT_FOUND', `integration ${integrationId} does not exist`, {
+        status: 400,
+        details: {
+          fields: [{ field: 'integrationId', message: `integration ${integrationId} does not exist` }],
+        },
+      });
+    }
+    if (check === 'repository_not_found') {
+      const name = `${repository.projectKey}/${repository.slug}`;
+      throw new AppError(
+        'STACK.REPOSITORY_NOT_FOUND',
+        `repository ${name} does not exist on the integration's Bitbucket`,
+        {
+          status: 400,
+          details: { fields: [{ field: 'repository', message: `repository ${name} not found` }] },
+        },
+      );
+    }
+    if (check === 'unverifiable') {
+      deps.logger.warn('repository could not be verified; stack accepted', { integrationId, repository });
+    }
+  };
+  const mustGet = async (id: string): Promise<Stack> => {
+    const stack = await deps.stacks.get(id);
+    if (stack === undefined) throw new AppError('STACK.NOT_FOUND', `no stack ${id}`, { status: 404 });
+    return stack;
+  };
+
+  return {
+    async create(input: NewStack): Promise<Stack> {
+      await verify(input.integrationId, input.repository);
+      const stack = await deps.stacks.create(input);
+      deps.logger.info('stack created', { stackId: stack.id, integrationId: stack.integrationId });
+      return stack;
+    },
+    get: mustGet,
+    list: (filter?: { integrationId?: string }) => deps.stacks.list(filter),
+    async update(id: string, patch: StackPatch): Promise<Stack> {
+      const current = await mustGet(id);
+      if (patch.integrationId !== undefined || patch.repository !== undefined) {
+        await verify(patch.integrationId ?? current.integrationId, patch.repository ?? current.repository);
+      }
+      const updated = await deps.stacks.update(id, patch);
+      if (updated === undefined) throw new AppError('STACK.NOT_FOUND', `no stack ${id}`, { status: 404 });
+      return updated;
+    },
+    async delete(id: string): Promise<void> {
+      await mustGet(id);
+      const active = (await deps.runs.listByStack(id, { limit: 1000 })).filter(
+        (r) => r.state === 'QUEUED' || r.state === 'RUNNING',
+      );
+      if (!(await deps.stacks.delete(id)))
+        throw new AppError('STACK.NOT_FOUND', `no stack ${id}`, { status: 404 });
+      for (const run of active) await deps.queue.remove(run);
+      deps.logger.info('stack deleted', { stackId: id, activeRunsDropped: active.length });
+    },
+    async runs(id: string, limit?: number): Promise<Run[]> {
+      await mustGet(id);
+      return deps.runs.listByStack(id, limit === undefined ? {} : { limit });
+    },
+  };
+}
+
+export type ManageStacks = ReturnType<typeof createManageStacks>;

@@ -1,0 +1,79 @@
+/** Domain words of DESIGN.md: stack, run (tracked / proposed), used the same way in API, logs and store. */
+
+export interface RepositoryCoordinates {
+  projectKey: string;
+  slug: string;
+}
+
+export interface Stack {
+  id: string;
+  name: string;
+  integrationId: string;
+  repository: RepositoryCoordinates;
+  /** The tracked branch, as given (`main` or `refs/heads/main`). */
+  branch: string;
+  /** '' or '.' means the whole repository. */
+  projectRoot: string;
+  additionalProjectGlobs: string[];
+  triggerOnTags: boolean;
+  allowForks: boolean;
+  labels: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type NewStack = Omit<Stack, 'id' | 'createdAt' | 'updatedAt'>;
+export type StackPatch = Partial<Omit<NewStack, 'integrationId' | 'repository'>> &
+  Partial<Pick<NewStack, 'integrationId' | 'repository'>>;
+
+export const RUN_TYPES = ['tracked', 'proposed'] as const;
+export type RunType = (typeof RUN_TYPES)[number];
+
+export const RUN_STATES = ['QUEUED', 'RUNNING', 'FINISHED', 'FAILED', 'CANCELED'] as const;
+export type RunState = (typeof RUN_STATES)[number];
+
+export type TriggerKind = 'push' | 'pull_request' | 'manual' | 'comment';
+
+export interface RunTrigger {
+  kind: TriggerKind;
+  eventId?: string;
+  deliveryId?: string;
+}
+
+export interface RunPullRequest {
+  id: number;
+  sourceRef: string;
+  targetRef: string;
+  url?: string;
+}
+
+export interface Run {
+  id: string;
+  stackId: string;
+  type: RunType;
+  commit: string;
+  /** Full ref the commit came from (`refs/heads/feature`), or the stack's branch for manual runs. */
+  ref: string;
+  state: RunState;
+  /** Incremented on every change; consumers drop updates older than what they have seen. */
+  version: number;
+  /** Monotonic per stack: the order tracked runs execute in. */
+  sequence: number;
+  pullRequest?: RunPullRequest;
+  trigger: RunTrigger;
+  note?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface NewRun {
+  stackId: string;
+  type: RunType;
+  commit: string;
+  ref: string;
+  pullRequest?: RunPullRequest;
+  trigger: RunTrigger;
+  note?: string;
+}
+
+export const TERMINAL_STATES: readonly RunState[] = ['FINISHED', 'FAILED', 'CANCELED'];

@@ -1,0 +1,124 @@
+import type { CanonicalEvent } from './canonical-event';
+import type { NewRun, NewStack, RepositoryCoordinates, Run, RunState, Stack, StackPatch } from './model';
+import type { ChangedFiles } from './stack-matches-files';
+
+/** Stacks in the store (SQLite or MongoDB). Plain objects in, plain objects out. */
+export interface StackRepositoryPort {
+  /** Throws STACK.NAME_TAKEN (409) when another stack has the name. */
+  create(input: NewStack): Promise<Stack>;
+  get(id: string): Promise<Stack | undefined>;
+  list(filter?: { integrationId?: string }): Promise<Stack[]>;
+  listByRepository(integrationId: string, repository: RepositoryCoordinates): Promise<Stack[]>;
+  update(id: string, patch: StackPatch): Promise<Stack | undefined>;
+  /** Deletes the stack and its runs; false when there was none. */
+  delete(id: string): Promise<boolean>;
+}
+
+export interface CreatedRun {
+  run: Run;
+  /** False when a run for (stack, commit, type) existed: that one is returned, nothing is written. */
+  created: boolean;
+}
+
+export type TransitionResult = { ok: true; run: Run } | { ok: false; run: Run | undefined };
+
+/** Runs in the store; (stackId, commit, type) is unique, which makes run creation idempotent. */
+export interface RunRepositoryPort {
+  create(input: NewRun): Promise<CreatedRun>;
+  get(id: string): Promise<Run | undefined>;
+  find(stackId: string, commit: string, type: Run['type']): Promise<Run | undefined>;
+  /** Newest first. */
+  listByStack(stackId: string, options?: { limit?: number }): Promise<Run[]>;
+  /** QUEUED and RUNNING runs of every stack, by stack then sequence: what the Redis queue is rebuilt from. */
+  listActive(): Promise<Run[]>;
+  /**
+   * Compare-and-set: moves the run to `to` only when its state is one of `from`, increments its
+   * version; otherwise changes nothing and returns the run as it is.
+   */
+  transition(id: string, from: readonly RunState[], to: RunState, note?: string): Promise<TransitionResult>;
+  /** Cancels the QUEUED proposed runs of a pull request on these stacks (except one commit). */
+  cancelQueuedProposed(filter: {
+    pullRequestId: number;
+    stackIds: readonly string[];
+    exceptCommit?: string;
+    note: string;
+  }): Promise<Run[]>;
+}
+
+export type QueuedRunRef = Pick<Run, 'id' | 'stackId' | 'type'>;
+
+/** The per-stack run queue (Redis): rebuildable from the store at any time. */
+export interface RunQueuePort {
+  /** Idempotent: enqueuing a queued run again changes nothing. */
+  enqueue(run: Run): Promise<void>;
+  /** Takes the run out of the queue and drops its lease (canceled, finished, failed, deleted). */
+  remove(run: QueuedRunRef): Promise<void>;
+  /**
+   * Hands out what may start now: every queued proposed run and, when no tracked run of the stack is
+   * out, the oldest tracked run. Each handed-out run gets a lease.
+   */
+  dispatch(stackId: string): Promise<string[]>;
+  /** Extends the lease of a run a runner is working on; false when it holds none. */
+  renewLease(runId: string): Promise<boolean>;
+  /**
+   * Claims the leases that expired: each is pushed one lease period further and returned to this
+   * caller only, which then requeues or removes the run; a caller that dies leaves the lease to
+   * expire again, so no run is lost.
+   */
+  claimExpiredLeases(now?: number): Promise<QueuedRunRef[]>;
+  /** Puts a handed-out run that never started back at its place in the queue. */
+  requeue(run: Run): Promise<void>;
+  /** Rebuilds the queue of every stack from the store's active runs (after Redis lost it). */
+  rebuild(activeRuns: readonly Run[]): Promise<void>;
+  /** False when Redis holds no queue state (new or flushed): the caller rebuilds it from the store. */
+  isBuilt(): Promise<boolean>;
+}
+
+/**
+ * Files a push or pull request changed, from Bitbucket (commit range for pushes, PR changes for pull
+ * requests), paged to the end. One lookup per event and repository.
+ */
+export interface ChangedFilesPort {
+  changedFiles(event: CanonicalEvent): Promise<ChangedFiles>;
+}
+
+/** What other processes learn about runs (`runs` exchange): the reporter and the runners. */
+export interface RunEventsPort {
+  /** `run.state_changed`: carries the run with its version, so stale updates can be dropped. */
+  publishStateChanged(run: Run, stack: Stack): Promise<void>;
+  /** `run.ready`: a runner may start this run now. */
+  publishRunReady(run: Run, stack: Stack): Promise<void>;
+}
+
+/** Replies to `/stacklink` comments on the pull request (Bitbucket REST). */
+export interface CommentRepliesPort {
+  reply(target: {
+    integrationId: string;
+    repository: RepositoryCoordinates;
+    pullRequestId: number;
+    parentCommentId: number;
+    text: string;
+  }): Promise<void>;
+}
+
+export type RepositoryCheck = 'ok' | 'integration_not_found' | 'repository_not_found' | 'unverifiable';
+
+/** The integration service (and, through its credentials, Bitbucket) as stack validation needs it. */
+export interface IntegrationsPort {
+  /**
+   * Whether the integration exists and, when its token can see it, whether the repository does.
+   * `unverifiable` means the integration exists but Bitbucket could not answer for the repository.
+   */
+  checkRepository(integrationId: string, repository: RepositoryCoordinates): Promise<RepositoryCheck>;
+}
+
+/** Counters the trigger rules feed; prom-client in production. */
+export interface TriggerMetricsPort {
+  runsCreated(type: Run['type'], count: number): void;
+  runsOverCap(count: number): void;
+  runsCanceled(count: number): void;
+}
+
+export interface Clock {
+  now(): Date;
+}

@@ -1,0 +1,47 @@
+import picomatch from 'picomatch';
+import type { Stack } from './model';
+
+/** What Bitbucket said changed: every path when it paged to the end, or a prefix when it truncated. */
+export interface ChangedFiles {
+  paths: string[];
+  truncated: boolean;
+}
+
+const GLOB_OPTIONS: picomatch.PicomatchOptions = { dot: true };
+
+/** Strips `./`, leading and trailing slashes; '' and '.' both mean the whole repository. */
+export function normalizeProjectRoot(projectRoot: string): string {
+  let root = projectRoot.trim().replace(/\\/g, '/');
+  while (root.startsWith('./')) root = root.slice(2);
+  root = root.replace(/^\/+/, '').replace(/\/+$/, '');
+  return root === '.' ? '' : root;
+}
+
+/** Builds the path predicate of a stack: its project root (`root/**`) or any additional glob. */
+export function createStackFileMatcher(
+  stack: Pick<Stack, 'projectRoot' | 'additionalProjectGlobs'>,
+): (path: string) => boolean {
+  const root = normalizeProjectRoot(stack.projectRoot);
+  const patterns = [root === '' ? '**' : `${escapeGlob(root)}/**`];
+  patterns.push(...stack.additionalProjectGlobs.filter((g) => g.trim() !== ''));
+  const isMatch = picomatch(patterns, GLOB_OPTIONS);
+  return (path) => isMatch(path.replace(/^\/+/, ''));
+}
+
+/**
+ * True when the change touches the stack. A truncated list cannot prove the stack untouched, so it
+ * counts as touching it (DESIGN.md §7).
+ */
+export function stackMatchesFiles(
+  stack: Pick<Stack, 'projectRoot' | 'additionalProjectGlobs'>,
+  files: ChangedFiles,
+): boolean {
+  if (files.truncated) return true;
+  const matches = createStackFileMatcher(stack);
+  return files.paths.some(matches);
+}
+
+/** A project root is a directory name, not a glob: `infra/[prod]` means that literal directory. */
+function escapeGlob(path: string): string {
+  return path.replace(/[*?[\]{}()!+@]/g, (c) => `\\${c}`);
+}

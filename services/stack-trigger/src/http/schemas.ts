@@ -1,0 +1,64 @@
+import { Joi } from '@stacklink/config';
+
+const repository = Joi.object({
+  projectKey: Joi.string()
+    .pattern(/^~?[A-Za-z0-9_]{1,128}$/)
+    .required(),
+  slug: Joi.string()
+    .pattern(/^[A-Za-z0-9._-]{1,128}$/)
+    .required(),
+});
+
+const glob = Joi.string().min(1).max(500);
+const label = Joi.string().min(1).max(100);
+
+const stackFields = {
+  name: Joi.string()
+    .trim()
+    .min(1)
+    .max(100)
+    .pattern(/^[^\s"'][^"']*$/, 'a name without quotes'),
+  integrationId: Joi.string().min(1).max(100),
+  repository,
+  branch: Joi.string().pattern(/^\S{1,255}$/, 'a branch name'),
+  projectRoot: Joi.string().allow('').max(500),
+  additionalProjectGlobs: Joi.array().items(glob).max(50),
+  triggerOnTags: Joi.boolean(),
+  allowForks: Joi.boolean(),
+  labels: Joi.array().items(label).max(50),
+};
+
+export const createStackSchema = Joi.object({
+  ...stackFields,
+  name: stackFields.name.required(),
+  integrationId: stackFields.integrationId.required(),
+  repository: repository.required(),
+  branch: stackFields.branch.required(),
+  projectRoot: stackFields.projectRoot.default(''),
+  additionalProjectGlobs: stackFields.additionalProjectGlobs.default([]),
+  triggerOnTags: stackFields.triggerOnTags.default(false),
+  allowForks: stackFields.allowForks.default(false),
+  labels: stackFields.labels.default([]),
+}).required();
+
+export const patchStackSchema = Joi.object(stackFields).min(1).required();
+
+export const runStateSchema = Joi.object({
+  state: Joi.string().valid('RUNNING', 'FINISHED', 'FAILED', 'CANCELED').required(),
+  note: Joi.string().max(2000),
+}).required();
+
+export const manualRunSchema = Joi.object({
+  commit: Joi.string()
+    .pattern(/^([0-9a-fA-F]{40}|[0-9a-fA-F]{64})$/, 'a full commit hash')
+    .required(),
+  type: Joi.string().valid('tracked', 'proposed').default('tracked'),
+  ref: Joi.string().pattern(/^refs\/\S+$/, 'a full ref name'),
+  note: Joi.string().max(2000),
+}).required();
+
+export const listRunsQuerySchema = Joi.object({ limit: Joi.number().integer().min(1).max(1000) });
+
+export const internalStacksQuerySchema = Joi.object({
+  integrationId: Joi.string().min(1).max(100).required(),
+});

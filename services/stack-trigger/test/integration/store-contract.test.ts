@@ -1,0 +1,282 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { expect } from 'chai';
+import { openMongoStore } from '../../src/adapters/mongo-store';
+import { openSqliteStore } from '../../src/adapters/sqlite-store';
+import type { Store } from '../../src/adapters/store';
+import type { NewRun, NewStack } from '../../src/domain/model';
+
+const newStack = (overrides: Partial<NewStack> = {}): NewStack => ({
+  name: `stack-${Math.random().toString(16).slice(2)}`,
+  integrationId: 'int-1',
+  repository: { projectKey: 'PRJ', slug: 'infra' },
+  branch: 'main',
+  projectRoot: 'infra/prod',
+  additionalProjectGlobs: ['modules/**'],
+  triggerOnTags: false,
+  allowForks: false,
+  labels: ['team:a'],
+  ...overrides,
+});
+
+const newRun = (stackId: string, overrides: Partial<NewRun> = {}): NewRun => ({
+  stackId,
+  type: 'proposed',
+  commit: 'a'.repeat(40),
+  ref: 'refs/heads/feature',
+  pullRequest: { id: 7, sourceRef: 'refs/heads/feature', targetRef: 'refs/heads/main' },
+  trigger: { kind: 'pull_request', eventId: 'e-1', deliveryId: 'd-1' },
+  ...overrides,
+});
+
+/** The same behaviour from every store (DESIGN.md §3): one suite, run against each adapter. */
+function storeContract(open: () => Promise<Store>): void {
+  let store: Store;
+  beforeEach(async () => {
+    store = await open();
+  });
+  afterEach(async () => {
+    await store.close();
+  });
+
+  describe('stacks', () => {
+    it('creates a stack and reads it back as a plain object', async () => {
+      const created = await store.stacks.create(newStack({ name: 'prod' }));
+      expect(created.id).to.be.a('string');
+      const read = await store.stacks.get(created.id);
+      expect(read).to.deep.equal(created);
+      expect(Object.getPrototypeOf(read)).to.equal(Object.prototype);
+    });
+
+    it('refuses a second stack with the same name with STACK.NAME_TAKEN', async () => {
+      await store.stacks.create(newStack({ name: 'dup' }));
+      const err = await store.stacks.create(newStack({ name: 'dup' })).catch((e: unknown) => e);
+      expect(err).to.include({ code: 'STACK.NAME_TAKEN', status: 409 });
+      expect(await store.stacks.list()).to.have.length(1);
+    });
+
+    it('finds the stacks of a repository regardless of project key and slug case', async () => {
+      const a = await store.stacks.create(newStack());
+      await store.stacks.create(newStack({ repository: { projectKey: 'PRJ', slug: 'other' } }));
+      await store.stacks.create(newStack({ integrationId: 'int-2' }));
+      const found = await store.stacks.listByRepository('int-1', { projectKey: 'prj', slug: 'INFRA' });
+      expect(found.map((s) => s.id)).to.deep.equal([a.id]);
+    });
+
+    it('lists stacks by integration', async () => {
+      await store.stacks.create(newStack());
+      const b = await store.stacks.create(newStack({ integrationId: 'int-2' }));
+      expect((await store.stacks.list({ integrationId: 'int-2' })).map((s) => s.id)).to.deep.equal([b.id]);
+      expect(await store.stacks.list()).to.have.length(2);
+    });
+
+    it('updates the given fields and keeps the others', async () => {
+      const s = await store.stacks.create(newStack());
+      const updated = await store.stacks.update(s.id, { branch: 'develop', allowForks: true });
+      expect(updated).to.include({
+        branch: 'develop',
+        allowForks: true,
+        projectRoot: 'infra/prod',
+        name: s.name,
+      });
+      expect(await store.stacks.get(s.id)).to.deep.equal(updated);
+      expect(await store.stacks.update('missing', { branch: 'x' })).to.be.undefined;
+    });
+
+    it('deletes a stack with its runs', async () => {
+      const s = await store.stacks.create(newStack());
+      const { run } = await store.runs.create(newRun(s.id));
+      expect(await store.stacks.delete(s.id)).to.be.true;
+      expect(await store.stacks.get(s.id)).to.be.undefined;
+      expect(await store.runs.get(run.id)).to.be.undefined;
+      expect(await store.stacks.delete(s.id)).to.be.false;
+    });
+  });
+
+  describe('runs', () => {
+    it('creates a QUEUED run at version 1 with every field', async () => {
+      const s = await store.stacks.create(newStack());
+      const { run, created } = await store.runs.create(newRun(s.id, { note: 'n' }));
+      expect(created).to.be.true;
+      expect(run).to.deep.include({
+        stackId: s.id,
+        type: 'proposed',
+        commit: 'a'.repeat(40),
+        ref: 'refs/heads/feature',
+        state: 'QUEUED',
+        version: 1,
+        sequence: 1,
+        note: 'n',
+        pullRequest: { id: 7, sourceRef: 'refs/heads/feature', targetRef: 'refs/heads/main' },
+        trigger: { kind: 'pull_request', eventId: 'e-1', deliveryId: 'd-1' },
+      });
+      expect(run.createdAt).to.equal(run.updatedAt);
+      expect(await store.runs.get(run.id)).to.deep.equal(run);
+    });
+
+    it('returns the existing run when the same stack, commit and type is created again', async () => {
+      const s = await store.stacks.create(newStack());
+      const first = await store.runs.create(newRun(s.id));
+      const again = await store.runs.create(newRun(s.id, { trigger: { kind: 'push', eventId: 'e-2' } }));
+      expect(again.created).to.be.false;
+      expect(again.run).to.deep.equal(first.run);
+      expect(await store.runs.listByStack(s.id)).to.have.length(1);
+    });
+
+    it('creates one run when many creations of the same run race', async () => {
+      const s = await store.stacks.create(newStack());
+      const results = await Promise.all(Array.from({ length: 10 }, () => store.runs.create(newRun(s.id))));
+      expect(results.filter((r) => r.created)).to.have.length(1);
+      expect(new Set(results.map((r) => r.run.id)).size).to.equal(1);
+    });
+
+    it('keeps a tracked and a proposed run of the same commit apart', async () => {
+      const s = await store.stacks.create(newStack());
+      const p = await store.runs.create(newRun(s.id));
+      const t = await store.runs.create(newRun(s.id, { type: 'tracked', ref: 'refs/heads/main' }));
+      expect(t.created).to.be.true;
+      expect(t.run.id).to.not.equal(p.run.id);
+      expect((await store.runs.find(s.id, 'a'.repeat(40), 'tracked'))!.id).to.equal(t.run.id);
+    });
+
+    it('numbers runs per stack in creation order, newest first in listings', async () => {
+      const s = await store.stacks.create(newStack());
+      const other = await store.stacks.create(newStack());
+      for (const c of ['1', '2', '3']) await store.runs.create(newRun(s.id, { commit: c.repeat(40) }));
+      const o = await store.runs.create(newRun(other.id));
+      expect(o.run.sequence).to.equal(1);
+      expect((await store.runs.listByStack(s.id)).map((r) => r.sequence)).to.deep.equal([3, 2, 1]);
+      expect(await store.runs.listByStack(s.id, { limit: 2 })).to.have.length(2);
+    });
+
+    it('moves a run only from an expected state, incrementing the version', async () => {
+      const s = await store.stacks.create(newStack());
+      const { run } = await store.runs.create(newRun(s.id));
+      const moved = await store.runs.transition(run.id, ['QUEUED'], 'RUNNING');
+      expect(moved.ok).to.be.true;
+      expect(moved.run).to.include({ state: 'RUNNING', version: 2 });
+      const refused = await store.runs.transition(run.id, ['QUEUED'], 'CANCELED', 'no');
+      expect(refused.ok).to.be.false;
+      expect(refused.run).to.include({ state: 'RUNNING', version: 2 });
+      const done = await store.runs.transition(run.id, ['RUNNING'], 'FINISHED', 'applied');
+      expect(done.run).to.include({ state: 'FINISHED', version: 3, note: 'applied' });
+      expect((await store.runs.transition('missing', ['QUEUED'], 'RUNNING')).run).to.be.undefined;
+    });
+
+    it('lists QUEUED and RUNNING runs by stack and sequence', async () => {
+      const s = await store.stacks.create(newStack());
+      const a = await store.runs.create(newRun(s.id, { commit: '1'.repeat(40), type: 'tracked' }));
+      const b = await store.runs.create(newRun(s.id, { commit: '2'.repeat(40), type: 'tracked' }));
+      const c = await store.runs.create(newRun(s.id, { commit: '3'.repeat(40), type: 'tracked' }));
+      await store.runs.transition(a.run.id, ['QUEUED'], 'RUNNING');
+      await store.runs.transition(b.run.id, ['QUEUED'], 'CANCELED');
+      expect((await store.runs.listActive()).map((r) => r.id)).to.deep.equal([a.run.id, c.run.id]);
+    });
+
+    it("cancels only the pull request's queued proposed runs, except the given commit", async () => {
+      const s = await store.stacks.create(newStack());
+      const old1 = await store.runs.create(newRun(s.id, { commit: '1'.repeat(40) }));
+      const running = await store.runs.create(newRun(s.id, { commit: '2'.repeat(40) }));
+      await store.runs.transition(running.run.id, ['QUEUED'], 'RUNNING');
+      const latest = await store.runs.create(newRun(s.id, { commit: '3'.repeat(40) }));
+      const otherPr = await store.runs.create(
+        newRun(s.id, { commit: '4'.repeat(40), pullRequest: { id: 8, sourceRef: 'x', targetRef: 'y' } }),
+      );
+      const tracked = await store.runs.create(newRun(s.id, { commit: '1'.repeat(40), type: 'tracked' }));
+      const canceled = await store.runs.cancelQueuedProposed({
+        pullRequestId: 7,
+        stackIds: [s.id],
+        exceptCommit: '3'.repeat(40),
+        note: 'superseded',
+      });
+      expect(canceled.map((r) => r.id)).to.deep.equal([old1.run.id]);
+      expect(canceled[0]).to.include({ state: 'CANCELED', version: 2, note: 'superseded' });
+      for (const [r, state] of [
+        [running, 'RUNNING'],
+        [latest, 'QUEUED'],
+        [otherPr, 'QUEUED'],
+        [tracked, 'QUEUED'],
+      ] as const) {
+        expect((await store.runs.get(r.run.id))!.state).to.equal(state);
+      }
+    });
+
+    it('cancels every queued proposed run of a pull request when no commit is kept', async () => {
+      const s = await store.stacks.create(newStack());
+      await store.runs.create(newRun(s.id, { commit: '1'.repeat(40) }));
+      await store.runs.create(newRun(s.id, { commit: '2'.repeat(40) }));
+      const canceled = await store.runs.cancelQueuedProposed({
+        pullRequestId: 7,
+        stackIds: [s.id],
+        note: 'declined',
+      });
+      expect(canceled).to.have.length(2);
+    });
+  });
+}
+
+describe('store contract', () => {
+  describe('SQLite store (file)', () => {
+    let dir: string;
+    before(() => {
+      dir = mkdtempSync(join(tmpdir(), 'stack-trigger-store-'));
+    });
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    let n = 0;
+    storeContract(async () => openSqliteStore(join(dir, `store-${++n}.db`)));
+
+    it('keeps its tables beside another service in the same file, migrations recorded per service', () => {
+      const path = join(dir, 'shared.db');
+      const other = new Database(path);
+      other.exec(`CREATE TABLE schema_migrations (service TEXT NOT NULL, version INTEGER NOT NULL, applied_at TEXT NOT NULL,
+        PRIMARY KEY (service, version)); CREATE TABLE integration_integrations (id TEXT);
+        INSERT INTO schema_migrations VALUES ('integration', 1, 'x');`);
+      other.close();
+      const store = openSqliteStore(path);
+      const again = openSqliteStore(path);
+      void again.close();
+      void store.close();
+      const db = new Database(path, { readonly: true });
+      const rows = db.prepare('SELECT service, version FROM schema_migrations ORDER BY service').all();
+      const tables = (
+        db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as {
+          name: string;
+        }[]
+      ).map((t) => t.name);
+      const mode = db.pragma('journal_mode', { simple: true });
+      db.close();
+      expect(rows).to.deep.equal([
+        { service: 'integration', version: 1 },
+        { service: 'stack-trigger', version: 1 },
+      ]);
+      expect(
+        tables
+          .filter((t) => t !== 'schema_migrations' && t !== 'integration_integrations')
+          .every((t) => t.startsWith('stack_trigger_')),
+      ).to.be.true;
+      expect(mode).to.equal('wal');
+    });
+  });
+
+  const mongoUrl = process.env.MONGO_URL;
+  if (mongoUrl) {
+    describe('MongoDB store', () => {
+      storeContract(async () => {
+        const store = await openMongoStore(
+          mongoUrl.replace(
+            /\/?(\?|$)/,
+            `/stack_trigger_test_${Date.now()}_${Math.random().toString(16).slice(2)}$1`,
+          ),
+        );
+        return store;
+      });
+    });
+  } else {
+    // Pending, not passing: there is no MongoDB here unless MONGO_URL names one.
+    describe.skip('MongoDB store (pending: set MONGO_URL to run this contract against MongoDB)', () => {
+      storeContract(async () => openMongoStore('mongodb://unset'));
+    });
+  }
+});

@@ -1,0 +1,121 @@
+import type { CanonicalEvent } from '../../src/domain/canonical-event';
+import type { Run, Stack } from '../../src/domain/model';
+import type {
+  ChangedFilesPort,
+  CommentRepliesPort,
+  QueuedRunRef,
+  RunEventsPort,
+  RunQueuePort,
+  TriggerMetricsPort,
+} from '../../src/domain/ports';
+import type { ChangedFiles } from '../../src/domain/stack-matches-files';
+
+/** In-memory stand-ins for our own ports, for unit tests of the use cases. */
+export function fakeQueue(): RunQueuePort & { queued: Map<string, QueuedRunRef>; leased: Set<string> } {
+  const queued = new Map<string, QueuedRunRef & { sequence: number }>();
+  const leased = new Set<string>();
+  const leasedRuns = new Map<string, QueuedRunRef>();
+  return {
+    queued,
+    leased,
+    async enqueue(run) {
+      if (!leased.has(run.id))
+        queued.set(run.id, { id: run.id, stackId: run.stackId, type: run.type, sequence: run.sequence });
+    },
+    async remove(run) {
+      queued.delete(run.id);
+      leased.delete(run.id);
+      leasedRuns.delete(run.id);
+    },
+    async dispatch(stackId) {
+      const mine = [...queued.values()]
+        .filter((r) => r.stackId === stackId)
+        .sort((a, b) => a.sequence - b.sequence);
+      const out = mine.filter((r) => r.type === 'proposed');
+      const trackedOut = [...leasedRuns.values()].some((r) => r.stackId === stackId && r.type === 'tracked');
+      const head = mine.find((r) => r.type === 'tracked');
+      if (head && !trackedOut) out.push(head);
+      for (const r of out) {
+        queued.delete(r.id);
+        leased.add(r.id);
+        leasedRuns.set(r.id, r);
+      }
+      return out.map((r) => r.id);
+    },
+    async renewLease(runId) {
+      return leased.has(runId);
+    },
+    async claimExpiredLeases() {
+      return [];
+    },
+    async requeue(run) {
+      leased.delete(run.id);
+      leasedRuns.delete(run.id);
+      queued.set(run.id, { id: run.id, stackId: run.stackId, type: run.type, sequence: run.sequence });
+    },
+    async rebuild() {},
+    async isBuilt() {
+      return true;
+    },
+  };
+}
+
+export function recordingRunEvents(): RunEventsPort & { stateChanged: Run[]; ready: Run[] } {
+  const stateChanged: Run[] = [];
+  const ready: Run[] = [];
+  return {
+    stateChanged,
+    ready,
+    async publishStateChanged(run: Run, _stack: Stack) {
+      stateChanged.push(run);
+    },
+    async publishRunReady(run: Run, _stack: Stack) {
+      ready.push(run);
+    },
+  };
+}
+
+export function recordingReplies(): CommentRepliesPort & {
+  replies: Parameters<CommentRepliesPort['reply']>[0][];
+} {
+  const replies: Parameters<CommentRepliesPort['reply']>[0][] = [];
+  return {
+    replies,
+    async reply(target) {
+      replies.push(target);
+    },
+  };
+}
+
+export function fixedChangedFiles(files: ChangedFiles): ChangedFilesPort & { calls: CanonicalEvent[] } {
+  const calls: CanonicalEvent[] = [];
+  return {
+    calls,
+    async changedFiles(event) {
+      calls.push(event);
+      return files;
+    },
+  };
+}
+
+export function countingMetrics(): TriggerMetricsPort & {
+  created: number;
+  overCap: number;
+  canceled: number;
+} {
+  const m = {
+    created: 0,
+    overCap: 0,
+    canceled: 0,
+    runsCreated: (_type: Run['type'], n: number) => {
+      m.created += n;
+    },
+    runsOverCap: (n: number) => {
+      m.overCap += n;
+    },
+    runsCanceled: (n: number) => {
+      m.canceled += n;
+    },
+  };
+  return m;
+}

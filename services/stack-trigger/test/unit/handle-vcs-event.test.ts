@@ -1,0 +1,209 @@
+import { expect } from 'chai';
+import { createCapturingLogger } from '@stacklink/logger';
+import { openSqliteStore } from '../../src/adapters/sqlite-store';
+import type { Store } from '../../src/adapters/store';
+import { createHandleVcsEvent, type HandleVcsEventDeps } from '../../src/domain/handle-vcs-event';
+import type { NewStack, Stack } from '../../src/domain/model';
+import type { ChangedFiles } from '../../src/domain/stack-matches-files';
+import { commentEvent, files, prEvent, pushEvent, SHA } from '../support/events';
+import {
+  countingMetrics,
+  fakeQueue,
+  fixedChangedFiles,
+  recordingReplies,
+  recordingRunEvents,
+} from '../support/fakes';
+
+const stackInput = (overrides: Partial<NewStack> = {}): NewStack => ({
+  name: 'prod',
+  integrationId: 'int-1',
+  repository: { projectKey: 'PRJ', slug: 'infra' },
+  branch: 'main',
+  projectRoot: 'infra/prod',
+  additionalProjectGlobs: [],
+  triggerOnTags: false,
+  allowForks: false,
+  labels: [],
+  ...overrides,
+});
+
+describe('handleVcsEvent', () => {
+  let store: Store;
+  let prod: Stack;
+  let deps: HandleVcsEventDeps & {
+    queue: ReturnType<typeof fakeQueue>;
+    runEvents: ReturnType<typeof recordingRunEvents>;
+    replies: ReturnType<typeof recordingReplies>;
+    metrics: ReturnType<typeof countingMetrics>;
+    changedFiles: ReturnType<typeof fixedChangedFiles>;
+  };
+  let logs: ReturnType<typeof createCapturingLogger>;
+
+  const setup = (changed: ChangedFiles = files('infra/prod/main.tf'), maxRunsPerEvent = 100) => {
+    logs = createCapturingLogger();
+    deps = {
+      stacks: store.stacks,
+      runs: store.runs,
+      queue: fakeQueue(),
+      changedFiles: fixedChangedFiles(changed),
+      runEvents: recordingRunEvents(),
+      replies: recordingReplies(),
+      metrics: countingMetrics(),
+      logger: logs.logger,
+      maxRunsPerEvent,
+    };
+    return createHandleVcsEvent(deps);
+  };
+
+  beforeEach(async () => {
+    store = openSqliteStore(':memory:');
+    prod = await store.stacks.create(stackInput());
+  });
+  afterEach(() => store.close());
+
+  it('creates a tracked run for a push to the stack branch, queues it, announces it and hands it out', async () => {
+    const handle = setup();
+    const result = await handle(pushEvent({ after: SHA(5) }));
+    expect(result.created).to.have.length(1);
+    const run = result.created[0]!;
+    expect(run).to.include({ stackId: prod.id, type: 'tracked', commit: SHA(5), state: 'QUEUED' });
+    expect(deps.changedFiles.calls).to.have.length(1);
+    expect(deps.runEvents.stateChanged.map((r) => r.id)).to.deep.equal([run.id]);
+    expect(deps.runEvents.ready.map((r) => r.id)).to.deep.equal([run.id]);
+    expect(deps.metrics.created).to.equal(1);
+  });
+
+  it('creates nothing more when the same event is delivered again', async () => {
+    const handle = setup();
+    const event = pushEvent();
+    await handle(event);
+    const again = await handle(event);
+    expect(again.created).to.be.empty;
+    expect(again.existing).to.have.length(1);
+    expect(await store.runs.listByStack(prod.id)).to.have.length(1);
+  });
+
+  it('makes one run when a push and a pull request event name the same commit', async () => {
+    const handle = setup();
+    await handle(pushEvent({ ref: 'refs/heads/feature', after: SHA(10) }));
+    const pr = await handle(prEvent('pull_request.opened'));
+    expect(pr.created).to.be.empty;
+    expect(pr.existing).to.have.length(1);
+    expect(await store.runs.listByStack(prod.id)).to.have.length(1);
+  });
+
+  it('does not ask Bitbucket for changed files when no stack uses the repository', async () => {
+    await store.stacks.delete(prod.id);
+    const handle = setup();
+    const result = await handle(pushEvent());
+    expect(result.ignored).to.equal('no stack uses this repository');
+    expect(deps.changedFiles.calls).to.be.empty;
+  });
+
+  it('does not ask Bitbucket for changed files for events that cannot start a run', async () => {
+    const handle = setup();
+    await handle(pushEvent({ action: 'deleted', after: null }));
+    await handle(prEvent('pull_request.merged', { state: 'merged' }));
+    expect(deps.changedFiles.calls).to.be.empty;
+  });
+
+  it('cancels the queued proposed runs of a pull request when a newer commit arrives, and announces it', async () => {
+    const handle = setup();
+    const first = (await handle(prEvent('pull_request.opened'))).created[0]!;
+    const source = {
+      ref: 'refs/heads/feature',
+      commit: SHA(11),
+      repository: { projectKey: 'PRJ', slug: 'infra' },
+    };
+    const second = await handle(
+      prEvent('pull_request.source_updated', { source, previousSourceCommit: SHA(10) }),
+    );
+    expect(second.canceled.map((r) => r.id)).to.deep.equal([first.id]);
+    expect(second.created.map((r) => r.commit)).to.deep.equal([SHA(11)]);
+    expect((await store.runs.get(first.id))!.state).to.equal('CANCELED');
+    expect(deps.queue.queued.has(first.id) || deps.queue.leased.has(first.id)).to.be.false;
+    expect(deps.runEvents.stateChanged.filter((r) => r.id === first.id).map((r) => r.state)).to.deep.equal([
+      'QUEUED',
+      'CANCELED',
+    ]);
+    expect(deps.metrics.canceled).to.equal(1);
+  });
+
+  it('leaves a running proposed run alone when the pull request is declined', async () => {
+    const handle = setup();
+    const run = (await handle(prEvent('pull_request.opened'))).created[0]!;
+    await store.runs.transition(run.id, ['QUEUED'], 'RUNNING');
+    const result = await handle(prEvent('pull_request.declined', { state: 'declined' }));
+    expect(result.canceled).to.be.empty;
+    expect((await store.runs.get(run.id))!.state).to.equal('RUNNING');
+  });
+
+  it('reports the runs over the cap: returned, logged and counted', async () => {
+    for (const n of [1, 2, 3]) await store.stacks.create(stackInput({ name: `s${n}` }));
+    const handle = setup(files('infra/prod/a.tf'), 2);
+    const result = await handle(pushEvent());
+    expect(result.created).to.have.length(2);
+    expect(result.overCap).to.have.length(2);
+    expect(deps.metrics.overCap).to.equal(2);
+    const warning = logs.lines.find((l) => l.message === 'runs over the per-event cap were not created');
+    expect(warning).to.include({ cap: 2, overCap: 2, level: 'warn' });
+  });
+
+  it('posts the help text as a reply to an unknown command, on the commented pull request', async () => {
+    const handle = setup();
+    const result = await handle(commentEvent('/stacklink apply'));
+    expect(deps.replies.replies).to.have.length(1);
+    expect(deps.replies.replies[0]).to.include({
+      integrationId: 'int-1',
+      pullRequestId: 7,
+      parentCommentId: 99,
+    });
+    expect(deps.replies.replies[0]!.text).to.include('/stacklink propose [stack]');
+    expect(result.created).to.be.empty;
+  });
+
+  it('proposes a run for the named stack on /stacklink propose', async () => {
+    const handle = setup(files('README.md'));
+    const result = await handle(commentEvent('/stacklink propose prod'));
+    expect(result.created).to.have.length(1);
+    expect(result.created[0]!.trigger).to.include({ kind: 'comment' });
+    expect(deps.changedFiles.calls).to.be.empty;
+    expect(deps.replies.replies).to.be.empty;
+  });
+
+  it('puts a failed proposed run back in the queue on /stacklink retry', async () => {
+    const handle = setup();
+    const run = (await handle(prEvent('pull_request.opened'))).created[0]!;
+    await store.runs.transition(run.id, ['QUEUED'], 'RUNNING');
+    await store.runs.transition(run.id, ['RUNNING'], 'FAILED');
+    await deps.queue.remove(run);
+    const result = await handle(commentEvent('/stacklink retry'));
+    expect(result.retried.map((r) => r.id)).to.deep.equal([run.id]);
+    const retried = (await store.runs.get(run.id))!;
+    expect(retried).to.include({ state: 'QUEUED', version: 4 });
+    expect(deps.runEvents.ready.filter((r) => r.id === run.id)).to.have.length(2);
+  });
+
+  it('creates the proposed run on /stacklink retry when there was none', async () => {
+    const handle = setup();
+    const result = await handle(commentEvent('/stacklink retry prod'));
+    expect(result.created).to.have.length(1);
+  });
+
+  it('replies that there is nothing to retry when the run is still queued', async () => {
+    const handle = setup();
+    await handle(prEvent('pull_request.opened'));
+    const result = await handle(commentEvent('/stacklink retry prod'));
+    expect(result.retried).to.be.empty;
+    expect(result.replied).to.match(/^Nothing to retry/);
+  });
+
+  it('hands out one tracked run at a time per stack, proposed runs alongside', async () => {
+    const handle = setup();
+    const t1 = (await handle(pushEvent({ after: SHA(21) }))).created[0]!;
+    const t2 = (await handle(pushEvent({ after: SHA(22) }))).created[0]!;
+    const p1 = (await handle(prEvent('pull_request.opened'))).created[0]!;
+    expect(deps.runEvents.ready.map((r) => r.id)).to.deep.equal([t1.id, p1.id]);
+    expect(deps.queue.queued.has(t2.id)).to.be.true;
+  });
+});
