@@ -39,7 +39,7 @@ declare -A ENTRY=(
   [gateway]=services/webhook-gateway/dist/src/main.js
   [trigger]=services/stack-trigger/dist/src/trigger-main.js
   [reporter]=services/stack-trigger/dist/src/reporter-main.js
-  [runner]=services/stack-trigger/dist/src/runner-main.js
+  [runner]=services/runner/dist/src/main.js
 )
 declare -A RPORT=(
   [integration]=${INTEGRATION_PORT:-8081}
