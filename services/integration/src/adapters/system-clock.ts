@@ -1,0 +1,3 @@
+import type { ClockPort } from '../domain/ports';
+
+export const systemClock: ClockPort = { now: () => new Date() };

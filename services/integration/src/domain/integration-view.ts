@@ -1,0 +1,51 @@
+import type { IntegrationRecord } from './ports';
+
+/** What the public API shows of an integration: never the access token, never a webhook secret. */
+export interface IntegrationView {
+  id: string;
+  name: string;
+  apiHost: string;
+  userFacingHost: string;
+  username: string;
+  description?: string;
+  labels: string[];
+  tls: { caCertificate?: string };
+  createdAt: string;
+  updatedAt: string;
+  webhook: { endpoint: string; previousSecretValidUntil?: string };
+}
+
+/** The URL to paste into each repository's webhook settings (DESIGN.md §4). */
+export function webhookEndpoint(publicWebhookBaseUrl: string, integrationId: string): string {
+  return `${publicWebhookBaseUrl.replace(/\/+$/, '')}/webhooks/bitbucket-dc/${encodeURIComponent(integrationId)}`;
+}
+
+export function toIntegrationView(
+  record: IntegrationRecord,
+  publicWebhookBaseUrl: string,
+  now: Date,
+): IntegrationView {
+  const view: IntegrationView = {
+    id: record.id,
+    name: record.name,
+    apiHost: record.apiHost,
+    userFacingHost: record.userFacingHost,
+    username: record.username,
+    labels: [...record.labels],
+    tls: record.tls.caCertificate === undefined ? {} : { caCertificate: record.tls.caCertificate },
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+    webhook: { endpoint: webhookEndpoint(publicWebhookBaseUrl, record.id) },
+  };
+  if (record.description !== undefined) view.description = record.description;
+  const validUntil = previousSecretValidUntil(record, now);
+  if (validUntil !== undefined) view.webhook.previousSecretValidUntil = validUntil;
+  return view;
+}
+
+/** When the previous webhook secret is still served, until when; undefined otherwise. */
+export function previousSecretValidUntil(record: IntegrationRecord, now: Date): string | undefined {
+  const until = record.previousWebhookSecretValidUntil;
+  if (record.secrets.previousWebhookSecret === undefined || until === undefined) return undefined;
+  return Date.parse(until) > now.getTime() ? until : undefined;
+}

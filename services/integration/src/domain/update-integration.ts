@@ -1,0 +1,65 @@
+import { AppError } from '@stacklink/errors';
+import { announceChange } from './announce-change';
+import { toIntegrationView, type IntegrationView } from './integration-view';
+import { modifyIntegration } from './modify-integration';
+import type { IntegrationDeps, IntegrationRecord } from './ports';
+
+/** PATCH: the name stays; everything else may change, the access token may be replaced. */
+export interface UpdateIntegrationInput {
+  /** Accepted only when unchanged. */
+  name?: string;
+  apiHost?: string;
+  userFacingHost?: string;
+  username?: string;
+  accessToken?: string;
+  /** null removes the description. */
+  description?: string | null;
+  labels?: string[];
+  /** Replaces the TLS settings; `{}` removes the CA certificate. */
+  tls?: { caCertificate?: string };
+}
+
+export async function updateIntegration(
+  deps: IntegrationDeps,
+  id: string,
+  input: UpdateIntegrationInput,
+): Promise<IntegrationView> {
+  if (input.accessToken !== undefined) deps.registerSecret(input.accessToken);
+  const { record } = await modifyIntegration(deps, id, (current) => {
+    if (input.name !== undefined && input.name !== current.name) {
+      const message = '"name" cannot be changed; create a new integration to use another name';
+      throw new AppError('VALIDATION.FAILED', message, {
+        status: 400,
+        details: { fields: [{ field: 'name', message }] },
+      });
+    }
+    const next: IntegrationRecord = {
+      ...current,
+      secrets: { ...current.secrets },
+      labels: input.labels ?? current.labels,
+      tls: input.tls === undefined ? current.tls : pickTls(input.tls),
+    };
+    if (input.apiHost !== undefined) next.apiHost = input.apiHost;
+    if (input.userFacingHost !== undefined) next.userFacingHost = input.userFacingHost;
+    if (input.username !== undefined) next.username = input.username;
+    if (input.description === null) delete next.description;
+    else if (input.description !== undefined) next.description = input.description;
+    if (input.accessToken !== undefined) {
+      next.secrets.accessToken = deps.cipher.encrypt(input.accessToken, {
+        recordId: id,
+        field: 'accessToken',
+      });
+    }
+    return { record: next, result: undefined };
+  });
+  deps.logger.info('integration updated', {
+    integrationId: id,
+    fields: Object.keys(input),
+  });
+  await announceChange(deps, 'integration.updated', id);
+  return toIntegrationView(record, deps.publicWebhookBaseUrl, deps.clock.now());
+}
+
+function pickTls(tls: { caCertificate?: string }): { caCertificate?: string } {
+  return tls.caCertificate === undefined ? {} : { caCertificate: tls.caCertificate };
+}

@@ -1,0 +1,73 @@
+import { createBus } from '@stacklink/bus';
+import { describeConfigError } from '@stacklink/config';
+import { installProcessHandlers, startServer } from '@stacklink/http';
+import { createLogger, registerSecret } from '@stacklink/logger';
+import { createAesGcmSecretCipher } from './adapters/aes-gcm-secret-cipher';
+import { createBitbucketClientFactory } from './adapters/bitbucket-client-factory';
+import { createBusIntegrationEvents, integrationTopology } from './adapters/bus-integration-events';
+import { createIntegrationRepository } from './adapters/create-integration-repository';
+import { createHttpStackUsage } from './adapters/http-stack-usage';
+import { createApp } from './app';
+import { loadIntegrationConfig, type IntegrationConfig } from './config';
+
+/** Wiring only: config → logger → store → bus → app → listen, and graceful shutdown. */
+async function main(): Promise<void> {
+  let config: IntegrationConfig;
+  try {
+    config = loadIntegrationConfig(process.env);
+  } catch (err) {
+    process.stderr.write(`${describeConfigError(err)}\n`);
+    process.exit(1);
+  }
+  for (const secret of [
+    config.adminToken,
+    config.internalToken,
+    config.masterKey,
+    ...config.previousMasterKeys,
+  ]) {
+    registerSecret(secret);
+  }
+  const logger = createLogger({ service: 'integration', level: config.logLevel });
+  const repository = await createIntegrationRepository(config.storeUrl);
+  const bus = createBus({
+    url: config.rabbitmqUrl,
+    logger,
+    topology: integrationTopology,
+    namespace: config.namespace,
+    connectionName: 'integration',
+  });
+  await bus.start();
+  const app = createApp({
+    adminToken: config.adminToken,
+    internalToken: config.internalToken,
+    publicWebhookBaseUrl: config.publicWebhookBaseUrl,
+    webhookSecretGraceSeconds: config.webhookSecretGraceSeconds,
+    logger,
+    repository,
+    cipher: createAesGcmSecretCipher({
+      masterKey: config.masterKey,
+      previousMasterKeys: config.previousMasterKeys,
+    }),
+    events: createBusIntegrationEvents(bus),
+    stackUsage: createHttpStackUsage({
+      baseUrl: config.stackTriggerUrl,
+      internalToken: config.internalToken,
+    }),
+    bitbucket: createBitbucketClientFactory({ timeoutMs: config.bitbucketTimeoutMs }),
+    busReady: () => bus.isReady(),
+  });
+  const server = await startServer(app, { port: config.port, logger });
+  logger.info('integration service listening', { url: server.url });
+  installProcessHandlers(logger, async () => {
+    await server.close();
+    await bus.close();
+    await repository.close();
+  });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(
+    `integration service failed to start: ${err instanceof Error ? err.message : String(err)}\n`,
+  );
+  process.exit(1);
+});
