@@ -165,7 +165,18 @@ export function validateEvent(value: unknown, options: ValidateEventOptions): Ca
   // specVersion and type first: they choose the schema, and a message about them is the useful one.
   const head = BASE_FIELDS.validate(value, { allowUnknown: true, convert: false });
   if (head.error) throw invalidEvent(head.error);
-  const type = (value as { type: EventType }).type;
+  return validateEventOfType((value as { type: EventType }).type, value, options);
+}
+
+/**
+ * validateEvent for a caller that already knows the type (the normalizer, which just set it): the
+ * schema of that type checks `type` and `specVersion` too, so only the separate head check is skipped.
+ */
+export function validateEventOfType(
+  type: EventType,
+  value: unknown,
+  options: ValidateEventOptions,
+): CanonicalEvent {
   const result = EVENT_SCHEMAS[type].validate(value, {
     abortEarly: false,
     convert: false,

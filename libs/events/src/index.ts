@@ -35,6 +35,6 @@ export { payloadSchemaFor } from './bitbucket-payload';
 export { normalize } from './normalize';
 export type { NormalizeInput, NormalizeResult } from './normalize';
 export { VCS_EVENTS_EXCHANGE, routingKeyFor, toBusMessage } from './to-bus-message';
-export type { BusMessage, EventMessageHeaders } from './to-bus-message';
+export type { BusMessage, EventMessageHeaders, ToBusMessageOptions } from './to-bus-message';
 export { subscribeEvents, vcsEventsQueue } from './subscribe';
 export type { EventHandler } from './subscribe';

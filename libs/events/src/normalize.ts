@@ -20,7 +20,7 @@ import {
   type PayloadUser,
   payloadSchemaFor,
 } from './bitbucket-payload';
-import { toFieldErrors, validateEvent } from './event-schema';
+import { toFieldErrors, validateEventOfType } from './event-schema';
 import { type EventType, eventTypeForKey, IGNORED_EVENT_KEYS, PROVIDER, SPEC_VERSION } from './event-types';
 
 export interface NormalizeInput {
@@ -55,7 +55,7 @@ export function normalize(input: NormalizeInput): NormalizeResult {
   const payload = parsePayload(type, eventKey, input.body);
   const event = buildEvent(type, payload, input);
   try {
-    return { kind: 'event', event: validateEvent(event, { mode: 'producer' }) };
+    return { kind: 'event', event: validateEventOfType(type, event, { mode: 'producer' }) };
   } catch (err) {
     // The payload passed its own schema, so what fails here is delivery metadata or a mapping bug;
     // it still must not be published.

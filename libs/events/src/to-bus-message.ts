@@ -30,12 +30,20 @@ export interface BusMessage {
   body: CanonicalEvent;
 }
 
+export interface ToBusMessageOptions {
+  /**
+   * The event is the `event` of a `normalize()` result, which validated it in producer mode a moment
+   * ago; validating the same object again would only double the cost on the gateway's hot path.
+   */
+  alreadyValidated?: boolean;
+}
+
 /**
  * What to publish for an event. Validates it in producer mode first, so nothing off-schema reaches
  * the exchange (STYLE.md: validated by the producer and by the consumer); throws `EVENT.INVALID`.
  */
-export function toBusMessage(event: CanonicalEvent): BusMessage {
-  const valid = validateEvent(event, { mode: 'producer' });
+export function toBusMessage(event: CanonicalEvent, options: ToBusMessageOptions = {}): BusMessage {
+  const valid = options.alreadyValidated ? event : validateEvent(event, { mode: 'producer' });
   return {
     exchange: VCS_EVENTS_EXCHANGE,
     routingKey: routingKeyFor(valid.type),

@@ -1,0 +1,226 @@
+'use strict';
+// Gateway throughput: our webhook-gateway beside a lean reference gateway and a bare node:http server,
+// measured in the same run, in interleaved rounds, reporting medians (issue 5).
+const { randomBytes, randomUUID } = require('node:crypto');
+const { mkdtempSync, readFileSync, rmSync } = require('node:fs');
+const { tmpdir } = require('node:os');
+const path = require('node:path');
+const amqp = require('amqplib');
+const autocannon = require('autocannon');
+const { sign } = require('@stacklink/bitbucket');
+const { deleteNamespace, RABBITMQ_URL, REDIS_URL } = require('@stacklink/testing');
+const { cpuSeconds, findPid, freePort, median, startNode } = require('../lib/processes');
+
+const ROOT = path.resolve(__dirname, '../..');
+const FIXTURES = path.resolve(ROOT, '../shared/fixtures/bitbucket-dc/webhooks');
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONNECTIONS = 50;
+
+/** A realistic ~5 KB pr:opened body: a real fixture with a description of the usual length. */
+function prOpenedBody() {
+  const body = JSON.parse(readFileSync(path.join(FIXTURES, 'woodpecker-pr_opened.json'), 'utf8'));
+  const base = Buffer.byteLength(JSON.stringify(body));
+  const para = 'This change moves the staging network module to the shared VPC and updates the outputs. ';
+  body.pullRequest.description = para.repeat(Math.max(0, Math.ceil((5 * 1024 - base) / para.length)));
+  return Buffer.from(JSON.stringify(body));
+}
+
+const brokerPid = findPid('beam.smp');
+const redisPid = findPid('redis-server');
+
+async function load(url, body, signature, pid) {
+  const cpuBefore = [cpuSeconds(pid), cpuSeconds(brokerPid), cpuSeconds(redisPid)];
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    connections: CONNECTIONS,
+    duration: DURATION_S,
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      'x-event-key': 'pr:opened',
+      'x-hub-signature': signature,
+    },
+    body,
+    requests: [
+      {
+        setupRequest: (req) => ({ ...req, headers: { ...req.headers, 'x-request-id': randomUUID() } }),
+      },
+    ],
+  });
+  const accepted = result['2xx'];
+  const cpuAfter = [cpuSeconds(pid), cpuSeconds(brokerPid), cpuSeconds(redisPid)];
+  const perReq = (i) => (accepted > 0 ? ((cpuAfter[i] - cpuBefore[i]) / accepted) * 1e6 : NaN);
+  return {
+    cpuUs: perReq(0),
+    brokerCpuUs: perReq(1),
+    redisCpuUs: perReq(2),
+    acceptedPerSec: accepted / (result.duration || DURATION_S),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts + result.non2xx,
+  };
+}
+
+async function runGatewayBench() {
+  const namespace = `bench-${randomBytes(4).toString('hex')}`;
+  const dir = mkdtempSync(path.join(tmpdir(), 'stacklink-bench-'));
+  const adminToken = randomBytes(24).toString('hex');
+  const internalToken = randomBytes(24).toString('hex');
+  const common = {
+    RABBITMQ_URL,
+    REDIS_URL,
+    NAMESPACE: namespace,
+    LOG_LEVEL: 'warn',
+    INTERNAL_TOKEN: internalToken,
+  };
+  const procs = [];
+  const admin = await amqp.connect(RABBITMQ_URL);
+  try {
+    // A durable quorum queue bound to vcs.events stands in for stack-trigger's queue: the gateway
+    // publishes with `mandatory`, so without one every event would be refused as unroutable.
+    const ch = await admin.createChannel();
+    const exchange = `${namespace}.vcs.events`;
+    const sink = `${namespace}.bench.sink`;
+    await ch.assertExchange(exchange, 'topic', { durable: true });
+    await ch.assertQueue(sink, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+    await ch.bindQueue(sink, exchange, '#');
+
+    const integrationPort = await freePort();
+    const integration = await startNode(
+      'integration',
+      path.join(ROOT, 'services/integration/dist/src/main.js'),
+      {
+        ...common,
+        PORT: String(integrationPort),
+        STORE_URL: `sqlite:${path.join(dir, 'bench.db')}`,
+        ADMIN_TOKEN: adminToken,
+        MASTER_KEY: randomBytes(32).toString('base64'),
+        STACK_TRIGGER_URL: 'http://127.0.0.1:9',
+      },
+      `http://127.0.0.1:${integrationPort}/readyz`,
+    );
+    procs.push(integration);
+    const created = await fetch(`http://127.0.0.1:${integrationPort}/api/v1/integrations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'bench',
+        apiHost: 'http://127.0.0.1:7990',
+        userFacingHost: 'http://127.0.0.1:7990',
+        username: 'bench',
+        accessToken: randomBytes(20).toString('hex'),
+      }),
+    });
+    if (created.status !== 201)
+      throw new Error(`creating the integration failed: ${created.status} ${await created.text()}`);
+    const { id, webhook } = await created.json();
+
+    const body = prOpenedBody();
+    const signature = sign(webhook.secret, body);
+    const targets = [];
+    const barePort = await freePort();
+    targets.push({
+      label: 'bare node:http (reads body)',
+      proc: await startNode(
+        'bare',
+        path.join(__dirname, 'bare-server.js'),
+        { PORT: String(barePort) },
+        `http://127.0.0.1:${barePort}/`,
+      ),
+      url: `http://127.0.0.1:${barePort}/webhooks/bitbucket-dc/${id}`,
+    });
+    const leanPort = await freePort();
+    targets.push({
+      label: 'lean reference gateway',
+      proc: await startNode(
+        'lean',
+        path.join(__dirname, 'lean-gateway.js'),
+        {
+          ...common,
+          PORT: String(leanPort),
+          SECRET: webhook.secret,
+          EXCHANGE: exchange,
+          KEY_PREFIX: `${namespace}:`,
+        },
+        `http://127.0.0.1:${leanPort}/`,
+      ),
+      url: `http://127.0.0.1:${leanPort}/webhooks/bitbucket-dc/${id}`,
+    });
+    const gatewayPort = await freePort();
+    targets.push({
+      label: 'stacklink webhook-gateway',
+      proc: await startNode(
+        'gateway',
+        path.join(ROOT, 'services/webhook-gateway/dist/src/main.js'),
+        {
+          ...common,
+          PORT: String(gatewayPort),
+          HOST: '127.0.0.1',
+          INTEGRATION_URL: `http://127.0.0.1:${integrationPort}`,
+        },
+        `http://127.0.0.1:${gatewayPort}/readyz`,
+      ),
+      url: `http://127.0.0.1:${gatewayPort}/webhooks/bitbucket-dc/${id}`,
+    });
+    procs.push(...targets.map((t) => t.proc));
+
+    // Warm-up: JIT, connection pools, the secret cache.
+    for (const t of targets) await load(t.url, body, signature, t.proc.pid).catch(() => undefined);
+    const samples = new Map(targets.map((t) => [t.label, []]));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const t of targets) {
+        samples.get(t.label).push(await load(t.url, body, signature, t.proc.pid));
+        await ch.purgeQueue(sink);
+      }
+    }
+    const summary = targets.map((t) => {
+      const s = samples.get(t.label);
+      return {
+        label: t.label,
+        reqPerSec: median(s.map((x) => x.acceptedPerSec)),
+        p50: median(s.map((x) => x.p50)),
+        p99: median(s.map((x) => x.p99)),
+        errors: s.reduce((n, x) => n + x.errors, 0),
+        rss: t.proc.peakRssMiB(),
+        cpuUs: median(s.map((x) => x.cpuUs)),
+        brokerCpuUs: median(s.map((x) => x.brokerCpuUs)),
+        redisCpuUs: median(s.map((x) => x.redisCpuUs)),
+      };
+    });
+    const lean = summary[1].reqPerSec;
+    const rows = summary.map((s) => ({
+      benchmark: 'gateway: signed 5 KB pr:opened, 50 conns',
+      target: s.label,
+      'accepted/s (median)': s.reqPerSec.toFixed(0),
+      'p50 ms': s.p50.toFixed(1),
+      'p99 ms': s.p99.toFixed(1),
+      'peak RSS MiB': s.rss.toFixed(0),
+      'vs lean': (s.reqPerSec / lean).toFixed(2),
+      'CPU µs/req': s.cpuUs.toFixed(0),
+      'broker µs/req': s.brokerCpuUs.toFixed(0),
+      'redis µs/req': s.redisCpuUs.toFixed(0),
+      'non-2xx/errors': s.errors,
+    }));
+    const ours = summary[2];
+    const verdict = {
+      throughput: ours.reqPerSec >= 0.9 * lean,
+      p99: ours.p99 <= 100,
+      rss: ours.rss <= 150,
+    };
+    return { rows, verdict, rounds: ROUNDS, durationS: DURATION_S };
+  } finally {
+    for (const p of procs.reverse()) await p.stop().catch(() => undefined);
+    await admin.close().catch(() => undefined);
+    await deleteNamespace({
+      namespace,
+      amqpUrl: RABBITMQ_URL,
+      redisUrl: REDIS_URL,
+      exchanges: ['vcs.events', 'integration.events'],
+      queues: ['bench.sink'],
+    }).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+module.exports = { runGatewayBench };

@@ -1,0 +1,51 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { Express } from 'express';
+import type { Registry } from 'prom-client';
+import { createHttpApp, processRegistry, type ReadinessCheck } from '@stacklink/http';
+import type { Logger } from '@stacklink/logger';
+import { createAcceptDelivery } from './domain/accept-delivery';
+import type { DeliveryDedupPort, EventPublisherPort, WebhookSecretsPort } from './domain/ports';
+import { createGatewayMetrics } from './adapters/prometheus-gateway-metrics';
+import { createWebhookHandler, isWebhookRequest } from './http/webhook-route';
+
+export interface GatewayAppDeps {
+  logger: Logger;
+  secrets: WebhookSecretsPort;
+  dedup: DeliveryDedupPort;
+  publisher: EventPublisherPort;
+  readiness: ReadinessCheck[];
+  bodyLimitBytes: number;
+  registry?: Registry;
+}
+
+export interface GatewayApp {
+  /** The node:http listener: the webhook route on the fast path, everything else through express. */
+  listener: RequestListener;
+  express: Express;
+}
+
+/** Builds the gateway without listening, so tests start the real thing on port 0. */
+export function createGatewayApp(deps: GatewayAppDeps): GatewayApp {
+  const registry = processRegistry(deps.registry);
+  const express = createHttpApp(
+    { service: 'webhook-gateway', logger: deps.logger, readiness: deps.readiness, registry },
+    () => undefined,
+  );
+  const acceptDelivery = createAcceptDelivery({
+    secrets: deps.secrets,
+    dedup: deps.dedup,
+    publisher: deps.publisher,
+    metrics: createGatewayMetrics(registry),
+    logger: deps.logger,
+  });
+  const webhook = createWebhookHandler({
+    acceptDelivery,
+    bodyLimitBytes: deps.bodyLimitBytes,
+    logger: deps.logger,
+  });
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
+    if (isWebhookRequest(req)) webhook(req, res);
+    else express(req, res);
+  };
+  return { listener, express };
+}

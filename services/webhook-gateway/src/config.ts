@@ -1,0 +1,56 @@
+import { Joi, loadConfig, sharedVariables, type Env } from '@stacklink/config';
+
+/** Every variable the gateway reads (DESIGN.md §2 plus its own); nothing else reads process.env. */
+export const configSchema = Joi.object({
+  PORT: sharedVariables.PORT.default(8080),
+  HOST: Joi.string().default('0.0.0.0'),
+  RABBITMQ_URL: sharedVariables.RABBITMQ_URL,
+  REDIS_URL: sharedVariables.REDIS_URL,
+  INTERNAL_TOKEN: sharedVariables.INTERNAL_TOKEN,
+  LOG_LEVEL: sharedVariables.LOG_LEVEL,
+  NAMESPACE: sharedVariables.NAMESPACE,
+  /** Where the integration service's internal API answers. */
+  INTEGRATION_URL: Joi.string()
+    .uri({ scheme: ['http', 'https'] })
+    .default('http://127.0.0.1:8081'),
+  WEBHOOK_BODY_LIMIT_BYTES: Joi.number()
+    .integer()
+    .min(1024)
+    .max(64 * 1024 * 1024)
+    .default(5 * 1024 * 1024),
+  /** How long fetched webhook secrets are trusted before they are fetched again. */
+  SECRET_CACHE_TTL_SECONDS: Joi.number().integer().min(1).max(3600).default(30),
+  /** How long an unknown integration id is remembered, so random ids cannot flood the integration service. */
+  UNKNOWN_INTEGRATION_TTL_SECONDS: Joi.number().integer().min(1).max(3600).default(10),
+  /** How long a cached secret keeps working while the integration service cannot be reached. */
+  SECRET_STALE_SECONDS: Joi.number().integer().min(0).max(86400).default(900),
+  /** How long a delivery id is remembered for deduplication. */
+  DEDUP_TTL_SECONDS: Joi.number()
+    .integer()
+    .min(60)
+    .default(7 * 24 * 3600),
+  PUBLISH_TIMEOUT_MS: Joi.number().integer().min(100).max(9000).default(5000),
+  SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(100).default(10000),
+});
+
+export interface GatewayConfig {
+  PORT: number;
+  HOST: string;
+  RABBITMQ_URL: string;
+  REDIS_URL: string;
+  INTERNAL_TOKEN: string;
+  LOG_LEVEL: string;
+  NAMESPACE: string;
+  INTEGRATION_URL: string;
+  WEBHOOK_BODY_LIMIT_BYTES: number;
+  SECRET_CACHE_TTL_SECONDS: number;
+  UNKNOWN_INTEGRATION_TTL_SECONDS: number;
+  SECRET_STALE_SECONDS: number;
+  DEDUP_TTL_SECONDS: number;
+  PUBLISH_TIMEOUT_MS: number;
+  SHUTDOWN_TIMEOUT_MS: number;
+}
+
+export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
+  return loadConfig<GatewayConfig>(configSchema, env);
+}

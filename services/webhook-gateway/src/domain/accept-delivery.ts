@@ -1,0 +1,196 @@
+import { verifySignature } from '@stacklink/bitbucket';
+import { AppError, isAppError } from '@stacklink/errors';
+import { eventTypeForKey, normalize } from '@stacklink/events';
+import type { Logger } from '@stacklink/logger';
+import type { DeliveryDedupPort, EventPublisherPort, GatewayMetricsPort, WebhookSecretsPort } from './ports';
+
+export interface Delivery {
+  integrationId: string;
+  eventKey: string | undefined;
+  deliveryId: string | undefined;
+  signature: string | undefined;
+  contentType: string | undefined;
+  rawBody: Buffer;
+  receivedAt: Date;
+}
+
+/** What to answer; `status` and `body` follow the table of DESIGN.md §5. */
+export interface DeliveryOutcome {
+  status: number;
+  body: Record<string, unknown>;
+  outcome: string;
+  eventId?: string;
+  retryAfterSeconds?: number;
+}
+
+export interface AcceptDeliveryDeps {
+  secrets: WebhookSecretsPort;
+  dedup: DeliveryDedupPort;
+  publisher: EventPublisherPort;
+  metrics: GatewayMetricsPort;
+  logger: Logger;
+}
+
+const PING = 'diagnostics:ping';
+const RETRY_AFTER_SECONDS = 5;
+
+function problem(status: number, code: string, message: string, outcome: string): DeliveryOutcome {
+  return { status, body: { error: { code, message } }, outcome };
+}
+
+function unavailable(code: string, message: string, outcome: string): DeliveryOutcome {
+  return { ...problem(503, code, message, outcome), retryAfterSeconds: RETRY_AFTER_SECONDS };
+}
+
+/**
+ * Verify, normalize, deduplicate and publish one Bitbucket delivery. The signature is checked over the
+ * raw bytes before anything parses them; the answer is 202 only after the broker confirmed the event.
+ */
+export function createAcceptDelivery(deps: AcceptDeliveryDeps) {
+  return async function acceptDelivery(d: Delivery): Promise<DeliveryOutcome> {
+    const eventKey = d.eventKey?.trim() ?? '';
+    const result = await decide(d, eventKey);
+    deps.metrics.delivery(eventKey === '' ? '(none)' : eventKey, result.outcome);
+    return result;
+  };
+
+  async function decide(d: Delivery, eventKey: string): Promise<DeliveryOutcome> {
+    // Child loggers are made only when a line is written: this is the hot path of the system.
+    const fields = { integrationId: d.integrationId, deliveryId: d.deliveryId, eventKey };
+    const log = {
+      warn: (message: string, meta?: Record<string, unknown>) =>
+        deps.logger.warn(message, { ...fields, ...meta }),
+      eventLog: (eventId: string) => ({
+        warn: (message: string, meta?: Record<string, unknown>) =>
+          deps.logger.warn(message, { ...fields, eventId, ...meta }),
+      }),
+    };
+    if (eventKey === '')
+      return problem(400, 'WEBHOOK.MISSING_EVENT_KEY', 'X-Event-Key header is required', 'bad_request');
+
+    let lookup;
+    try {
+      lookup = await deps.secrets.getSecrets(d.integrationId);
+    } catch (err) {
+      log.warn('webhook secrets unavailable', { err });
+      return unavailable(
+        'WEBHOOK.SECRETS_UNAVAILABLE',
+        'webhook secrets are unavailable; retry later',
+        'secrets_unavailable',
+      );
+    }
+    if (lookup.kind === 'unknown') {
+      return problem(
+        404,
+        'WEBHOOK.UNKNOWN_INTEGRATION',
+        `no integration ${d.integrationId}`,
+        'unknown_integration',
+      );
+    }
+    // Bitbucket sends the "Test connection" ping unsigned (DESIGN.md §5): answer it, publish nothing.
+    if (eventKey === PING) return { status: 200, body: { ok: true }, outcome: 'ping' };
+
+    const verification = verifySignature(d.rawBody, d.signature, lookup.secrets);
+    if (!verification.valid) {
+      const reason = verification.reason ?? 'mismatch';
+      deps.metrics.signatureFailure(reason);
+      log.warn('webhook signature rejected', { reason });
+      return problem(
+        401,
+        'WEBHOOK.INVALID_SIGNATURE',
+        `signature ${reason.replace('_', ' ')}`,
+        'invalid_signature',
+      );
+    }
+
+    if (eventTypeForKey(eventKey) === undefined)
+      return { status: 200, body: { ignored: true }, outcome: 'ignored' };
+
+    if (d.deliveryId === undefined || !/^[\w.:-]{1,128}$/.test(d.deliveryId)) {
+      return problem(400, 'WEBHOOK.MISSING_REQUEST_ID', 'X-Request-Id header is required', 'bad_request');
+    }
+    if (d.contentType !== undefined && !/^application\/(.+\+)?json\b/i.test(d.contentType)) {
+      return problem(
+        400,
+        'WEBHOOK.UNSUPPORTED_CONTENT_TYPE',
+        'Content-Type must be application/json',
+        'bad_request',
+      );
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(d.rawBody.toString('utf8'));
+    } catch {
+      return problem(400, 'WEBHOOK.INVALID_JSON', 'body is not valid JSON', 'invalid_json');
+    }
+
+    let normalized;
+    try {
+      normalized = normalize({
+        eventKey,
+        deliveryId: d.deliveryId,
+        integrationId: d.integrationId,
+        receivedAt: d.receivedAt,
+        body,
+      });
+    } catch (err) {
+      if (isAppError(err) && err.status === 400) {
+        log.warn('webhook payload rejected', { code: err.code, message: err.message });
+        return { status: 400, body: { error: err.toJSON() }, outcome: 'invalid_payload' };
+      }
+      throw err;
+    }
+    if (normalized.kind === 'ignored') return { status: 200, body: { ignored: true }, outcome: 'ignored' };
+    const event = normalized.event;
+    const elog = log.eventLog(event.id);
+
+    const claim = await deps.dedup.claim(d.integrationId, d.deliveryId);
+    if (claim === 'duplicate') {
+      deps.metrics.dedupHit();
+      return { status: 200, body: { duplicate: true }, outcome: 'duplicate' };
+    }
+    if (claim === 'in_flight') {
+      // The same delivery is being published by another request right now; its outcome is unknown yet.
+      deps.metrics.dedupHit();
+      return unavailable(
+        'WEBHOOK.DELIVERY_IN_FLIGHT',
+        'the same delivery is being processed; retry later',
+        'in_flight',
+      );
+    }
+    if (claim === 'unavailable') {
+      // Redis holds only what may be rebuilt (DESIGN.md §3): without it we still accept, because every
+      // consumer is idempotent and a duplicate costs nothing but work.
+      elog.warn('dedup store unavailable; accepting without deduplication');
+    }
+
+    const started = process.hrtime.bigint();
+    try {
+      await deps.publisher.publish(event);
+    } catch (err) {
+      if (claim === 'claimed') await deps.dedup.release(d.integrationId, d.deliveryId).catch(() => undefined);
+      elog.warn('publish failed; delivery not accepted', { err });
+      const retryable = !isAppError(err) || err.retryable;
+      if (!retryable) throw err;
+      return unavailable(
+        'WEBHOOK.BROKER_UNAVAILABLE',
+        'the event could not be queued; retry later',
+        'broker_unavailable',
+      );
+    }
+    deps.metrics.publishSeconds(Number(process.hrtime.bigint() - started) / 1e9);
+    if (claim === 'claimed') {
+      await deps.dedup.markPublished(d.integrationId, d.deliveryId).catch((err: unknown) => {
+        elog.warn('could not mark delivery as published; a redelivery may be published again', { err });
+      });
+    }
+    return { status: 202, body: { eventId: event.id }, outcome: 'accepted', eventId: event.id };
+  }
+}
+
+export type AcceptDelivery = ReturnType<typeof createAcceptDelivery>;
+
+/** Exported for the route: an AppError for a delivery over the body limit. */
+export function bodyTooLarge(limit: number): AppError {
+  return new AppError('WEBHOOK.BODY_TOO_LARGE', `body exceeds the limit of ${limit} bytes`, { status: 413 });
+}

@@ -1,0 +1,109 @@
+import { hostname } from 'node:os';
+import Redis from 'ioredis';
+import { createBus } from '@stacklink/bus';
+import { describeConfigError } from '@stacklink/config';
+import { installProcessHandlers, startServer } from '@stacklink/http';
+import { createLogger } from '@stacklink/logger';
+import { createBusEventPublisher } from './adapters/bus-event-publisher';
+import { createCachedWebhookSecrets } from './adapters/cached-webhook-secrets';
+import { createIntegrationSecretsClient } from './adapters/integration-secrets-client';
+import { createRedisDeliveryDedup } from './adapters/redis-delivery-dedup';
+import { createGatewayApp } from './app';
+import { loadGatewayConfig, type GatewayConfig } from './config';
+import { gatewayTopology, INTEGRATION_EVENTS_QUEUE } from './topology';
+import { createIntegrationEventsConsumer } from './consumers/integration-events';
+
+/** Wiring only: config → logger → connections → app → listen → shutdown (STYLE.md). */
+export async function startGateway(config: GatewayConfig) {
+  const logger = createLogger({ service: 'webhook-gateway', level: config.LOG_LEVEL });
+  const instance = `${hostname()}-${process.pid}`;
+  const bus = createBus({
+    url: config.RABBITMQ_URL,
+    logger,
+    topology: gatewayTopology(instance),
+    namespace: config.NAMESPACE,
+    publishTimeoutMs: config.PUBLISH_TIMEOUT_MS,
+    connectionName: `webhook-gateway ${instance}`,
+  });
+  // Fail fast: a webhook must not wait on a reconnecting Redis (Bitbucket times out at 10 s).
+  const redis = new Redis(config.REDIS_URL, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: 1000,
+    lazyConnect: true,
+    // Commands issued in the same tick share one socket write: one syscall for many deliveries.
+    enableAutoPipelining: true,
+  });
+  redis.on('error', (err) => logger.debug('redis error', { err }));
+  const secrets = createCachedWebhookSecrets(
+    createIntegrationSecretsClient({ baseUrl: config.INTEGRATION_URL, internalToken: config.INTERNAL_TOKEN }),
+    {
+      ttlMs: config.SECRET_CACHE_TTL_SECONDS * 1000,
+      unknownTtlMs: config.UNKNOWN_INTEGRATION_TTL_SECONDS * 1000,
+      staleMs: config.SECRET_STALE_SECONDS * 1000,
+    },
+  );
+  const app = createGatewayApp({
+    logger,
+    secrets,
+    dedup: createRedisDeliveryDedup(redis, {
+      keyPrefix: keyPrefix(config.NAMESPACE),
+      ttlSeconds: config.DEDUP_TTL_SECONDS,
+    }),
+    publisher: createBusEventPublisher(bus),
+    bodyLimitBytes: config.WEBHOOK_BODY_LIMIT_BYTES,
+    readiness: [
+      { name: 'rabbitmq', check: () => bus.isReady() },
+      { name: 'redis', check: () => redis.status === 'ready' },
+    ],
+  });
+
+  await redis
+    .connect()
+    .catch((err: unknown) => logger.warn('redis not reachable at start; retrying in background', { err }));
+  await bus.start();
+  const consumer = await bus.consume(
+    INTEGRATION_EVENTS_QUEUE(instance),
+    createIntegrationEventsConsumer(secrets, logger),
+  );
+  const server = await startServer(app.listener, {
+    port: config.PORT,
+    host: config.HOST,
+    logger,
+    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+  });
+  logger.info('webhook gateway listening', { port: server.port });
+
+  // Stop taking webhooks first; every request already in flight finishes its confirmed publish
+  // before the broker connection closes, so every 202 given has its message on the queue.
+  const stop = async () => {
+    await server.close();
+    await consumer.cancel();
+    await bus.close();
+    redis.disconnect();
+  };
+  return { server, bus, redis, logger, stop };
+}
+
+export function keyPrefix(namespace: string): string {
+  return namespace === '' ? 'stacklink:' : `${namespace}:stacklink:`;
+}
+
+if (require.main === module) {
+  let config: GatewayConfig;
+  try {
+    config = loadGatewayConfig();
+  } catch (err) {
+    process.stderr.write(`${describeConfigError(err)}\n`);
+    process.exit(1);
+  }
+  startGateway(config).then(
+    (g) => installProcessHandlers(g.logger, g.stop),
+    (err: unknown) => {
+      process.stderr.write(
+        `webhook-gateway failed to start: ${err instanceof Error ? err.message : String(err)}\n`,
+      );
+      process.exit(1);
+    },
+  );
+}
