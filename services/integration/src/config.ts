@@ -3,6 +3,8 @@ import { Joi, loadConfig, sharedVariables, validators, type Env } from '@stackli
 /** The variables of the integration service (DESIGN.md §2 plus its own); nothing else reads process.env. */
 export const integrationConfigSchema = Joi.object({
   PORT: sharedVariables.PORT.default(8081),
+  /** Interface to listen on; loopback by default, `0.0.0.0` in a container. */
+  HOST: Joi.string().default('127.0.0.1'),
   STORE_URL: sharedVariables.STORE_URL,
   ADMIN_TOKEN: sharedVariables.ADMIN_TOKEN,
   INTERNAL_TOKEN: sharedVariables.INTERNAL_TOKEN,
@@ -33,6 +35,7 @@ export const integrationConfigSchema = Joi.object({
 
 export interface IntegrationConfig {
   port: number;
+  host: string;
   storeUrl: string;
   adminToken: string;
   internalToken: string;
@@ -49,6 +52,7 @@ export interface IntegrationConfig {
 
 interface RawConfig {
   PORT: number;
+  HOST: string;
   STORE_URL: string;
   ADMIN_TOKEN: string;
   INTERNAL_TOKEN: string;
@@ -68,6 +72,7 @@ export function loadIntegrationConfig(env: Env = process.env): IntegrationConfig
   const raw = loadConfig<RawConfig>(integrationConfigSchema, env);
   return {
     port: raw.PORT,
+    host: raw.HOST,
     storeUrl: raw.STORE_URL,
     adminToken: raw.ADMIN_TOKEN,
     internalToken: raw.INTERNAL_TOKEN,

@@ -1,7 +1,7 @@
 import { createBus } from '@stacklink/bus';
 import { describeConfigError } from '@stacklink/config';
 import { installProcessHandlers, startServer } from '@stacklink/http';
-import { createLogger, registerSecret } from '@stacklink/logger';
+import { createLogger, registerSecret, type Logger } from '@stacklink/logger';
 import { createAesGcmSecretCipher } from './adapters/aes-gcm-secret-cipher';
 import { createBitbucketClientFactory } from './adapters/bitbucket-client-factory';
 import { createBusIntegrationEvents, integrationTopology } from './adapters/bus-integration-events';
@@ -10,15 +10,8 @@ import { createHttpStackUsage } from './adapters/http-stack-usage';
 import { createApp } from './app';
 import { loadIntegrationConfig, type IntegrationConfig } from './config';
 
-/** Wiring only: config → logger → store → bus → app → listen, and graceful shutdown. */
-async function main(): Promise<void> {
-  let config: IntegrationConfig;
-  try {
-    config = loadIntegrationConfig(process.env);
-  } catch (err) {
-    process.stderr.write(`${describeConfigError(err)}\n`);
-    process.exit(1);
-  }
+/** Wiring only: config → logger → store → bus → app → listen. Tests start it in-process on port 0. */
+export async function startIntegrationService(config: IntegrationConfig, options: { logger?: Logger } = {}) {
   for (const secret of [
     config.adminToken,
     config.internalToken,
@@ -27,7 +20,7 @@ async function main(): Promise<void> {
   ]) {
     registerSecret(secret);
   }
-  const logger = createLogger({ service: 'integration', level: config.logLevel });
+  const logger = options.logger ?? createLogger({ service: 'integration', level: config.logLevel });
   const repository = await createIntegrationRepository(config.storeUrl);
   const bus = createBus({
     url: config.rabbitmqUrl,
@@ -36,7 +29,12 @@ async function main(): Promise<void> {
     namespace: config.namespace,
     connectionName: 'integration',
   });
-  await bus.start();
+  try {
+    await bus.start();
+  } catch (err) {
+    await repository.close();
+    throw err;
+  }
   const app = createApp({
     adminToken: config.adminToken,
     internalToken: config.internalToken,
@@ -56,18 +54,33 @@ async function main(): Promise<void> {
     bitbucket: createBitbucketClientFactory({ timeoutMs: config.bitbucketTimeoutMs }),
     busReady: () => bus.isReady(),
   });
-  const server = await startServer(app, { port: config.port, logger });
+  const server = await startServer(app, { port: config.port, host: config.host, logger });
   logger.info('integration service listening', { url: server.url });
-  installProcessHandlers(logger, async () => {
+  const stop = async (): Promise<void> => {
     await server.close();
     await bus.close();
     await repository.close();
-  });
+  };
+  return { url: server.url, port: server.port, logger, stop };
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(
-    `integration service failed to start: ${err instanceof Error ? err.message : String(err)}\n`,
-  );
-  process.exit(1);
-});
+async function main(): Promise<void> {
+  let config: IntegrationConfig;
+  try {
+    config = loadIntegrationConfig(process.env);
+  } catch (err) {
+    process.stderr.write(`${describeConfigError(err)}\n`);
+    process.exit(1);
+  }
+  const service = await startIntegrationService(config);
+  installProcessHandlers(service.logger, service.stop);
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(
+      `integration service failed to start: ${err instanceof Error ? err.message : String(err)}\n`,
+    );
+    process.exit(1);
+  });
+}
