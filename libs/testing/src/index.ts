@@ -6,3 +6,4 @@ export { createTcpProxy } from './tcp-proxy';
 export type { TcpProxy, TcpProxyOptions } from './tcp-proxy';
 export { deleteNamespace } from './delete-namespace';
 export type { DeleteNamespaceOptions, DeletedNamespace } from './delete-namespace';
+export { fixturesDir, listFixtures, readFixture, eventKeysFromSources, signatureVectors } from './fixtures';

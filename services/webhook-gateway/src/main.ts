@@ -3,7 +3,7 @@ import Redis from 'ioredis';
 import { createBus } from '@stacklink/bus';
 import { describeConfigError } from '@stacklink/config';
 import { installProcessHandlers, startServer } from '@stacklink/http';
-import { createLogger } from '@stacklink/logger';
+import { createLogger, type Logger } from '@stacklink/logger';
 import { createBusEventPublisher } from './adapters/bus-event-publisher';
 import { createCachedWebhookSecrets } from './adapters/cached-webhook-secrets';
 import { createIntegrationSecretsClient } from './adapters/integration-secrets-client';
@@ -14,8 +14,8 @@ import { gatewayTopology, INTEGRATION_EVENTS_QUEUE } from './topology';
 import { createIntegrationEventsConsumer } from './consumers/integration-events';
 
 /** Wiring only: config → logger → connections → app → listen → shutdown (STYLE.md). */
-export async function startGateway(config: GatewayConfig) {
-  const logger = createLogger({ service: 'webhook-gateway', level: config.LOG_LEVEL });
+export async function startGateway(config: GatewayConfig, options: { logger?: Logger } = {}) {
+  const logger = options.logger ?? createLogger({ service: 'webhook-gateway', level: config.LOG_LEVEL });
   const instance = `${hostname()}-${process.pid}`;
   const bus = createBus({
     url: config.RABBITMQ_URL,
@@ -82,7 +82,7 @@ export async function startGateway(config: GatewayConfig) {
     await bus.close();
     redis.disconnect();
   };
-  return { server, bus, redis, logger, stop };
+  return { url: server.url, port: server.port, server, bus, redis, secrets, logger, stop };
 }
 
 export function keyPrefix(namespace: string): string {
