@@ -28,8 +28,19 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['express', 'amqplib', 'mongoose', 'ioredis', 'axios', 'better-sqlite3', '**/adapters/**', '**/http/**', '**/consumers/**'],
-              message: 'domain/ must not depend on infrastructure; declare a port in domain/ports.ts instead.',
+              group: [
+                'express',
+                'amqplib',
+                'mongoose',
+                'ioredis',
+                'axios',
+                'better-sqlite3',
+                '**/adapters/**',
+                '**/http/**',
+                '**/consumers/**',
+              ],
+              message:
+                'domain/ must not depend on infrastructure; declare a port in domain/ports.ts instead.',
             },
           ],
         },

@@ -128,7 +128,7 @@ export class GatewayHarness {
       this.published.push({
         messageId: m.properties.messageId as string | undefined,
         routingKey: m.fields.routingKey,
-        headers: (m.properties.headers ?? {}),
+        headers: m.properties.headers ?? {},
         body: JSON.parse(m.content.toString()) as Record<string, unknown>,
       });
       this.probe!.ack(m);
