@@ -2,8 +2,14 @@
 // make bench: every benchmark, our figure beside a reference measured in the same run.
 const { printTable } = require('./lib/table');
 const { runGatewayBench } = require('./gateway/bench');
+const { runReporterBench } = require('./reporter/bench');
+const { runTriggerBench } = require('./trigger/bench');
 
-const SUITES = [['gateway', runGatewayBench]];
+const SUITES = [
+  ['gateway', runGatewayBench],
+  ['trigger', runTriggerBench],
+  ['reporter', runReporterBench],
+];
 
 async function main() {
   const only = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : undefined;

@@ -19,8 +19,10 @@ if [ ! -f "$RUN_DIR/dev.env" ]; then
   sed 's/^/  /' "$RUN_DIR/dev.env"
 fi
 # Values already in the environment win over the generated ones (every variable of DESIGN.md §2).
-while IFS='=' read -r name value; do
-  [ -n "$name" ] && [ -z "${!name:-}" ] && export "$name=$value"
+# (split on the first '=' only: base64 values end in '=').
+while IFS= read -r line; do
+  name=${line%%=*}
+  [ -n "$name" ] && [ -z "${!name:-}" ] && export "$name=${line#*=}"
 done <"$RUN_DIR/dev.env"
 
 export STORE_URL="${STORE_URL:-sqlite:./data/stacklink.db}"

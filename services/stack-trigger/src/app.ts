@@ -10,9 +10,13 @@ import type {
   StackRepositoryPort,
   TriggerMetricsPort,
 } from './domain/ports';
+import type { DeadLettersPort } from './dead-letter-queues';
+import { createRenewRunLease } from './domain/renew-run-lease';
 import { createReportRunState } from './domain/report-run-state';
 import { createTriggerManualRun } from './domain/trigger-manual-run';
+import { createDeadLettersRouter } from './http/dead-letters-router';
 import { createInternalRouter } from './http/internal-router';
+import { createRunLeaseRouter } from './http/run-lease-router';
 import { createRunsRouter } from './http/runs-router';
 import { createStacksRouter } from './http/stacks-router';
 
@@ -27,6 +31,8 @@ export interface AppDeps {
   runEvents: RunEventsPort;
   metrics: TriggerMetricsPort;
   readiness?: ReadinessCheck[];
+  /** The bus, for `/internal/v1/dead-letters`; the routes are absent without it. */
+  deadLetters?: DeadLettersPort;
 }
 
 /** The stack-trigger API (DESIGN.md §4), built without listening so tests start it on port 0. */
@@ -40,7 +46,9 @@ export function createApp(deps: AppDeps): Express {
       app.use('/api/v1', bearerAuth(deps.adminToken), ...jsonBody());
       app.use('/api/v1', createStacksRouter({ stacks, triggerManualRun }));
       app.use('/api/v1', createRunsRouter({ runs: deps.runs, reportRunState }));
+      app.use('/api/v1', createRunLeaseRouter({ renewRunLease: createRenewRunLease(deps) }));
       app.use('/internal/v1', bearerAuth(deps.internalToken), createInternalRouter({ stacks: deps.stacks }));
+      if (deps.deadLetters) app.use('/internal/v1', createDeadLettersRouter(deps.deadLetters));
     },
   );
 }

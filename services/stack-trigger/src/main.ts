@@ -1,9 +1,10 @@
 import Redis from 'ioredis';
 import { describeConfigError } from '@stacklink/config';
+import { createBus } from '@stacklink/bus';
 import { installProcessHandlers, startServer } from '@stacklink/http';
-import { createLogger, registerSecret } from '@stacklink/logger';
+import { createLogger, registerSecret, type Logger } from '@stacklink/logger';
+import { createBusRunEvents } from './adapters/bus-run-events';
 import { createHttpIntegrations } from './adapters/http-integrations';
-import { createLoggingRunEvents } from './adapters/logging-run-events';
 import { openStore } from './adapters/open-store';
 import { createPrometheusTriggerMetrics } from './adapters/prometheus-trigger-metrics';
 import { createRedisRunQueue } from './adapters/redis-run-queue';
@@ -11,24 +12,26 @@ import { createApp } from './app';
 import { readConfig, type Config } from './config';
 import { createExpireRunLeases } from './domain/expire-run-leases';
 import { rebuildRunQueue } from './domain/rebuild-run-queue';
+import { stackTriggerTopology } from './run-messages';
 
-/** Wiring only: config → logger → connections → app → listen → shutdown. */
-async function main(): Promise<void> {
-  let config: Config;
-  try {
-    config = readConfig();
-  } catch (err) {
-    process.stderr.write(`${describeConfigError(err)}\n`);
-    process.exit(1);
-  }
-  const logger = createLogger({ service: `stack-trigger-${config.ROLE}`, level: config.LOG_LEVEL });
+export interface StackTriggerApi {
+  url: string;
+  port: number;
+  logger: Logger;
+  stop(): Promise<void>;
+}
+
+/**
+ * The stack-trigger API role. Wiring only: config → logger → connections → app → listen; `stop` is
+ * the graceful shutdown. Exported so tests and the end-to-end suite start it in-process.
+ */
+export async function startStackTriggerApi(
+  config: Config,
+  options: { logger?: Logger } = {},
+): Promise<StackTriggerApi> {
+  const logger = options.logger ?? createLogger({ service: 'stack-trigger-api', level: config.LOG_LEVEL });
   registerSecret(config.ADMIN_TOKEN);
   registerSecret(config.INTERNAL_TOKEN);
-  if (config.ROLE !== 'api') {
-    // The trigger and reporter workers consume RabbitMQ through libs/bus; they are wired separately.
-    logger.error('role not wired in this process yet', { role: config.ROLE });
-    process.exit(1);
-  }
 
   const store = await openStore(config.STORE_URL);
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
@@ -37,7 +40,17 @@ async function main(): Promise<void> {
     namespace: config.NAMESPACE,
     leaseSeconds: config.RUN_LEASE_SECONDS,
   });
-  const runEvents = createLoggingRunEvents(logger);
+  // State changes (POST /runs/{id}/state), manual triggers and expired leases reach the reporter and
+  // the runners through the `runs` exchange.
+  const bus = createBus({
+    url: config.RABBITMQ_URL,
+    logger,
+    topology: stackTriggerTopology,
+    namespace: config.NAMESPACE,
+    connectionName: 'stack-trigger api',
+  });
+  await bus.start();
+  const runEvents = createBusRunEvents(bus);
   await rebuildRunQueue({ runs: store.runs, queue, logger });
 
   const app = createApp({
@@ -54,7 +67,9 @@ async function main(): Promise<void> {
     }),
     runEvents,
     metrics: createPrometheusTriggerMetrics(),
+    deadLetters: bus,
     readiness: [
+      { name: 'rabbitmq', check: () => bus.isReady() },
       { name: 'redis', check: () => redis.status === 'ready' },
       { name: 'store', check: () => store.ping() },
     ],
@@ -76,12 +91,36 @@ async function main(): Promise<void> {
       .catch((err: unknown) => logger.warn('lease sweep failed', { err }));
   }, config.LEASE_SWEEP_INTERVAL_MS);
 
-  installProcessHandlers(logger, async () => {
+  const stop = async () => {
     clearInterval(sweep);
     await server.close();
+    await bus.close();
     redis.disconnect();
     await store.close();
-  });
+  };
+  return { url: server.url, port: server.port, logger, stop };
 }
 
-void main();
+if (require.main === module) {
+  let config: Config;
+  try {
+    config = readConfig();
+  } catch (err) {
+    process.stderr.write(`${describeConfigError(err)}\n`);
+    process.exit(1);
+  }
+  if (config.ROLE !== 'api') {
+    // Each worker role has its own entry point (DESIGN.md §10): trigger-main.js, reporter-main.js.
+    process.stderr.write(`ROLE=${config.ROLE} runs from its own entry point, not main.js\n`);
+    process.exit(1);
+  }
+  startStackTriggerApi(config).then(
+    (api) => installProcessHandlers(api.logger, () => api.stop()),
+    (err: unknown) => {
+      process.stderr.write(
+        `stack-trigger API failed to start: ${err instanceof Error ? err.message : String(err)}\n`,
+      );
+      process.exit(1);
+    },
+  );
+}

@@ -1,6 +1,9 @@
-import { AppError } from '@stacklink/errors';
+import { BitbucketErrorCode } from '@stacklink/bitbucket';
+import { isAppError } from '@stacklink/errors';
 import type { Logger } from '@stacklink/logger';
 import type { IntegrationsPort, RepositoryCheck } from '../domain/ports';
+import { createBitbucketClients, type BitbucketClients } from './bitbucket-clients';
+import { createIntegrationCredentials } from './integration-credentials';
 
 export interface HttpIntegrationsOptions {
   /** Base URL of the integration service, e.g. http://127.0.0.1:8081. */
@@ -8,62 +11,56 @@ export interface HttpIntegrationsOptions {
   internalToken: string;
   logger: Logger;
   timeoutMs?: number;
-}
-
-interface Credentials {
-  apiHost: string;
-  username: string;
-  accessToken: string;
+  /** Shared with other adapters of the process; built from the options above when absent. */
+  clients?: BitbucketClients;
 }
 
 /**
  * Asks the integration service for the integration's credentials (internal API, DESIGN.md §4), then
- * asks Bitbucket whether the repository exists. A token that cannot see the repository (401/403) or a
- * Bitbucket that does not answer makes the repository unverifiable, not missing.
+ * asks Bitbucket through libs/bitbucket (with the integration's CA certificate) whether the repository
+ * exists. A token that cannot see the repository (401/403), a Bitbucket that does not answer, or a 404
+ * that is not Bitbucket's own "no such repository" makes the repository unverifiable, not missing.
  */
 export function createHttpIntegrations(options: HttpIntegrationsOptions): IntegrationsPort {
   const timeoutMs = options.timeoutMs ?? 5000;
+  const clients =
+    options.clients ??
+    createBitbucketClients(
+      createIntegrationCredentials({
+        integrationUrl: options.integrationUrl,
+        internalToken: options.internalToken,
+        timeoutMs,
+      }),
+      // Someone is waiting for the API's answer: one retry at most, within about one timeout.
+      { timeoutMs, retry: { maxAttempts: 2, maxTotalMs: timeoutMs } },
+    );
   return {
     async checkRepository(integrationId, repository): Promise<RepositoryCheck> {
-      const url = `${options.integrationUrl.replace(/\/+$/, '')}/internal/v1/integrations/${encodeURIComponent(integrationId)}/credentials`;
-      let response: Response;
+      let client;
       try {
-        response = await fetch(url, {
-          headers: { authorization: `Bearer ${options.internalToken}`, accept: 'application/json' },
-          signal: AbortSignal.timeout(timeoutMs),
-        });
+        client = await clients.forIntegration(integrationId);
       } catch (err) {
-        throw new AppError('INTEGRATION.UNAVAILABLE', 'the integration service did not answer', {
-          status: 503,
-          retryable: true,
-          cause: err,
-        });
+        if (isAppError(err) && err.code === 'INTEGRATION.NOT_FOUND') return 'integration_not_found';
+        throw err;
       }
-      if (response.status === 404) return 'integration_not_found';
-      if (!response.ok) {
-        throw new AppError('INTEGRATION.UNAVAILABLE', `the integration service answered ${response.status}`, {
-          status: 503,
-          retryable: response.status >= 500,
-        });
-      }
-      const credentials = (await response.json()) as Credentials;
-      const repoUrl = `${credentials.apiHost.replace(/\/+$/, '')}/rest/api/latest/projects/${encodeURIComponent(repository.projectKey)}/repos/${encodeURIComponent(repository.slug)}`;
       try {
-        const repo = await fetch(repoUrl, {
-          headers: { authorization: `Bearer ${credentials.accessToken}`, accept: 'application/json' },
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-        if (repo.ok) return 'ok';
-        if (repo.status === 404) return 'repository_not_found';
+        await client.getRepository(repository.projectKey, repository.slug);
+        return 'ok';
+      } catch (err) {
+        if (isAppError(err) && err.code === BitbucketErrorCode.NOT_FOUND && saidByBitbucket(err.details))
+          return 'repository_not_found';
         options.logger.warn('Bitbucket did not confirm the repository', {
           integrationId,
-          status: repo.status,
+          code: isAppError(err) ? err.code : undefined,
+          err,
         });
-        return 'unverifiable';
-      } catch (err) {
-        options.logger.warn('Bitbucket unreachable while checking a repository', { integrationId, err });
         return 'unverifiable';
       }
     },
   };
+}
+
+function saidByBitbucket(details: unknown): boolean {
+  const d = details as { messages?: unknown[]; exceptionNames?: unknown[] } | undefined;
+  return (d?.messages?.length ?? 0) > 0 || (d?.exceptionNames?.length ?? 0) > 0;
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { migrate as runMigrations } from '@stacklink/sqlite';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -21,7 +22,7 @@ const SERVICE = 'stack-trigger';
  * Migrations are recorded per service in `schema_migrations` because the integration service may keep
  * its own tables in the same SQLite file; every table of ours starts with `stack_trigger_`.
  */
-const MIGRATIONS: { version: number; sql: string }[] = [
+const MIGRATIONS: { version: number; name?: string; sql: string }[] = [
   {
     version: 1,
     sql: `
@@ -117,31 +118,11 @@ export function openSqliteStore(path: string, now: () => Date = () => new Date()
 }
 
 function migrate(db: Database.Database): void {
-  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    service TEXT NOT NULL, version INTEGER NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (service, version))`);
-  const applied = new Set(
-    (
-      db.prepare('SELECT version FROM schema_migrations WHERE service = ?').all(SERVICE) as {
-        version: number;
-      }[]
-    ).map((r) => r.version),
+  runMigrations(
+    db,
+    SERVICE,
+    MIGRATIONS.map((m) => ({ ...m, name: m.name ?? `stack-trigger migration ${m.version}` })),
   );
-  for (const m of MIGRATIONS) {
-    if (applied.has(m.version)) continue;
-    // IMMEDIATE + re-check: two replicas starting together must not both apply a migration.
-    db.transaction(() => {
-      const done = db
-        .prepare('SELECT 1 FROM schema_migrations WHERE service = ? AND version = ?')
-        .get(SERVICE, m.version);
-      if (done) return;
-      db.exec(m.sql);
-      db.prepare('INSERT INTO schema_migrations (service, version, applied_at) VALUES (?, ?, ?)').run(
-        SERVICE,
-        m.version,
-        new Date().toISOString(),
-      );
-    }).immediate();
-  }
 }
 
 function toStack(row: StackRow): Stack {

@@ -55,12 +55,12 @@ async function startFakeIntegrationAndBitbucket(): Promise<{
     if (req.url?.startsWith('/internal/v1/integrations/'))
       return send(404, { error: { code: 'INTEGRATION.NOT_FOUND', message: 'no' } });
     if (
-      req.url === '/bitbucket/rest/api/latest/projects/PRJ/repos/infra' &&
+      req.url === '/bitbucket/rest/api/1.0/projects/PRJ/repos/infra' &&
       req.headers.authorization === 'Bearer bb-token'
     ) {
-      return send(200, { slug: 'infra', project: { key: 'PRJ' } });
+      return send(200, { slug: 'infra', id: 1, name: 'infra', project: { key: 'PRJ' } });
     }
-    if (req.url === '/bitbucket/rest/api/latest/projects/PRJ/repos/hidden') return send(403, { errors: [] });
+    if (req.url === '/bitbucket/rest/api/1.0/projects/PRJ/repos/hidden') return send(403, { errors: [] });
     return send(404, { errors: [{ message: 'Repository does not exist' }] });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { migrate } from '@stacklink/sqlite';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -230,9 +231,10 @@ describe('store contract', () => {
     it('keeps its tables beside another service in the same file, migrations recorded per service', () => {
       const path = join(dir, 'shared.db');
       const other = new Database(path);
-      other.exec(`CREATE TABLE schema_migrations (service TEXT NOT NULL, version INTEGER NOT NULL, applied_at TEXT NOT NULL,
-        PRIMARY KEY (service, version)); CREATE TABLE integration_integrations (id TEXT);
-        INSERT INTO schema_migrations VALUES ('integration', 1, 'x');`);
+      // The other service records its migrations through the same shared runner.
+      migrate(other, 'integration', [
+        { version: 1, name: 'x', sql: 'CREATE TABLE integration_integrations (id TEXT)' },
+      ]);
       other.close();
       const store = openSqliteStore(path);
       const again = openSqliteStore(path);

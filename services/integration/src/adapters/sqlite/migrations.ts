@@ -1,10 +1,5 @@
+import { migrate as runMigrations, type Migration } from '@stacklink/sqlite';
 import type Database from 'better-sqlite3';
-
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
 
 /** Owner of our rows in the shared `schema_migrations` table. */
 export const SERVICE = 'integration';
@@ -42,33 +37,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-/**
- * Applies the migrations this database has not seen, each in its own IMMEDIATE transaction so two
- * processes starting on the same file cannot apply one twice. Returns the versions applied.
- */
+/** Applies pending integration migrations; see @stacklink/sqlite for the shared bookkeeping. */
 export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
-  db.exec(`
-    CREATE TABLE IF NOT EXISTS schema_migrations (
-      service TEXT NOT NULL,
-      version INTEGER NOT NULL,
-      name TEXT NOT NULL,
-      applied_at TEXT NOT NULL,
-      PRIMARY KEY (service, version)
-    )
-  `);
-  const applied: number[] = [];
-  const seen = db.prepare('SELECT 1 FROM schema_migrations WHERE service = ? AND version = ?');
-  const record = db.prepare(
-    'INSERT INTO schema_migrations (service, version, name, applied_at) VALUES (?, ?, ?, ?)',
-  );
-  for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
-    const apply = db.transaction(() => {
-      if (seen.get(SERVICE, migration.version) !== undefined) return false;
-      db.exec(migration.sql);
-      record.run(SERVICE, migration.version, migration.name, new Date().toISOString());
-      return true;
-    });
-    if (apply.immediate()) applied.push(migration.version);
-  }
-  return applied;
+  return runMigrations(db, SERVICE, migrations);
 }

@@ -1,0 +1,259 @@
+'use strict';
+// Trigger worker throughput (issue: stack-trigger trigger role): canonical push events through ONE
+// trigger worker process, 10 stacks on the repository, each event touching one of them (one run per
+// event, changed files asked of the Bitbucket simulator), beside the raw consume rate of the same kind
+// of queue measured in the same run: a plain amqplib consumer acking as many messages of the same size.
+// Interleaved rounds, medians.
+const { randomBytes, randomUUID } = require('node:crypto');
+const { mkdtempSync, rmSync } = require('node:fs');
+const { tmpdir } = require('node:os');
+const path = require('node:path');
+const amqp = require('amqplib');
+const { startSimulator } = require('@stacklink/bitbucket-simulator');
+const { topologyNames } = require('@stacklink/bus');
+const { stackTriggerTopology } = require('@stacklink/stack-trigger/dist/src/run-messages');
+const { toBusMessage } = require('@stacklink/events');
+const { deleteNamespace, RABBITMQ_URL, REDIS_URL } = require('@stacklink/testing');
+const { cpuSeconds, freePort, median, startNode } = require('../lib/processes');
+
+const ROOT = path.resolve(__dirname, '../..');
+const EVENTS = Number(process.env.BENCH_TRIGGER_EVENTS ?? 3000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONCURRENCY = 50;
+const STACKS = 10;
+const TARGET_PER_SEC = 1000;
+
+async function runTriggerBench() {
+  const namespace = `bench-${randomBytes(4).toString('hex')}`;
+  const dir = mkdtempSync(path.join(tmpdir(), 'stacklink-bench-trigger-'));
+  const storePath = path.join(dir, 'stacklink.db');
+  const adminToken = randomBytes(24).toString('hex');
+  const internalToken = randomBytes(24).toString('hex');
+  const common = {
+    RABBITMQ_URL,
+    REDIS_URL,
+    NAMESPACE: namespace,
+    LOG_LEVEL: 'warn',
+    INTERNAL_TOKEN: internalToken,
+  };
+  const procs = [];
+  const sim = await startSimulator({ pageSize: 100 });
+  const connection = await amqp.connect(RABBITMQ_URL);
+  const rawQueue = `${namespace}.bench.raw`;
+  try {
+    sim.addUser({ name: 'bench', token: 'bench-token-not-secret', permission: 'admin' });
+    const repo = sim.addRepository({ project: 'PRJ', slug: 'infra' });
+    const base = repo.refs.get('refs/heads/main');
+
+    const integrationPort = await freePort();
+    procs.push(
+      await startNode(
+        'integration',
+        path.join(ROOT, 'services/integration/dist/src/main.js'),
+        {
+          ...common,
+          PORT: String(integrationPort),
+          STORE_URL: `sqlite:${path.join(dir, 'integration.db')}`,
+          ADMIN_TOKEN: adminToken,
+          MASTER_KEY: randomBytes(32).toString('base64'),
+          STACK_TRIGGER_URL: 'http://127.0.0.1:9',
+        },
+        `http://127.0.0.1:${integrationPort}/readyz`,
+      ),
+    );
+    const created = await fetch(`http://127.0.0.1:${integrationPort}/api/v1/integrations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'bench',
+        apiHost: sim.url,
+        userFacingHost: sim.url,
+        username: 'bench',
+        accessToken: 'bench-token-not-secret',
+      }),
+    });
+    if (created.status !== 201)
+      throw new Error(`creating the integration failed: ${created.status} ${await created.text()}`);
+    const { id: integrationId } = await created.json();
+
+    // Ten stacks on the repository, tracking main, one project root each.
+    const { openSqliteStore } = require('@stacklink/stack-trigger/dist/src/adapters/sqlite-store');
+    const store = openSqliteStore(storePath);
+    for (let i = 0; i < STACKS; i++) {
+      await store.stacks.create({
+        name: `bench-${i}`,
+        integrationId,
+        repository: { projectKey: 'PRJ', slug: 'infra' },
+        branch: 'main',
+        projectRoot: `stacks/s${i}`,
+        additionalProjectGlobs: [],
+        triggerOnTags: false,
+        allowForks: false,
+        labels: [],
+      });
+    }
+
+    // One commit per event, each on its own short branch so the simulator's compare stays O(1); the
+    // event announces main moving from the base commit to it: a tracked run on the one stack it touches.
+    let serial = 0;
+    async function makeEvents(count) {
+      const bodies = [];
+      for (let i = 0; i < count; i++) {
+        serial += 1;
+        const { commit } = await sim.push({
+          project: 'PRJ',
+          repo: 'infra',
+          branch: `e${serial}`,
+          files: [`stacks/s${serial % STACKS}/change-${serial}.tf`],
+        });
+        const now = new Date().toISOString();
+        const message = toBusMessage({
+          specVersion: 1,
+          id: randomUUID(),
+          provider: 'bitbucket-dc',
+          integrationId,
+          type: 'push',
+          deliveryId: randomUUID(),
+          receivedAt: now,
+          occurredAt: now,
+          actor: { id: 1, slug: 'bench', name: 'bench', displayName: 'Bench' },
+          repository: { projectKey: 'PRJ', slug: 'infra', id: repo.id, name: 'infra' },
+          push: {
+            changes: [
+              { ref: 'refs/heads/main', refType: 'branch', action: 'updated', before: base, after: commit },
+            ],
+          },
+        });
+        bodies.push({ ...message, content: Buffer.from(JSON.stringify(message.body)) });
+      }
+      return bodies;
+    }
+
+    const metricsPort = await freePort();
+    const worker = await startNode(
+      'trigger',
+      path.join(ROOT, 'services/stack-trigger/dist/src/trigger-main.js'),
+      {
+        ...common,
+        METRICS_PORT: String(metricsPort),
+        STORE_URL: `sqlite:${storePath}`,
+        INTEGRATION_URL: `http://127.0.0.1:${integrationPort}`,
+        TRIGGER_CONCURRENCY: String(CONCURRENCY),
+      },
+      `http://127.0.0.1:${metricsPort}/readyz`,
+    );
+    procs.push(worker);
+    const handled = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      const match = /stacklink_trigger_events_total\{type="push",outcome="handled"\} (\d+)/.exec(text);
+      return match ? Number(match[1]) : 0;
+    };
+
+    const rawPort = await freePort();
+    const publisher = await connection.createConfirmChannel();
+    await publisher.assertQueue(rawQueue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+    const raw = await startNode(
+      'raw-consumer',
+      path.join(__dirname, 'raw-consumer.js'),
+      { RABBITMQ_URL, QUEUE: rawQueue, PREFETCH: String(CONCURRENCY), PORT: String(rawPort) },
+      `http://127.0.0.1:${rawPort}/`,
+    );
+    procs.push(raw);
+    const acked = async () => Number(await (await fetch(`http://127.0.0.1:${rawPort}/count`)).text());
+
+    /** Publishes every event (confirmed, persistent) and times until `count()` grew by as many. */
+    async function measure(events, publishOne, count, pid) {
+      const before = await count();
+      const cpuBefore = cpuSeconds(pid);
+      const started = process.hrtime.bigint();
+      for (const e of events) publishOne(e);
+      await publisher.waitForConfirms();
+      for (;;) {
+        if ((await count()) >= before + events.length) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      return {
+        perSec: events.length / seconds,
+        cpuUs: ((cpuSeconds(pid) - cpuBefore) / events.length) * 1e6,
+      };
+    }
+    const toWorker = (e) =>
+      publisher.publish(`${namespace}.${e.exchange}`, e.routingKey, e.content, {
+        persistent: true,
+        mandatory: true,
+        messageId: e.messageId,
+        headers: e.headers,
+        contentType: 'application/json',
+      });
+    const toRaw = (e) =>
+      publisher.sendToQueue(rawQueue, e.content, {
+        persistent: true,
+        messageId: e.messageId,
+        contentType: 'application/json',
+      });
+
+    // Warm-up: JIT, connection pools, the credentials cache.
+    const warm = await makeEvents(300);
+    await measure(warm, toWorker, handled, worker.pid);
+    await measure(warm, toRaw, acked, raw.pid);
+    const ours = [];
+    const reference = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const events = await makeEvents(EVENTS);
+      ours.push(await measure(events, toWorker, handled, worker.pid));
+      reference.push(await measure(events, toRaw, acked, raw.pid));
+      await publisher.purgeQueue(`${namespace}.stack-trigger.status-updates`);
+      await publisher.purgeQueue(`${namespace}.runs.ready`);
+    }
+    const runs = (await store.runs.listActive()).length;
+    await store.close();
+    const expectedRuns = 300 + ROUNDS * EVENTS;
+
+    const oursPerSec = median(ours.map((x) => x.perSec));
+    const refPerSec = median(reference.map((x) => x.perSec));
+    const rows = [
+      {
+        benchmark: `trigger: push events, ${STACKS} stacks, 1 run/event, prefetch ${CONCURRENCY}`,
+        target: 'stacklink trigger worker (1 process)',
+        'events/s (median)': oursPerSec.toFixed(0),
+        'vs raw consume': (oursPerSec / refPerSec).toFixed(2),
+        'CPU µs/event': median(ours.map((x) => x.cpuUs)).toFixed(0),
+        'peak RSS MiB': worker.peakRssMiB().toFixed(0),
+        'runs created': `${runs}/${expectedRuns}`,
+      },
+      {
+        benchmark: `raw consume: same count and size, quorum queue`,
+        target: 'plain amqplib consumer, ack only',
+        'events/s (median)': refPerSec.toFixed(0),
+        'vs raw consume': '1.00',
+        'CPU µs/event': median(reference.map((x) => x.cpuUs)).toFixed(0),
+        'peak RSS MiB': raw.peakRssMiB().toFixed(0),
+        'runs created': '-',
+      },
+    ];
+    console.log(
+      `trigger: ours ${oursPerSec.toFixed(0)} events/s, reference ${refPerSec.toFixed(0)} messages/s, ratio ${(oursPerSec / refPerSec).toFixed(2)}`,
+    );
+    const verdict = {
+      [`throughput ≥ ${TARGET_PER_SEC}/s`]: oursPerSec >= TARGET_PER_SEC,
+      'one run per event': runs === expectedRuns,
+    };
+    // run.js prints "rounds × durationS s": the median length of one of our rounds.
+    return { rows, verdict, rounds: ROUNDS, durationS: (EVENTS / oursPerSec).toFixed(1) };
+  } finally {
+    for (const p of procs.reverse()) await p.stop().catch(() => undefined);
+    await connection.close().catch(() => undefined);
+    await sim.close().catch(() => undefined);
+    await deleteNamespace({
+      namespace,
+      amqpUrl: RABBITMQ_URL,
+      redisUrl: REDIS_URL,
+      exchanges: [...topologyNames(stackTriggerTopology).exchanges, 'integration.events'],
+      queues: ['bench.raw', ...topologyNames(stackTriggerTopology).queues],
+    }).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+module.exports = { runTriggerBench };

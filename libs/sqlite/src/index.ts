@@ -1,0 +1,2 @@
+export { migrate } from './migrate';
+export type { Migration } from './migrate';

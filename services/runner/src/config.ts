@@ -1,0 +1,39 @@
+import { Joi, loadConfig, sharedVariables, type Env } from '@stacklink/config';
+
+/** The reference runner's variables (README "Configuration"); nothing else reads process.env. */
+export const runnerConfigSchema = Joi.object({
+  /** /healthz, /readyz and /metrics; `make up` sets 9103. */
+  PORT: sharedVariables.PORT.default(9103),
+  RABBITMQ_URL: sharedVariables.RABBITMQ_URL,
+  NAMESPACE: sharedVariables.NAMESPACE,
+  LOG_LEVEL: sharedVariables.LOG_LEVEL,
+  /** The stack-trigger API the runner reports to (POST /api/v1/runs/{id}/state and /lease). */
+  STACK_TRIGGER_URL: Joi.string()
+    .uri({ scheme: ['http', 'https'] })
+    .default('http://127.0.0.1:8082'),
+  ADMIN_TOKEN: sharedVariables.ADMIN_TOKEN,
+  /** Run by `/bin/sh -c` with the run's details in STACKLINK_* variables. */
+  RUNNER_COMMAND: Joi.string()
+    .min(1)
+    .default('echo "run $STACKLINK_RUN_ID of $STACKLINK_STACK_NAME at $STACKLINK_COMMIT"'),
+  /** Runs executed at once by this process. */
+  RUNNER_CONCURRENCY: Joi.number().integer().min(1).max(100).default(2),
+  /** How often the lease of a running run is renewed; well under stack-trigger's RUN_LEASE_SECONDS. */
+  LEASE_RENEW_SECONDS: Joi.number().min(0.1).max(3600).default(60),
+});
+
+export interface RunnerConfig {
+  PORT: number;
+  RABBITMQ_URL: string;
+  NAMESPACE: string;
+  LOG_LEVEL: string;
+  STACK_TRIGGER_URL: string;
+  ADMIN_TOKEN: string;
+  RUNNER_COMMAND: string;
+  RUNNER_CONCURRENCY: number;
+  LEASE_RENEW_SECONDS: number;
+}
+
+export function readRunnerConfig(env: Env = process.env): RunnerConfig {
+  return loadConfig<RunnerConfig>(runnerConfigSchema, env);
+}

@@ -1,0 +1,87 @@
+import { createBus, type Topology } from '@stacklink/bus';
+import { describeConfigError } from '@stacklink/config';
+import { createHttpApp, installProcessHandlers, startServer } from '@stacklink/http';
+import { createLogger, registerSecret, type Logger } from '@stacklink/logger';
+import { readRunnerConfig, type RunnerConfig } from './config';
+import { createRunsReadyConsumer } from './consumers/runs-ready';
+import { RUNS_EXCHANGE, RUNS_READY_QUEUE, runsReadyQueueSpec } from './contract';
+import { startCommand } from './run-command';
+import { createRunsApi } from './runs-api';
+
+export interface Runner {
+  port: number;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** The runner asserts only its own queue (and the exchange it binds to). */
+export const runnerTopology: Topology = {
+  exchanges: [{ name: RUNS_EXCHANGE }],
+  queues: [runsReadyQueueSpec],
+};
+
+/**
+ * The reference runner (DESIGN.md §1, README "Runner contract"): consumes `runs.ready`, runs
+ * RUNNER_COMMAND for each run, reports to the stack-trigger API. /healthz, /readyz, /metrics on PORT.
+ */
+export async function startRunner(config: RunnerConfig, options: { logger?: Logger } = {}): Promise<Runner> {
+  const logger = options.logger ?? createLogger({ service: 'runner', level: config.LOG_LEVEL });
+  registerSecret(config.ADMIN_TOKEN);
+  const bus = createBus({
+    url: config.RABBITMQ_URL,
+    logger,
+    namespace: config.NAMESPACE,
+    topology: runnerTopology,
+    prefetch: config.RUNNER_CONCURRENCY,
+    connectionName: 'runner',
+  });
+  await bus.start();
+  const consumer = await bus.consume(
+    RUNS_READY_QUEUE,
+    createRunsReadyConsumer({
+      api: createRunsApi({ baseUrl: config.STACK_TRIGGER_URL, adminToken: config.ADMIN_TOKEN }),
+      start: (run) => startCommand(config.RUNNER_COMMAND, run),
+      logger,
+      leaseRenewMs: config.LEASE_RENEW_SECONDS * 1000,
+    }),
+    { prefetch: config.RUNNER_CONCURRENCY },
+  );
+  const app = createHttpApp(
+    { service: 'runner', logger, readiness: [{ name: 'rabbitmq', check: () => bus.isReady() }] },
+    () => undefined,
+  );
+  const server = await startServer(app, { port: config.PORT, logger });
+  logger.info('runner consuming', {
+    queue: RUNS_READY_QUEUE,
+    port: server.port,
+    concurrency: config.RUNNER_CONCURRENCY,
+  });
+  let stopping: Promise<void> | undefined;
+  return {
+    port: server.port,
+    url: server.url,
+    stop() {
+      stopping ??= (async () => {
+        await consumer.cancel();
+        await bus.close();
+        await server.close();
+      })();
+      return stopping;
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  let config: RunnerConfig;
+  try {
+    config = readRunnerConfig();
+  } catch (err) {
+    process.stderr.write(`${describeConfigError(err)}\n`);
+    process.exit(1);
+  }
+  const logger = createLogger({ service: 'runner', level: config.LOG_LEVEL });
+  const runner = await startRunner(config, { logger });
+  installProcessHandlers(logger, () => runner.stop());
+}
+
+if (require.main === module) void main();

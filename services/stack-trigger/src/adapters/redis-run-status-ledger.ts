@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import type Redis from 'ioredis';
+import type { LedgerClaim, RunStatusLedgerPort } from '../domain/reporter-ports';
+import { redisKeyPrefix } from './redis-run-queue';
+
+/**
+ * The last commit-status version posted per run, and a short per-run claim (DESIGN.md §8 "only the
+ * latest state of a run is posted"). Keys under `<NAMESPACE>:stack-trigger:`:
+ * `reporter:run:<runId>` = last posted version (kept `versionTtlSeconds`), `reporter:claim:<runId>` =
+ * the token of the replica posting it now (expires after `claimTtlMs`, so a crashed replica frees it).
+ *
+ * Why a claim and not "post, then compare-and-set": two replicas holding versions 2 and 3 of a run
+ * could both pass the check, and Bitbucket would keep whichever request landed last. With the claim,
+ * version 3 waits for 2 to finish (then posts), or 2 finds 3 already posted (then drops itself).
+ * If Redis loses these keys, a late older update may be posted once more; within Redis's memory an
+ * older state never follows a newer one.
+ */
+const CLAIM = `
+local posted = tonumber(redis.call('GET', KEYS[1]) or '0')
+if posted >= tonumber(ARGV[1]) then return {'stale', tostring(posted)} end
+if redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then return {'claimed', ARGV[2]} end
+return {'busy', ''}`;
+
+const COMMIT = `
+local posted = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) > posted then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3]) end
+if redis.call('GET', KEYS[2]) == ARGV[2] then redis.call('DEL', KEYS[2]) end
+return 1`;
+
+const RELEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1`;
+
+type Scripted = Redis & {
+  reporterClaim(...args: (string | number)[]): Promise<[string, string]>;
+  reporterCommit(...args: (string | number)[]): Promise<number>;
+  reporterRelease(...args: (string | number)[]): Promise<number>;
+};
+
+export interface RedisRunStatusLedgerOptions {
+  redis: Redis;
+  namespace: string;
+  /** Longer than the slowest post (rate-limit wait + request timeout + Retry-After waits). */
+  claimTtlMs?: number;
+  versionTtlSeconds?: number;
+}
+
+export function createRedisRunStatusLedger(options: RedisRunStatusLedgerOptions): RunStatusLedgerPort {
+  const redis = options.redis as Scripted;
+  if (typeof (redis as unknown as Record<string, unknown>).reporterClaim !== 'function') {
+    redis.defineCommand('reporterClaim', { numberOfKeys: 2, lua: CLAIM });
+    redis.defineCommand('reporterCommit', { numberOfKeys: 2, lua: COMMIT });
+    redis.defineCommand('reporterRelease', { numberOfKeys: 1, lua: RELEASE });
+  }
+  const prefix = `${redisKeyPrefix(options.namespace)}reporter:`;
+  const versionKey = (runId: string) => `${prefix}run:${runId}`;
+  const claimKey = (runId: string) => `${prefix}claim:${runId}`;
+  const claimTtlMs = options.claimTtlMs ?? 60_000;
+  const versionTtlSeconds = options.versionTtlSeconds ?? 30 * 86_400;
+  return {
+    async claim(runId, version): Promise<LedgerClaim> {
+      const [outcome, value] = await redis.reporterClaim(
+        versionKey(runId),
+        claimKey(runId),
+        version,
+        randomUUID(),
+        claimTtlMs,
+      );
+      if (outcome === 'stale') return { outcome, posted: Number(value) };
+      if (outcome === 'claimed') return { outcome, token: value };
+      return { outcome: 'busy' };
+    },
+    async commit(runId, version, token) {
+      await redis.reporterCommit(versionKey(runId), claimKey(runId), version, token, versionTtlSeconds);
+    },
+    async release(runId, token) {
+      await redis.reporterRelease(claimKey(runId), token);
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import type { Bus, ConsumerHandle } from '@stacklink/bus';
+import { subscribeEvents } from '@stacklink/events';
+import { getOrCreateCounter, processRegistry } from '@stacklink/http';
+import type { Logger } from '@stacklink/logger';
+import type { CanonicalEvent } from '../domain/canonical-event';
+import type { HandleVcsEventResult } from '../domain/handle-vcs-event';
+import { VCS_EVENTS_QUEUE } from '../run-messages';
+
+export interface VcsEventsConsumerDeps {
+  /** createHandleVcsEvent(...): idempotent, so a redelivered event creates nothing new. */
+  handleVcsEvent: (event: CanonicalEvent) => Promise<HandleVcsEventResult>;
+  /** Runs before every event: rebuilds the Redis run queue from the store when Redis lost it. */
+  ensureRunQueue: () => Promise<unknown>;
+  logger: Logger;
+}
+
+/**
+ * `stack-trigger.vcs-events`: validated canonical events (libs/events dead-letters invalid ones) go to
+ * the trigger rules. Returning acks; a retryable error (Bitbucket or the integration service down, the
+ * broker refusing a publish) is retried by the bus with backoff, anything else is dead-lettered.
+ */
+export function consumeVcsEvents(bus: Bus, deps: VcsEventsConsumerDeps): Promise<ConsumerHandle> {
+  const handled = getOrCreateCounter(processRegistry(), {
+    name: 'stacklink_trigger_events_total',
+    help: 'Canonical events the trigger worker handled, by type and outcome',
+    labelNames: ['type', 'outcome'] as const,
+  });
+  return subscribeEvents(bus, VCS_EVENTS_QUEUE, async (event, message) => {
+    if (message.attempt > 1 || message.redelivered) {
+      deps.logger.info('event delivered again', {
+        eventId: event.id,
+        attempt: message.attempt,
+        redelivered: message.redelivered,
+      });
+    }
+    try {
+      await deps.ensureRunQueue();
+      const result = await deps.handleVcsEvent(event);
+      handled.inc({ type: event.type, outcome: result.ignored === undefined ? 'handled' : 'ignored' });
+    } catch (err) {
+      handled.inc({ type: event.type, outcome: 'failed' });
+      throw err;
+    }
+  });
+}

@@ -1,0 +1,96 @@
+import { AppError } from '@stacklink/errors';
+import type { Logger } from '@stacklink/logger';
+import { toCommitStatus } from './commit-status';
+import type { RepositoryCoordinates, RunState, RunType } from './model';
+import type { CommitStatusesPort, ReporterMetricsPort, RunStatusLedgerPort } from './reporter-ports';
+
+export interface RunStateUpdate {
+  runId: string;
+  version: number;
+  state: RunState;
+  runType: RunType;
+  commit: string;
+  ref: string;
+  note?: string;
+  stack: { id: string; name: string; integrationId: string; repository: RepositoryCoordinates };
+}
+
+export interface ReportCommitStatusDeps {
+  ledger: RunStatusLedgerPort;
+  statuses: CommitStatusesPort;
+  metrics: ReporterMetricsPort;
+  logger: Logger;
+  publicUiUrl: string;
+  /** How long a replica waits for another one posting the same run before handing back to the bus. */
+  claimWaitMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export type ReportOutcome = 'posted' | 'stale';
+
+/**
+ * Posts the commit status of one run state change (DESIGN.md §8), unless a newer version of the run
+ * was already posted. Errors from Bitbucket go back to the caller unchanged: a retryable one is
+ * retried by the bus with backoff, anything else is parked in the dead-letter queue.
+ */
+export function createReportCommitStatus(deps: ReportCommitStatusDeps) {
+  const claimWaitMs = deps.claimWaitMs ?? 5000;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+
+  async function claim(update: RunStateUpdate): Promise<string | undefined> {
+    const deadline = Date.now() + claimWaitMs;
+    for (let pause = 10; ; pause = Math.min(pause * 2, 250)) {
+      const claimed = await deps.ledger.claim(update.runId, update.version);
+      if (claimed.outcome === 'claimed') return claimed.token;
+      if (claimed.outcome === 'stale') {
+        deps.metrics.stale();
+        deps.logger.info('stale run update dropped', {
+          runId: update.runId,
+          version: update.version,
+          posted: claimed.posted,
+        });
+        return undefined;
+      }
+      if (Date.now() + pause > deadline) {
+        throw new AppError('REPORTER.RUN_BUSY', `another reporter is posting run ${update.runId}`, {
+          status: 503,
+          retryable: true,
+        });
+      }
+      await sleep(pause);
+    }
+  }
+
+  return async (update: RunStateUpdate): Promise<ReportOutcome> => {
+    const token = await claim(update);
+    if (token === undefined) return 'stale';
+    try {
+      const cancelledSupported =
+        update.state === 'CANCELED'
+          ? await deps.statuses.supportsCancelled(update.stack.integrationId)
+          : true;
+      const status = toCommitStatus(update, { publicUiUrl: deps.publicUiUrl, cancelledSupported });
+      const posted = await deps.statuses.post(
+        {
+          integrationId: update.stack.integrationId,
+          repository: update.stack.repository,
+          commit: update.commit,
+        },
+        status,
+      );
+      await deps.ledger.commit(update.runId, update.version, token);
+      deps.metrics.posted(posted.state, posted.api);
+      deps.logger.info('commit status posted', {
+        runId: update.runId,
+        stackId: update.stack.id,
+        version: update.version,
+        state: posted.state,
+        api: posted.api,
+      });
+      return 'posted';
+    } catch (err) {
+      await deps.ledger.release(update.runId, token).catch(() => undefined);
+      throw err;
+    }
+  };
+}

@@ -1,0 +1,45 @@
+import type { CommitStatus, CommitStatusState } from './commit-status';
+import type { RepositoryCoordinates } from './model';
+
+/**
+ * What the reporter needs from the outside (DESIGN.md §8). Kept beside ports.ts rather than in it so
+ * the reporter role can grow without touching the trigger role's ports.
+ */
+
+export type LedgerClaim =
+  { outcome: 'stale'; posted: number } | { outcome: 'busy' } | { outcome: 'claimed'; token: string };
+
+/**
+ * The last posted version of each run (Redis). A claim is a short per-run lock: while one replica posts
+ * version N of a run, another holding version N+1 waits for it, then posts; one holding N-1 sees
+ * `stale` and drops it. So the newest state is always the last one Bitbucket receives.
+ */
+export interface RunStatusLedgerPort {
+  claim(runId: string, version: number): Promise<LedgerClaim>;
+  /** Records `version` as posted (never lowers it) and releases the claim. */
+  commit(runId: string, version: number, token: string): Promise<void>;
+  /** Releases the claim without recording anything (the post failed). */
+  release(runId: string, token: string): Promise<void>;
+}
+
+export interface CommitStatusTarget {
+  integrationId: string;
+  repository: RepositoryCoordinates;
+  commit: string;
+}
+
+/** Bitbucket's build status API for one integration, rate-limited per Bitbucket host. */
+export interface CommitStatusesPort {
+  /** Whether the server knows the CANCELLED state (rich, repository-scoped build statuses). */
+  supportsCancelled(integrationId: string): Promise<boolean>;
+  post(
+    target: CommitStatusTarget,
+    status: CommitStatus,
+  ): Promise<{ api: 'repository' | 'legacy'; state: CommitStatusState }>;
+}
+
+/** Counters of the reporter; prom-client in production. */
+export interface ReporterMetricsPort {
+  posted(state: CommitStatusState, api: 'repository' | 'legacy'): void;
+  stale(): void;
+}

@@ -1,0 +1,74 @@
+import { Joi, loadConfig, sharedVariables, type Env } from '@stacklink/config';
+import type { RateLimit } from './adapters/redis-rate-limiter';
+import { configSchema } from './config';
+
+const rateLimitSchema = Joi.object({
+  perSecond: Joi.number().positive().max(10_000).required(),
+  burst: Joi.number().integer().min(1).max(10_000).required(),
+});
+
+/** `{"<integration id or Bitbucket origin>": {"perSecond": 5, "burst": 5}, …}` as JSON. */
+const rateLimitsVariable = Joi.string()
+  .custom((value: string, helpers) => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      return helpers.message({ custom: 'must be a JSON object' });
+    }
+    const result = Joi.object().pattern(Joi.string().min(1), rateLimitSchema).validate(parsed);
+    const error = result.error;
+    if (error)
+      return helpers.message({
+        custom: `must map integration ids or hosts to {perSecond, burst}: ${error.message}`,
+      });
+    return result.value as Record<string, RateLimit>;
+  })
+  .default({});
+
+/**
+ * The reporter role's variables (DESIGN.md §2, §8). Its own schema, beside config.ts, because it
+ * needs neither the store nor ADMIN_TOKEN, and has the rate-limit settings no other role reads.
+ */
+export const reporterConfigSchema = Joi.object({
+  /** /healthz, /readyz and /metrics; `make up` sets 9102. */
+  PORT: sharedVariables.PORT.default(9102),
+  RABBITMQ_URL: sharedVariables.RABBITMQ_URL,
+  REDIS_URL: sharedVariables.REDIS_URL,
+  INTERNAL_TOKEN: sharedVariables.INTERNAL_TOKEN,
+  INTEGRATION_URL: configSchema.extract('INTEGRATION_URL'),
+  PUBLIC_UI_URL: sharedVariables.PUBLIC_UI_URL,
+  LOG_LEVEL: sharedVariables.LOG_LEVEL,
+  NAMESPACE: sharedVariables.NAMESPACE,
+  /** Status updates one replica works on at once (the consumer's prefetch). */
+  REPORTER_CONCURRENCY: Joi.number().integer().min(1).max(500).default(20),
+  /** Requests per second to one Bitbucket host, shared by every reporter replica. */
+  REPORTER_RATE_PER_SECOND: Joi.number().positive().max(10_000).default(10),
+  REPORTER_RATE_BURST: Joi.number().integer().min(1).max(10_000).default(10),
+  REPORTER_RATE_LIMITS: rateLimitsVariable,
+  /** Longest an update waits in-process for its rate-limit slot before going back to the bus. */
+  REPORTER_MAX_WAIT_MS: Joi.number().integer().min(0).max(600_000).default(30_000),
+  /** Timeout of each Bitbucket request; a timeout is retried through the bus. */
+  BITBUCKET_TIMEOUT_MS: Joi.number().integer().min(100).max(120_000).default(10_000),
+});
+
+export interface ReporterConfig {
+  PORT: number;
+  RABBITMQ_URL: string;
+  REDIS_URL: string;
+  INTERNAL_TOKEN: string;
+  INTEGRATION_URL: string;
+  PUBLIC_UI_URL: string;
+  LOG_LEVEL: string;
+  NAMESPACE: string;
+  REPORTER_CONCURRENCY: number;
+  REPORTER_RATE_PER_SECOND: number;
+  REPORTER_RATE_BURST: number;
+  REPORTER_RATE_LIMITS: Record<string, RateLimit>;
+  REPORTER_MAX_WAIT_MS: number;
+  BITBUCKET_TIMEOUT_MS: number;
+}
+
+export function readReporterConfig(env: Env = process.env): ReporterConfig {
+  return loadConfig<ReporterConfig>(reporterConfigSchema, env);
+}

@@ -1,0 +1,132 @@
+import Redis from 'ioredis';
+import { createBus, type Topology } from '@stacklink/bus';
+import { describeConfigError } from '@stacklink/config';
+import { createHttpApp, installProcessHandlers, startServer } from '@stacklink/http';
+import { createLogger, registerSecret, type Logger } from '@stacklink/logger';
+import { createBitbucketClients } from './adapters/bitbucket-clients';
+import { createBitbucketCommitStatuses } from './adapters/bitbucket-commit-statuses';
+import { createIntegrationCredentials } from './adapters/integration-credentials';
+import { createPrometheusReporterMetrics } from './adapters/prometheus-reporter-metrics';
+import { createRedisRateLimiter } from './adapters/redis-rate-limiter';
+import { createRedisRunStatusLedger } from './adapters/redis-run-status-ledger';
+import { createStatusUpdatesConsumer } from './consumers/status-updates';
+import { createReportCommitStatus } from './domain/report-commit-status';
+import { readReporterConfig, type ReporterConfig } from './reporter-config';
+import { STATUS_UPDATES_QUEUE, stackTriggerTopology } from './run-messages';
+
+export interface ReporterWorker {
+  port: number;
+  url: string;
+  /** Graceful: stops taking updates, lets the ones in flight finish (bounded), closes connections. */
+  stop(): Promise<void>;
+}
+
+export interface ReporterOptions {
+  logger?: Logger;
+  /** Tests shorten the retry delays of the status-updates queue; production uses the contract's. */
+  topology?: Topology;
+}
+
+/**
+ * The `reporter` role (DESIGN.md §1, §8): consumes `stack-trigger.status-updates` and posts commit
+ * statuses, with /healthz, /readyz and /metrics on PORT. Wiring only.
+ */
+export async function startReporterWorker(
+  config: ReporterConfig,
+  options: ReporterOptions = {},
+): Promise<ReporterWorker> {
+  const logger =
+    options.logger ?? createLogger({ service: 'stack-trigger-reporter', level: config.LOG_LEVEL });
+  registerSecret(config.INTERNAL_TOKEN);
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
+  const bus = createBus({
+    url: config.RABBITMQ_URL,
+    logger,
+    namespace: config.NAMESPACE,
+    topology: options.topology ?? stackTriggerTopology,
+    prefetch: config.REPORTER_CONCURRENCY,
+    connectionName: 'stack-trigger-reporter',
+  });
+  try {
+    await bus.start();
+  } catch (err) {
+    redis.disconnect();
+    throw err;
+  }
+  const metrics = createPrometheusReporterMetrics();
+  const credentials = createIntegrationCredentials({
+    integrationUrl: config.INTEGRATION_URL,
+    internalToken: config.INTERNAL_TOKEN,
+  });
+  // The client's own retries are off: 5xx and timeouts go back to the bus's retry queues (DESIGN.md §8).
+  const clients = createBitbucketClients(credentials, {
+    timeoutMs: config.BITBUCKET_TIMEOUT_MS,
+    retry: { maxAttempts: 1 },
+  });
+  const statuses = createBitbucketCommitStatuses({
+    clients,
+    limiter: createRedisRateLimiter({
+      redis,
+      namespace: config.NAMESPACE,
+      maxWaitMs: config.REPORTER_MAX_WAIT_MS,
+    }),
+    limits: {
+      default: { perSecond: config.REPORTER_RATE_PER_SECOND, burst: config.REPORTER_RATE_BURST },
+      overrides: config.REPORTER_RATE_LIMITS,
+    },
+    logger,
+    onRateLimited: (host) => metrics.rateLimited(host),
+  });
+  const reportCommitStatus = createReportCommitStatus({
+    ledger: createRedisRunStatusLedger({ redis, namespace: config.NAMESPACE }),
+    statuses,
+    metrics,
+    logger,
+    publicUiUrl: config.PUBLIC_UI_URL,
+  });
+  const consumer = await bus.consume(STATUS_UPDATES_QUEUE, createStatusUpdatesConsumer(reportCommitStatus), {
+    prefetch: config.REPORTER_CONCURRENCY,
+  });
+  const app = createHttpApp(
+    {
+      service: 'stack-trigger-reporter',
+      logger,
+      readiness: [
+        { name: 'rabbitmq', check: () => bus.isReady() },
+        { name: 'redis', check: () => redis.status === 'ready' },
+      ],
+    },
+    () => undefined,
+  );
+  const server = await startServer(app, { port: config.PORT, logger });
+  logger.info('reporter consuming', { queue: STATUS_UPDATES_QUEUE, port: server.port });
+  let stopping: Promise<void> | undefined;
+  return {
+    port: server.port,
+    url: server.url,
+    stop() {
+      stopping ??= (async () => {
+        await consumer.cancel();
+        await bus.close();
+        await server.close();
+        redis.disconnect();
+      })();
+      return stopping;
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  let config: ReporterConfig;
+  try {
+    config = readReporterConfig();
+  } catch (err) {
+    process.stderr.write(`${describeConfigError(err)}\n`);
+    process.exit(1);
+  }
+  const logger = createLogger({ service: 'stack-trigger-reporter', level: config.LOG_LEVEL });
+  const worker = await startReporterWorker(config, { logger });
+  installProcessHandlers(logger, () => worker.stop());
+}
+
+if (require.main === module) void main();
