@@ -75,7 +75,7 @@ for role in ${ROLES//,/ }; do
     echo "make up: $role is not built yet ($entry missing) — run 'make install'; skipping" >&2
     continue
   fi
-  PORT="${RPORT[$role]}" METRICS_PORT="${RPORT[$role]}" nohup node --enable-source-maps "$entry" \
+  PORT="${RPORT[$role]}" nohup node --enable-source-maps "$entry" \
     >>"$RUN_DIR/$role.log" 2>&1 </dev/null &
   echo $! >"$RUN_DIR/$role.pid"
   started+=("$role")

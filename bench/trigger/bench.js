@@ -135,7 +135,7 @@ async function runTriggerBench() {
       path.join(ROOT, 'services/stack-trigger/dist/src/trigger-main.js'),
       {
         ...common,
-        METRICS_PORT: String(metricsPort),
+        PORT: String(metricsPort),
         STORE_URL: `sqlite:${storePath}`,
         INTEGRATION_URL: `http://127.0.0.1:${integrationPort}`,
         TRIGGER_CONCURRENCY: String(CONCURRENCY),

@@ -7,7 +7,8 @@ import { configSchema } from './config';
  */
 export const triggerConfigSchema = Joi.object({
   /** /healthz, /readyz and /metrics; `make up` sets 9101. */
-  METRICS_PORT: sharedVariables.PORT.default(9101),
+  /** Port of /healthz, /readyz and /metrics (the worker serves nothing else). */
+  PORT: sharedVariables.PORT.default(9101),
   STORE_URL: sharedVariables.STORE_URL,
   REDIS_URL: sharedVariables.REDIS_URL,
   RABBITMQ_URL: sharedVariables.RABBITMQ_URL,
@@ -31,7 +32,7 @@ export const triggerConfigSchema = Joi.object({
 });
 
 export interface TriggerConfig {
-  METRICS_PORT: number;
+  PORT: number;
   STORE_URL: string;
   REDIS_URL: string;
   RABBITMQ_URL: string;

@@ -92,7 +92,7 @@ export async function startTriggerWorker(
     },
     () => undefined,
   );
-  const server = await startServer(app, { port: config.METRICS_PORT, logger });
+  const server = await startServer(app, { port: config.PORT, logger });
   await bus.start();
   await ensureRunQueue();
   const consumer = await consumeVcsEvents(bus, { handleVcsEvent, ensureRunQueue, logger });

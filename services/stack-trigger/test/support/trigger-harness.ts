@@ -202,7 +202,7 @@ export async function startTriggerHarness(options: { pageSize?: number } = {}): 
     },
     triggerConfig(overrides = {}) {
       return readTriggerConfig({
-        METRICS_PORT: '0',
+        PORT: '0',
         STORE_URL: storeUrl,
         REDIS_URL,
         RABBITMQ_URL,

@@ -1,0 +1,113 @@
+import type Joi from 'joi';
+import { integrationConfigSchema } from '@stacklink/integration/dist/src/config';
+import { runnerConfigSchema } from '@stacklink/runner/dist/src/config';
+import { configSchema as stackTriggerApiConfigSchema } from '@stacklink/stack-trigger/dist/src/config';
+import { reporterConfigSchema } from '@stacklink/stack-trigger/dist/src/reporter-config';
+import { triggerConfigSchema } from '@stacklink/stack-trigger/dist/src/trigger-config';
+import { configSchema as gatewayConfigSchema } from '@stacklink/webhook-gateway/dist/src/config';
+
+/** Every process role of DESIGN.md §2 with the joi schema that is the truth about its environment. */
+export interface RoleSpec {
+  /** The name `make up ROLES=` uses. */
+  role: string;
+  /** What it is, for people. */
+  title: string;
+  /** Compiled entry point, relative to the repository root. */
+  entry: string;
+  schema: Joi.ObjectSchema;
+}
+
+export const ROLES: readonly RoleSpec[] = [
+  {
+    role: 'gateway',
+    title: 'webhook-gateway',
+    entry: 'services/webhook-gateway/dist/src/main.js',
+    schema: gatewayConfigSchema,
+  },
+  {
+    role: 'integration',
+    title: 'integration service (API)',
+    entry: 'services/integration/dist/src/main.js',
+    schema: integrationConfigSchema,
+  },
+  {
+    role: 'stack-trigger',
+    title: 'stack-trigger API',
+    entry: 'services/stack-trigger/dist/src/main.js',
+    schema: stackTriggerApiConfigSchema,
+  },
+  {
+    role: 'trigger',
+    title: 'stack-trigger `trigger` worker',
+    entry: 'services/stack-trigger/dist/src/trigger-main.js',
+    schema: triggerConfigSchema,
+  },
+  {
+    role: 'reporter',
+    title: 'stack-trigger `reporter` worker',
+    entry: 'services/stack-trigger/dist/src/reporter-main.js',
+    schema: reporterConfigSchema,
+  },
+  {
+    role: 'runner',
+    title: 'reference runner',
+    entry: 'services/runner/dist/src/main.js',
+    schema: runnerConfigSchema,
+  },
+];
+
+export interface VariableSpec {
+  name: string;
+  required: boolean;
+  default: unknown;
+  type: string;
+  allowed: unknown[];
+  rules: string[];
+}
+
+interface Described {
+  type?: string;
+  flags?: { default?: unknown; presence?: string };
+  allow?: unknown[];
+  rules?: { name: string; args?: Record<string, unknown> }[];
+  keys?: Record<string, Described>;
+}
+
+/** The variables a role reads, from its joi schema (`describe()`), in schema order. */
+export function variablesOf(schema: Joi.ObjectSchema): VariableSpec[] {
+  const described = schema.describe() as Described;
+  return Object.entries(described.keys ?? {}).map(([name, d]) => ({
+    name,
+    required: d.flags?.presence === 'required',
+    default: d.flags?.default,
+    type: d.type ?? 'any',
+    allowed: d.allow ?? [],
+    rules: (d.rules ?? []).map((r) => describeRule(r)),
+  }));
+}
+
+function describeRule(rule: { name: string; args?: Record<string, unknown> }): string {
+  const args = rule.args ?? {};
+  switch (rule.name) {
+    case 'min':
+    case 'max':
+      return `${rule.name} ${String(args.limit)}`;
+    case 'uri': {
+      const scheme = (args.options as { scheme?: unknown } | undefined)?.scheme;
+      const schemes = Array.isArray(scheme) ? scheme.map((s) => String(s)).join('/') : 'any';
+      return `URL (${schemes})`;
+    }
+    case 'pattern': {
+      const name = (args.options as { name?: string } | undefined)?.name;
+      return name ? `format ${name}` : 'pattern';
+    }
+    case 'port':
+      return 'port';
+    case 'integer':
+      return 'integer';
+    case 'base64':
+      return 'base64';
+    default:
+      return rule.name;
+  }
+}
