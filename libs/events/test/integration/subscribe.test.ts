@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { Registry } from 'prom-client';
-import { createBus, type Bus } from '@stacklink/bus';
+import { createBus, topologyNames, type Bus } from '@stacklink/bus';
 import { createSilentLogger } from '@stacklink/logger';
 import { deleteNamespace, RABBITMQ_URL, uniqueNamespace, waitFor } from '@stacklink/testing';
 import {
@@ -55,12 +55,7 @@ describe('subscribeEvents (real RabbitMQ)', () => {
 
   after(async () => {
     await bus.close();
-    await deleteNamespace({
-      namespace,
-      amqpUrl: RABBITMQ_URL,
-      exchanges: [VCS_EVENTS_EXCHANGE],
-      queues: ['prs', 'pushes'],
-    });
+    await deleteNamespace({ namespace, amqpUrl: RABBITMQ_URL, ...topologyNames(topology) });
   });
 
   it('routes each type to the queues bound to its routing key, with the filtering headers, as typed events', async () => {
