@@ -9,6 +9,11 @@ export interface ReadinessCheck {
   /** Shown in the /readyz body, e.g. `rabbitmq`, `redis`, `store`. */
   name: string;
   check: () => boolean | Promise<boolean>;
+  /**
+   * false: the process still does its job without it (degraded), so it reports `degraded` but stays
+   * ready — a load balancer must not take every replica out for it. true by default.
+   */
+  critical?: boolean;
 }
 
 export interface HttpAppOptions {
@@ -78,12 +83,19 @@ export function createHttpApp(options: HttpAppOptions, mount: (app: Express) => 
   });
   app.get('/readyz', async (_req, res) => {
     const results = await Promise.all(
-      (options.readiness ?? []).map(async (c) => ({ name: c.name, ok: await runCheck(c) })),
+      (options.readiness ?? []).map(async (c) => ({
+        name: c.name,
+        ok: await runCheck(c),
+        critical: c.critical ?? true,
+      })),
     );
-    const ready = results.every((r) => r.ok);
+    const ready = results.every((r) => r.ok || !r.critical);
+    const degraded = results.some((r) => !r.ok);
     res.status(ready ? 200 : 503).json({
-      status: ready ? 'ready' : 'not ready',
-      checks: Object.fromEntries(results.map((r) => [r.name, r.ok ? 'up' : 'down'])),
+      status: ready ? (degraded ? 'degraded' : 'ready') : 'not ready',
+      checks: Object.fromEntries(
+        results.map((r) => [r.name, r.ok ? 'up' : r.critical ? 'down' : 'degraded']),
+      ),
     });
   });
   app.get('/metrics', async (_req, res) => {

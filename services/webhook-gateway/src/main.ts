@@ -54,7 +54,9 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
     bodyLimitBytes: config.WEBHOOK_BODY_LIMIT_BYTES,
     readiness: [
       { name: 'rabbitmq', check: () => bus.isReady() },
-      { name: 'redis', check: () => redis.status === 'ready' },
+      // Without Redis the gateway still accepts (no dedup, docs/decisions/005): degraded, not unready,
+      // or a Redis outage would take every gateway out of the load balancer and lose deliveries.
+      { name: 'redis', check: () => redis.status === 'ready', critical: false },
     ],
   });
 

@@ -18,6 +18,7 @@ const TOKEN = 'admin-token-0123456789abcdef';
 describe('http app', () => {
   let server: RunningServer;
   let ready = true;
+  let cacheUp = true;
   let writes = 0;
   let releaseSlow: () => void = () => undefined;
   let slowStarted = false;
@@ -31,6 +32,7 @@ describe('http app', () => {
         readiness: [
           { name: 'rabbitmq', check: () => ready },
           { name: 'redis', check: () => true },
+          { name: 'cache', check: () => cacheUp, critical: false },
         ],
       },
       (a) => {
@@ -67,9 +69,20 @@ describe('http app', () => {
     expect(down.status).to.equal(503);
     expect(await down.json()).to.deep.equal({
       status: 'not ready',
-      checks: { rabbitmq: 'down', redis: 'up' },
+      checks: { rabbitmq: 'down', redis: 'up', cache: 'up' },
     });
     ready = true;
+  });
+
+  it('stays ready but says degraded when only a non-critical dependency is down', async () => {
+    cacheUp = false;
+    const res = await fetch(`${server.url}/readyz`);
+    cacheUp = true;
+    expect(res.status).to.equal(200);
+    expect(await res.json()).to.deep.equal({
+      status: 'degraded',
+      checks: { rabbitmq: 'up', redis: 'up', cache: 'degraded' },
+    });
   });
 
   it('serves Prometheus text with process metrics and request durations', async () => {

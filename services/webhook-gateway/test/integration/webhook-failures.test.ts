@@ -76,6 +76,10 @@ describe('webhook gateway — failures (real RabbitMQ, Redis, integration servic
       expect(res.status).to.equal(202);
       await waitFor(() => h.published.length === 1, { message: 'published without dedup' });
       expect(h.capture.text()).to.contain('dedup store unavailable');
+      // Still ready for the load balancer, but says it runs degraded.
+      const ready = await fetch(`${h.gateway!.url}/readyz`);
+      expect(ready.status).to.equal(200);
+      expect(await ready.json()).to.deep.include({ status: 'degraded' });
     } finally {
       await redisProxy.close();
     }
