@@ -4,11 +4,13 @@ const { printTable } = require('./lib/table');
 const { runGatewayBench } = require('./gateway/bench');
 const { runReporterBench } = require('./reporter/bench');
 const { runTriggerBench } = require('./trigger/bench');
+const { runE2eBench } = require('./e2e/bench');
 
 const SUITES = [
   ['gateway', runGatewayBench],
   ['trigger', runTriggerBench],
   ['reporter', runReporterBench],
+  ['e2e', runE2eBench],
 ];
 
 async function main() {

@@ -2,7 +2,7 @@
 # make down: stops exactly the processes whose pids `make up` wrote, gracefully (SIGTERM), then SIGKILL.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-RUN_DIR=.run
+RUN_DIR="${RUN_DIR:-.run}"
 shopt -s nullglob
 pids=()
 for f in "$RUN_DIR"/*.pid; do

@@ -4,8 +4,11 @@
 # is alive is left alone, so `make up ROLES=trigger` restarts only a role that died.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-RUN_DIR=.run
-mkdir -p "$RUN_DIR" data
+# RUN_DIR (pids, logs, dev.env) and DATA_DIR (the embedded store) may be moved, e.g. by the end-to-end
+# test that runs this script beside a developer's own `make up`.
+RUN_DIR="${RUN_DIR:-.run}"
+DATA_DIR="${DATA_DIR:-./data}"
+mkdir -p "$RUN_DIR" "$DATA_DIR"
 
 # First run: development secrets, generated once, kept in .run/ (git-ignored) and printed once.
 if [ ! -f "$RUN_DIR/dev.env" ]; then
@@ -25,7 +28,7 @@ while IFS= read -r line; do
   [ -n "$name" ] && [ -z "${!name:-}" ] && export "$name=${line#*=}"
 done <"$RUN_DIR/dev.env"
 
-export STORE_URL="${STORE_URL:-sqlite:./data/stacklink.db}"
+export STORE_URL="${STORE_URL:-sqlite:$DATA_DIR/stacklink.db}"
 export RABBITMQ_URL="${RABBITMQ_URL:-amqp://guest:guest@127.0.0.1:5672}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
 export INTEGRATION_URL="${INTEGRATION_URL:-http://127.0.0.1:${INTEGRATION_PORT:-8081}}"

@@ -171,6 +171,8 @@ async function runReporterBench() {
         PORT: String(port),
         RABBITMQ_URL,
         REDIS_URL,
+        // The bench's stacks are in no store: statuses only, no pull-request comments.
+        STORE_URL: 'sqlite::memory:',
         NAMESPACE: namespace,
         LOG_LEVEL: 'warn',
         INTERNAL_TOKEN: internalToken,

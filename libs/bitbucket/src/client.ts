@@ -142,6 +142,13 @@ export interface BitbucketClient {
     text: string,
     options?: { parentId?: number },
   ): Promise<Comment>;
+  getPullRequestComment(
+    projectKey: string,
+    slug: string,
+    pullRequestId: number,
+    commentId: number,
+  ): Promise<Comment>;
+  /** Edits a comment; 409 BITBUCKET.CONFLICT when `version` is not the comment's current one. */
   updatePullRequestComment(
     projectKey: string,
     slug: string,
@@ -541,6 +548,13 @@ export function createBitbucketClient(options: BitbucketClientOptions): Bitbucke
           idempotent: false,
         })
       ).data;
+    },
+
+    getPullRequestComment(projectKey, slug, pullRequestId, commentId) {
+      return get(
+        `${repoPath(projectKey, slug)}/pull-requests/${pullRequestId}/comments/${commentId}`,
+        parseComment,
+      );
     },
 
     async updatePullRequestComment(projectKey, slug, pullRequestId, commentId, update) {

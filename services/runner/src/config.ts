@@ -4,6 +4,8 @@ import { Joi, loadConfig, sharedVariables, type Env } from '@stacklink/config';
 export const runnerConfigSchema = Joi.object({
   /** /healthz, /readyz and /metrics; `make up` sets 9103. */
   PORT: sharedVariables.PORT.default(9103),
+  /** Interface to listen on; loopback by default, `0.0.0.0` in a container. */
+  HOST: Joi.string().default('127.0.0.1'),
   RABBITMQ_URL: sharedVariables.RABBITMQ_URL,
   NAMESPACE: sharedVariables.NAMESPACE,
   LOG_LEVEL: sharedVariables.LOG_LEVEL,
@@ -24,6 +26,7 @@ export const runnerConfigSchema = Joi.object({
 
 export interface RunnerConfig {
   PORT: number;
+  HOST: string;
   RABBITMQ_URL: string;
   NAMESPACE: string;
   LOG_LEVEL: string;

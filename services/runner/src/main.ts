@@ -50,7 +50,7 @@ export async function startRunner(config: RunnerConfig, options: { logger?: Logg
     { service: 'runner', logger, readiness: [{ name: 'rabbitmq', check: () => bus.isReady() }] },
     () => undefined,
   );
-  const server = await startServer(app, { port: config.PORT, logger });
+  const server = await startServer(app, { port: config.PORT, host: config.HOST, logger });
   logger.info('runner consuming', {
     queue: RUNS_READY_QUEUE,
     port: server.port,

@@ -47,7 +47,12 @@ export function createApp(deps: AppDeps): Express {
       app.use('/api/v1', createStacksRouter({ stacks, triggerManualRun }));
       app.use('/api/v1', createRunsRouter({ runs: deps.runs, reportRunState }));
       app.use('/api/v1', createRunLeaseRouter({ renewRunLease: createRenewRunLease(deps) }));
-      app.use('/internal/v1', bearerAuth(deps.internalToken), createInternalRouter({ stacks: deps.stacks }));
+      app.use(
+        '/internal/v1',
+        bearerAuth(deps.internalToken),
+        ...jsonBody(),
+        createInternalRouter({ stacks }),
+      );
       if (deps.deadLetters) app.use('/internal/v1', createDeadLettersRouter(deps.deadLetters));
     },
   );

@@ -4,6 +4,8 @@ import { Joi, loadConfig, sharedVariables, type Env } from '@stacklink/config';
 export const configSchema = Joi.object({
   ROLE: Joi.string().valid('api', 'trigger', 'reporter').default('api'),
   PORT: sharedVariables.PORT.default(8082),
+  /** Interface to listen on; loopback by default, `0.0.0.0` in a container. */
+  HOST: Joi.string().default('127.0.0.1'),
   STORE_URL: sharedVariables.STORE_URL,
   REDIS_URL: sharedVariables.REDIS_URL,
   RABBITMQ_URL: sharedVariables.RABBITMQ_URL,
@@ -25,6 +27,7 @@ export const configSchema = Joi.object({
 export interface Config {
   ROLE: 'api' | 'trigger' | 'reporter';
   PORT: number;
+  HOST: string;
   STORE_URL: string;
   REDIS_URL: string;
   RABBITMQ_URL: string;

@@ -74,7 +74,7 @@ export async function startStackTriggerApi(
       { name: 'store', check: () => store.ping() },
     ],
   });
-  const server = await startServer(app, { port: config.PORT, logger });
+  const server = await startServer(app, { port: config.PORT, host: config.HOST, logger });
   logger.info('stack-trigger API listening', { port: server.port });
 
   const expireLeases = createExpireRunLeases({

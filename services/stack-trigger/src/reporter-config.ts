@@ -28,13 +28,17 @@ const rateLimitsVariable = Joi.string()
 
 /**
  * The reporter role's variables (DESIGN.md §2, §8). Its own schema, beside config.ts, because it
- * needs neither the store nor ADMIN_TOKEN, and has the rate-limit settings no other role reads.
+ * needs no ADMIN_TOKEN, and has the rate-limit settings no other role reads.
  */
 export const reporterConfigSchema = Joi.object({
   /** /healthz, /readyz and /metrics; `make up` sets 9102. */
   PORT: sharedVariables.PORT.default(9102),
+  /** Interface to listen on; loopback by default, `0.0.0.0` in a container. */
+  HOST: Joi.string().default('127.0.0.1'),
   RABBITMQ_URL: sharedVariables.RABBITMQ_URL,
   REDIS_URL: sharedVariables.REDIS_URL,
+  /** Stacks' prComments setting and each run's pull-request comment id (not Redis: not rebuildable). */
+  STORE_URL: sharedVariables.STORE_URL,
   INTERNAL_TOKEN: sharedVariables.INTERNAL_TOKEN,
   INTEGRATION_URL: configSchema.extract('INTEGRATION_URL'),
   PUBLIC_UI_URL: sharedVariables.PUBLIC_UI_URL,
@@ -50,12 +54,19 @@ export const reporterConfigSchema = Joi.object({
   REPORTER_MAX_WAIT_MS: Joi.number().integer().min(0).max(600_000).default(30_000),
   /** Timeout of each Bitbucket request; a timeout is retried through the bus. */
   BITBUCKET_TIMEOUT_MS: Joi.number().integer().min(100).max(120_000).default(10_000),
+  /**
+   * How long a replica's claim on a run outlives it: a replica killed while posting blocks that run's
+   * next statuses this long. Keep it above the slowest post (max wait + timeout).
+   */
+  REPORTER_CLAIM_TTL_MS: Joi.number().integer().min(1000).max(600_000).default(60_000),
 });
 
 export interface ReporterConfig {
   PORT: number;
+  HOST: string;
   RABBITMQ_URL: string;
   REDIS_URL: string;
+  STORE_URL: string;
   INTERNAL_TOKEN: string;
   INTEGRATION_URL: string;
   PUBLIC_UI_URL: string;
@@ -67,6 +78,7 @@ export interface ReporterConfig {
   REPORTER_RATE_LIMITS: Record<string, RateLimit>;
   REPORTER_MAX_WAIT_MS: number;
   BITBUCKET_TIMEOUT_MS: number;
+  REPORTER_CLAIM_TTL_MS: number;
 }
 
 export function readReporterConfig(env: Env = process.env): ReporterConfig {

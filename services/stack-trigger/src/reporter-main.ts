@@ -4,13 +4,20 @@ import { describeConfigError } from '@stacklink/config';
 import { createHttpApp, installProcessHandlers, startServer } from '@stacklink/http';
 import { createLogger, registerSecret, type Logger } from '@stacklink/logger';
 import { createBitbucketClients } from './adapters/bitbucket-clients';
-import { createBitbucketCommitStatuses } from './adapters/bitbucket-commit-statuses';
+import {
+  createBitbucketCommitStatuses,
+  createRateLimitedBitbucket,
+} from './adapters/bitbucket-commit-statuses';
+import { createBitbucketPullRequestComments } from './adapters/bitbucket-pull-request-comments';
 import { createIntegrationCredentials } from './adapters/integration-credentials';
+import { openStore } from './adapters/open-store';
+import type { Store } from './adapters/store';
 import { createPrometheusReporterMetrics } from './adapters/prometheus-reporter-metrics';
 import { createRedisRateLimiter } from './adapters/redis-rate-limiter';
 import { createRedisRunStatusLedger } from './adapters/redis-run-status-ledger';
 import { createStatusUpdatesConsumer } from './consumers/status-updates';
 import { createReportCommitStatus } from './domain/report-commit-status';
+import { createReportPullRequestComment } from './domain/report-pull-request-comment';
 import { readReporterConfig, type ReporterConfig } from './reporter-config';
 import { STATUS_UPDATES_QUEUE, stackTriggerTopology } from './run-messages';
 
@@ -53,6 +60,15 @@ export async function startReporterWorker(
     redis.disconnect();
     throw err;
   }
+  // The store holds the stacks' prComments setting and which comment belongs to which run.
+  let store: Store;
+  try {
+    store = await openStore(config.STORE_URL);
+  } catch (err) {
+    await bus.close();
+    redis.disconnect();
+    throw err;
+  }
   const metrics = createPrometheusReporterMetrics();
   const credentials = createIntegrationCredentials({
     integrationUrl: config.INTEGRATION_URL,
@@ -63,7 +79,7 @@ export async function startReporterWorker(
     timeoutMs: config.BITBUCKET_TIMEOUT_MS,
     retry: { maxAttempts: 1 },
   });
-  const statuses = createBitbucketCommitStatuses({
+  const bitbucket = {
     clients,
     limiter: createRedisRateLimiter({
       redis,
@@ -75,14 +91,28 @@ export async function startReporterWorker(
       overrides: config.REPORTER_RATE_LIMITS,
     },
     logger,
-    onRateLimited: (host) => metrics.rateLimited(host),
-  });
+    onRateLimited: (host: string) => metrics.rateLimited(host),
+  };
+  // Statuses and comments share each Bitbucket host's rate limit.
+  const call = createRateLimitedBitbucket(bitbucket);
+  const statuses = createBitbucketCommitStatuses({ ...bitbucket, call });
   const reportCommitStatus = createReportCommitStatus({
-    ledger: createRedisRunStatusLedger({ redis, namespace: config.NAMESPACE }),
+    ledger: createRedisRunStatusLedger({
+      redis,
+      namespace: config.NAMESPACE,
+      claimTtlMs: config.REPORTER_CLAIM_TTL_MS,
+    }),
     statuses,
     metrics,
     logger,
     publicUiUrl: config.PUBLIC_UI_URL,
+    pullRequestComment: createReportPullRequestComment({
+      stacks: store.stacks,
+      runComments: store.runComments,
+      comments: createBitbucketPullRequestComments(call),
+      logger,
+      publicUiUrl: config.PUBLIC_UI_URL,
+    }),
   });
   const consumer = await bus.consume(STATUS_UPDATES_QUEUE, createStatusUpdatesConsumer(reportCommitStatus), {
     prefetch: config.REPORTER_CONCURRENCY,
@@ -94,11 +124,12 @@ export async function startReporterWorker(
       readiness: [
         { name: 'rabbitmq', check: () => bus.isReady() },
         { name: 'redis', check: () => redis.status === 'ready' },
+        { name: 'store', check: () => store.ping() },
       ],
     },
     () => undefined,
   );
-  const server = await startServer(app, { port: config.PORT, logger });
+  const server = await startServer(app, { port: config.PORT, host: config.HOST, logger });
   logger.info('reporter consuming', { queue: STATUS_UPDATES_QUEUE, port: server.port });
   let stopping: Promise<void> | undefined;
   return {
@@ -110,6 +141,7 @@ export async function startReporterWorker(
         await bus.close();
         await server.close();
         redis.disconnect();
+        await store.close();
       })();
       return stopping;
     },

@@ -9,6 +9,8 @@ export const triggerConfigSchema = Joi.object({
   /** /healthz, /readyz and /metrics; `make up` sets 9101. */
   /** Port of /healthz, /readyz and /metrics (the worker serves nothing else). */
   PORT: sharedVariables.PORT.default(9101),
+  /** Interface to listen on; loopback by default, `0.0.0.0` in a container. */
+  HOST: Joi.string().default('127.0.0.1'),
   STORE_URL: sharedVariables.STORE_URL,
   REDIS_URL: sharedVariables.REDIS_URL,
   RABBITMQ_URL: sharedVariables.RABBITMQ_URL,
@@ -33,6 +35,7 @@ export const triggerConfigSchema = Joi.object({
 
 export interface TriggerConfig {
   PORT: number;
+  HOST: string;
   STORE_URL: string;
   REDIS_URL: string;
   RABBITMQ_URL: string;

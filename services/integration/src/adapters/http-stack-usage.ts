@@ -10,35 +10,44 @@ export interface HttpStackUsageOptions {
 
 /**
  * Asks stack-trigger's internal API (`GET /internal/v1/stacks?integrationId=`, DESIGN.md §4) which
- * stacks use an integration. Any failure to get a clear answer is STACK_TRIGGER.UNAVAILABLE (503): the
- * caller must not delete blindly.
+ * stacks use an integration, and disables them (`POST /internal/v1/stacks/disable?integrationId=`)
+ * when the integration is deleted anyway. Both answer `{stacks: [{id, name, …}]}`. Any failure to get
+ * a clear answer is STACK_TRIGGER.UNAVAILABLE (503): the caller must not delete blindly.
  */
 export function createHttpStackUsage(options: HttpStackUsageOptions): StackUsagePort {
   const base = options.baseUrl.replace(/\/+$/, '');
-  return {
-    async stacksUsing(integrationId) {
-      const url = `${base}/internal/v1/stacks?integrationId=${encodeURIComponent(integrationId)}`;
-      let res: Response;
-      try {
-        res = await fetch(url, {
-          headers: { authorization: `Bearer ${options.internalToken}`, accept: 'application/json' },
-          signal: AbortSignal.timeout(options.timeoutMs ?? 5000),
-        });
-      } catch (err) {
-        throw unavailable(`stack-trigger at ${base} cannot be reached`, err);
-      }
-      if (!res.ok) {
-        await res.body?.cancel();
-        throw unavailable(`stack-trigger at ${base} answered ${res.status}`);
-      }
-      const body: unknown = await res.json().catch(() => undefined);
-      const list = Array.isArray(body) ? body : (body as { stacks?: unknown } | undefined)?.stacks;
-      if (!Array.isArray(list)) throw unavailable(`stack-trigger at ${base} answered without a stacks list`);
-      return list.map((s): StackUsage => {
-        const o = s as { id?: unknown; name?: unknown };
-        return { id: String(o.id), name: typeof o.name === 'string' ? o.name : String(o.id) };
+  const call = async (path: string, integrationId: string, body?: unknown): Promise<StackUsage[]> => {
+    const url = `${base}/internal/v1/${path}?integrationId=${encodeURIComponent(integrationId)}`;
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method: body === undefined ? 'GET' : 'POST',
+        headers: {
+          authorization: `Bearer ${options.internalToken}`,
+          accept: 'application/json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(options.timeoutMs ?? 5000),
       });
-    },
+    } catch (err) {
+      throw unavailable(`stack-trigger at ${base} cannot be reached`, err);
+    }
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw unavailable(`stack-trigger at ${base} answered ${res.status}`);
+    }
+    const answer: unknown = await res.json().catch(() => undefined);
+    const list = Array.isArray(answer) ? answer : (answer as { stacks?: unknown } | undefined)?.stacks;
+    if (!Array.isArray(list)) throw unavailable(`stack-trigger at ${base} answered without a stacks list`);
+    return list.map((s): StackUsage => {
+      const o = s as { id?: unknown; name?: unknown };
+      return { id: String(o.id), name: typeof o.name === 'string' ? o.name : String(o.id) };
+    });
+  };
+  return {
+    stacksUsing: (integrationId) => call('stacks', integrationId),
+    disableStacksUsing: (integrationId, reason) => call('stacks/disable', integrationId, { reason }),
   };
 }
 

@@ -15,8 +15,11 @@ export function createIntegrationMetrics(
     help: 'Integrations in the store',
   });
   // getOrCreate keeps the first collect function; replace it so the gauge reads this app's store.
+  // A store that cannot answer (closed by a stopped app sharing the process registry, or down) keeps the
+  // last value rather than failing the whole scrape; /readyz is what reports the store.
   (integrations as unknown as { collect: () => Promise<void> }).collect = async () => {
-    integrations.set(await repository.count());
+    const count = await repository.count().catch(() => undefined);
+    if (count !== undefined) integrations.set(count);
   };
   const tests = getOrCreateCounter(registry, {
     name: 'stacklink_integration_connection_tests_total',

@@ -6,6 +6,10 @@ import type { IntegrationDeps } from './ports';
 /**
  * Refuses while stacks use the integration (DESIGN.md §4), naming them, unless forced. When
  * stack-trigger cannot say, nothing is deleted (503): deleting blindly could orphan live stacks.
+ * Forced, it first asks stack-trigger to disable those stacks (they start no runs until moved to
+ * another integration and enabled again). If stack-trigger cannot be reached the delete still goes
+ * ahead, as forced, and the error log names the integration: its stacks stay enabled, but without the
+ * integration the gateway accepts no webhook for them, so they receive no events anyway.
  */
 export async function deleteIntegration(
   deps: IntegrationDeps,
@@ -22,6 +26,21 @@ export async function deleteIntegration(
         `integration ${id} is used by ${stacks.length} stack(s): ${names}; delete or move them first, or delete with ?force=true`,
         { status: 409, details: { stacks } },
       );
+    }
+  }
+  if (options.force) {
+    try {
+      const disabled = await deps.stackUsage.disableStacksUsing(id, `integration ${id} was deleted`);
+      if (disabled.length > 0)
+        deps.logger.info('stacks disabled before a forced delete', {
+          integrationId: id,
+          stackIds: disabled.map((s) => s.id),
+        });
+    } catch (err) {
+      deps.logger.error('stacks of a force-deleted integration could not be disabled', {
+        integrationId: id,
+        err,
+      });
     }
   }
   if (!(await deps.repository.delete(id))) throw integrationNotFound(id);

@@ -90,6 +90,11 @@ export interface StackUsagePort {
    * STACK_TRIGGER.UNAVAILABLE when stack-trigger cannot answer.
    */
   stacksUsing(integrationId: string): Promise<StackUsage[]>;
+  /**
+   * Disables every stack that uses the integration (they start no runs until enabled again) and
+   * answers them. Throws STACK_TRIGGER.UNAVAILABLE when stack-trigger cannot answer.
+   */
+  disableStacksUsing(integrationId: string, reason: string): Promise<StackUsage[]>;
 }
 
 export interface ClockPort {

@@ -18,7 +18,11 @@ describe('deleting an integration', () => {
   it('asks stack-trigger with the internal token which stacks use it', async () => {
     await service.admin('DELETE', `/integrations/${id}`);
     expect(service.stackTrigger.requests).to.deep.equal([
-      { path: `/internal/v1/stacks?integrationId=${id}`, authorization: `Bearer ${INTERNAL_TOKEN}` },
+      {
+        method: 'GET',
+        path: `/internal/v1/stacks?integrationId=${id}`,
+        authorization: `Bearer ${INTERNAL_TOKEN}`,
+      },
     ]);
   });
 
@@ -38,10 +42,17 @@ describe('deleting an integration', () => {
     expect(await service.repository.findById(id)).to.not.equal(undefined);
   });
 
-  it('with ?force=true, deletes it even though stacks use it', async () => {
+  it('with ?force=true, asks stack-trigger to disable its stacks, then deletes it', async () => {
     service.stackTrigger.stacks.set(id, [{ id: 'stk-1', name: 'network-prod' }]);
     const res = await service.admin('DELETE', `/integrations/${id}?force=true`);
     expect(res.status).to.equal(204);
+    expect(service.stackTrigger.requests).to.deep.equal([
+      {
+        method: 'POST',
+        path: `/internal/v1/stacks/disable?integrationId=${id}`,
+        authorization: `Bearer ${INTERNAL_TOKEN}`,
+      },
+    ]);
     expect(await service.repository.findById(id)).to.equal(undefined);
   });
 

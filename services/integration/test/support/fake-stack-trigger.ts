@@ -6,20 +6,25 @@ export interface FakeStackTrigger {
   /** integrationId → the stacks stack-trigger would report. */
   stacks: Map<string, { id: string; name: string }[]>;
   /** Every request seen, for asserting the token and the query. */
-  requests: { path: string; authorization: string | undefined }[];
+  requests: { method: string; path: string; authorization: string | undefined }[];
   close(): Promise<void>;
 }
 
 /**
- * Stands in for stack-trigger's `GET /internal/v1/stacks?integrationId=` (DESIGN.md §4, our own
- * contract) until the two-service test exists. Answers 401 to any other token, like the real one.
+ * Stands in for stack-trigger's `GET /internal/v1/stacks?integrationId=` and
+ * `POST /internal/v1/stacks/disable?integrationId=` (DESIGN.md §4, our own contract; the two-service
+ * test in services/stack-trigger runs the real one). Answers 401 to any other token, like the real one.
  */
 export async function startFakeStackTrigger(internalToken: string): Promise<FakeStackTrigger> {
   const stacks = new Map<string, { id: string; name: string }[]>();
   const requests: FakeStackTrigger['requests'] = [];
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    requests.push({ path: `${url.pathname}${url.search}`, authorization: req.headers.authorization });
+    requests.push({
+      method: req.method ?? 'GET',
+      path: `${url.pathname}${url.search}`,
+      authorization: req.headers.authorization,
+    });
     res.setHeader('content-type', 'application/json');
     if (req.headers.authorization !== `Bearer ${internalToken}`) {
       res
@@ -27,7 +32,8 @@ export async function startFakeStackTrigger(internalToken: string): Promise<Fake
         .end(JSON.stringify({ error: { code: 'AUTH.UNAUTHORIZED', message: 'invalid bearer token' } }));
       return;
     }
-    if (req.method !== 'GET' || url.pathname !== '/internal/v1/stacks') {
+    const route = `${req.method} ${url.pathname}`;
+    if (route !== 'GET /internal/v1/stacks' && route !== 'POST /internal/v1/stacks/disable') {
       res.writeHead(404).end(JSON.stringify({ error: { code: 'HTTP.NOT_FOUND', message: 'no route' } }));
       return;
     }

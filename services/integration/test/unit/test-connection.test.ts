@@ -47,7 +47,7 @@ describe('testConnection (rules of the report)', () => {
       repository,
       cipher,
       events: { publish: async () => undefined },
-      stackUsage: { stacksUsing: async () => [] },
+      stackUsage: { stacksUsing: async () => [], disableStacksUsing: async () => [] },
       bitbucket: () => port,
       clock: createFakeClock(),
       metrics: { connectionTested: (o) => outcomes.push(o), eventPublishFailed: () => undefined },

@@ -26,22 +26,26 @@ export interface BitbucketCommitStatusesOptions {
   onRateLimited?: (host: string) => void;
 }
 
+/** A Bitbucket request made through the host's shared rate limit, honouring 429s (see below). */
+export type RateLimitedBitbucket = <T>(
+  integrationId: string,
+  request: (client: BitbucketClient) => Promise<T>,
+) => Promise<T>;
+
 /**
- * Bitbucket's build status API through the per-host rate limit. Every request takes a slot of the
- * host's shared token bucket first. A 429 (some other client used the token's budget, or the limit is
- * set above Bitbucket's) pauses the whole bucket for `Retry-After` — every replica honours it — and the
- * request is tried again once the pause is over; if the pause is longer than the limiter lets a caller
- * wait, the error goes to the bus, whose retry queues bring the update back later.
+ * Every request takes a slot of its host's shared token bucket first; a 429 pauses the whole bucket
+ * (every replica) for `Retry-After` and the request is tried again, up to `rateLimitedTries` times.
+ * Shared by commit statuses and pull-request comments: one budget per Bitbucket host.
  */
-export function createBitbucketCommitStatuses(options: BitbucketCommitStatusesOptions): CommitStatusesPort {
+export function createRateLimitedBitbucket(
+  options: Omit<BitbucketCommitStatusesOptions, 'capabilitiesTtlMs'>,
+): RateLimitedBitbucket {
   const tries = options.rateLimitedTries ?? 10;
-  const capabilitiesTtlMs = options.capabilitiesTtlMs ?? 600_000;
-  const capabilities = new Map<string, { cancelled: boolean; until: number }>();
 
   const limitFor = (integrationId: string, host: string): RateLimit =>
     options.limits.overrides[integrationId] ?? options.limits.overrides[host] ?? options.limits.default;
 
-  async function call<T>(
+  return async function call<T>(
     integrationId: string,
     request: (client: BitbucketClient) => Promise<T>,
   ): Promise<T> {
@@ -66,7 +70,22 @@ export function createBitbucketCommitStatuses(options: BitbucketCommitStatusesOp
         if (n >= tries) throw err;
       }
     }
-  }
+  };
+}
+
+/**
+ * Bitbucket's build status API through the per-host rate limit. Every request takes a slot of the
+ * host's shared token bucket first. A 429 (some other client used the token's budget, or the limit is
+ * set above Bitbucket's) pauses the whole bucket for `Retry-After` — every replica honours it — and the
+ * request is tried again once the pause is over; if the pause is longer than the limiter lets a caller
+ * wait, the error goes to the bus, whose retry queues bring the update back later.
+ */
+export function createBitbucketCommitStatuses(
+  options: BitbucketCommitStatusesOptions & { call?: RateLimitedBitbucket },
+): CommitStatusesPort {
+  const capabilitiesTtlMs = options.capabilitiesTtlMs ?? 600_000;
+  const capabilities = new Map<string, { cancelled: boolean; until: number }>();
+  const call = options.call ?? createRateLimitedBitbucket(options);
 
   return {
     async supportsCancelled(integrationId) {

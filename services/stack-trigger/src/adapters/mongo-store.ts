@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import mongoose, { Schema, type Connection, type Model } from 'mongoose';
-import type { NewRun, Run, Stack, StackPatch } from '../domain/model';
-import type { RunRepositoryPort, StackRepositoryPort } from '../domain/ports';
+import { withStackDefaults, type NewRun, type Run, type Stack, type StackPatch } from '../domain/model';
+import type {
+  RunComment,
+  RunCommentRepositoryPort,
+  RunRepositoryPort,
+  StackRepositoryPort,
+} from '../domain/ports';
 import { nameTaken, repositoryKey } from './sqlite-store';
 import type { Store } from './store';
 
@@ -13,6 +18,11 @@ interface StackDoc extends Omit<Stack, 'id'> {
 interface RunDoc extends Omit<Run, 'id'> {
   _id: string;
   pullRequestId?: number;
+}
+
+interface RunCommentDoc extends Omit<RunComment, 'runId'> {
+  _id: string;
+  updatedAt: string;
 }
 
 interface CounterDoc {
@@ -33,6 +43,10 @@ const stackSchema = new Schema<StackDoc>(
     triggerOnTags: Boolean,
     allowForks: Boolean,
     labels: [String],
+    // Documents written before these fields existed read as their defaults (toStack).
+    prComments: Boolean,
+    enabled: Boolean,
+    disabledReason: String,
     createdAt: String,
     updatedAt: String,
   },
@@ -65,6 +79,17 @@ runSchema.index({ stackId: 1, sequence: 1 }, { unique: true });
 runSchema.index({ state: 1, stackId: 1, sequence: 1 });
 runSchema.index({ stackId: 1, pullRequestId: 1, state: 1 });
 
+const runCommentSchema = new Schema<RunCommentDoc>(
+  {
+    _id: { type: String, required: true },
+    commentId: { type: Number, required: true },
+    commentVersion: { type: Number, required: true },
+    runVersion: { type: Number, required: true },
+    updatedAt: String,
+  },
+  { versionKey: false, collection: 'stack_trigger_run_comments' },
+);
+
 const counterSchema = new Schema<CounterDoc>(
   { _id: String, last: Number },
   { versionKey: false, collection: 'stack_trigger_run_sequences' },
@@ -87,6 +112,9 @@ function toStack(doc: StackDoc): Stack {
     triggerOnTags: rest.triggerOnTags,
     allowForks: rest.allowForks,
     labels: [...rest.labels],
+    prComments: rest.prComments ?? false,
+    enabled: rest.enabled ?? true,
+    ...(typeof rest.disabledReason === 'string' ? { disabledReason: rest.disabledReason } : {}),
     createdAt: rest.createdAt,
     updatedAt: rest.updatedAt,
   };
@@ -117,6 +145,10 @@ export async function openMongoStore(url: string, now: () => Date = () => new Da
     .asPromise();
   const Stacks: Model<StackDoc> = connection.model<StackDoc>('StackTriggerStack', stackSchema);
   const Runs: Model<RunDoc> = connection.model<RunDoc>('StackTriggerRun', runSchema);
+  const RunComments: Model<RunCommentDoc> = connection.model<RunCommentDoc>(
+    'StackTriggerRunComment',
+    runCommentSchema,
+  );
   const Counters: Model<CounterDoc> = connection.model<CounterDoc>('StackTriggerRunSequence', counterSchema);
   await Promise.all([Stacks.syncIndexes(), Runs.syncIndexes()]);
 
@@ -125,7 +157,7 @@ export async function openMongoStore(url: string, now: () => Date = () => new Da
       const at = now().toISOString();
       const doc: StackDoc = {
         _id: randomUUID(),
-        ...input,
+        ...withStackDefaults(input),
         repoKey: repositoryKey(input.integrationId, input.repository),
         createdAt: at,
         updatedAt: at,
@@ -162,11 +194,18 @@ export async function openMongoStore(url: string, now: () => Date = () => new Da
         createdAt: current.createdAt,
         updatedAt: now().toISOString(),
       };
-      const { id: _id, ...fields } = next;
+      const { id: _id, disabledReason, ...fields } = next;
       try {
         await Stacks.updateOne(
           { _id: id },
-          { $set: { ...fields, repoKey: repositoryKey(next.integrationId, next.repository) } },
+          {
+            $set: {
+              ...fields,
+              ...(disabledReason === undefined ? {} : { disabledReason }),
+              repoKey: repositoryKey(next.integrationId, next.repository),
+            },
+            ...(disabledReason === undefined ? { $unset: { disabledReason: 1 } } : {}),
+          },
         );
       } catch (err) {
         if (isDuplicateKey(err)) throw nameTaken(next.name, err);
@@ -175,6 +214,10 @@ export async function openMongoStore(url: string, now: () => Date = () => new Da
       return next;
     },
     async delete(id) {
+      const runIds = (await Runs.find({ stackId: id }, { _id: 1 }).lean<{ _id: string }[]>()).map(
+        (r) => r._id,
+      );
+      await RunComments.deleteMany({ _id: { $in: runIds } });
       await Runs.deleteMany({ stackId: id });
       await Counters.deleteOne({ _id: id });
       return (await Stacks.deleteOne({ _id: id })).deletedCount > 0;
@@ -188,7 +231,19 @@ export async function openMongoStore(url: string, now: () => Date = () => new Da
         commit: input.commit,
         type: input.type,
       }).lean<RunDoc>();
-      if (existing) return { run: toRun(existing), created: false };
+      if (existing) {
+        // See RunRepositoryPort.create: a run a push created belongs to the pull request of its commit.
+        if (input.pullRequest && existing.pullRequestId === undefined) {
+          const adopted = await Runs.findOneAndUpdate(
+            { _id: existing._id, pullRequestId: { $exists: false } },
+            { $set: { pullRequest: input.pullRequest, pullRequestId: input.pullRequest.id } },
+            { new: true },
+          ).lean<RunDoc>();
+          const current = adopted ?? (await Runs.findById(existing._id).lean<RunDoc>());
+          return { run: toRun(current ?? existing), created: false };
+        }
+        return { run: toRun(existing), created: false };
+      }
       const counter = await Counters.findOneAndUpdate(
         { _id: input.stackId },
         { $inc: { last: 1 } },
@@ -275,10 +330,38 @@ export async function openMongoStore(url: string, now: () => Date = () => new Da
     },
   };
 
+  const runComments: RunCommentRepositoryPort = {
+    async get(runId) {
+      const doc = await RunComments.findById(runId).lean<RunCommentDoc>();
+      if (!doc) return undefined;
+      return {
+        runId: doc._id,
+        commentId: doc.commentId,
+        commentVersion: doc.commentVersion,
+        runVersion: doc.runVersion,
+      };
+    },
+    async save(comment) {
+      await RunComments.updateOne(
+        { _id: comment.runId },
+        {
+          $set: {
+            commentId: comment.commentId,
+            commentVersion: comment.commentVersion,
+            runVersion: comment.runVersion,
+            updatedAt: now().toISOString(),
+          },
+        },
+        { upsert: true },
+      );
+    },
+  };
+
   return {
     kind: 'mongodb',
     stacks,
     runs,
+    runComments,
     ping: async () => {
       await connection.db?.admin().ping();
       return true;

@@ -13,7 +13,14 @@ import type {
   Stack,
   StackPatch,
 } from '../domain/model';
-import type { CreatedRun, RunRepositoryPort, StackRepositoryPort, TransitionResult } from '../domain/ports';
+import { withStackDefaults } from '../domain/model';
+import type {
+  CreatedRun,
+  RunCommentRepositoryPort,
+  RunRepositoryPort,
+  StackRepositoryPort,
+  TransitionResult,
+} from '../domain/ports';
 import type { Store } from './store';
 
 const SERVICE = 'stack-trigger';
@@ -22,7 +29,7 @@ const SERVICE = 'stack-trigger';
  * Migrations are recorded per service in `schema_migrations` because the integration service may keep
  * its own tables in the same SQLite file; every table of ours starts with `stack_trigger_`.
  */
-const MIGRATIONS: { version: number; name?: string; sql: string }[] = [
+export const MIGRATIONS: { version: number; name?: string; sql: string }[] = [
   {
     version: 1,
     sql: `
@@ -60,6 +67,23 @@ const MIGRATIONS: { version: number; name?: string; sql: string }[] = [
       );
       CREATE INDEX stack_trigger_runs_by_state ON stack_trigger_runs (state, stack_id, sequence);
       CREATE INDEX stack_trigger_runs_by_pull_request ON stack_trigger_runs (stack_id, pull_request_id, state);
+    `,
+  },
+  {
+    version: 2,
+    name: 'stack settings prComments and enabled; the pull-request comment of each run',
+    // Stacks written before this read as prComments false, enabled true (toStack defaults them too).
+    sql: `
+      UPDATE stack_trigger_stacks
+        SET doc = json_set(doc, '$.prComments', json('false'), '$.enabled', json('true'))
+        WHERE json_extract(doc, '$.enabled') IS NULL;
+      CREATE TABLE stack_trigger_run_comments (
+        run_id TEXT PRIMARY KEY,
+        comment_id INTEGER NOT NULL,
+        comment_version INTEGER NOT NULL,
+        run_version INTEGER NOT NULL,
+        updated_at TEXT NOT NULL
+      );
     `,
   },
 ];
@@ -103,17 +127,37 @@ export function openSqliteStore(path: string, now: () => Date = () => new Date()
   migrate(db);
   const stacks = createStackRepository(db, now);
   const runs = createRunRepository(db, now);
+  const runComments = createRunCommentRepository(db, now);
+  const ping = db.prepare('SELECT 1');
   return {
     kind: 'sqlite',
     stacks,
     runs,
+    runComments,
     ping: async () => {
-      db.prepare('SELECT 1').get();
+      ping.get();
       return true;
     },
     close: async () => {
       db.close();
     },
+  };
+}
+
+/**
+ * Prepared statements by SQL text: preparing compiles the SQL, which cost more than running the query
+ * on the trigger worker's hot path (`listByRepository` once per event). Statements with a variable
+ * number of placeholders get one entry per arity, so the cache stays small.
+ */
+function statementCache(db: Database.Database): (sql: string) => Database.Statement {
+  const cache = new Map<string, Database.Statement>();
+  return (sql) => {
+    let statement = cache.get(sql);
+    if (statement === undefined) {
+      statement = db.prepare(sql);
+      cache.set(sql, statement);
+    }
+    return statement;
   };
 }
 
@@ -126,12 +170,10 @@ function migrate(db: Database.Database): void {
 }
 
 function toStack(row: StackRow): Stack {
-  const doc = JSON.parse(row.doc) as Omit<Stack, 'id' | 'name' | 'integrationId' | 'createdAt' | 'updatedAt'>;
+  const doc = JSON.parse(row.doc) as Omit<NewStack, 'name' | 'integrationId'>;
   return {
     id: row.id,
-    name: row.name,
-    integrationId: row.integration_id,
-    ...doc,
+    ...withStackDefaults({ name: row.name, integrationId: row.integration_id, ...doc }),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -147,6 +189,9 @@ function stackDoc(s: NewStack): string {
     triggerOnTags: rest.triggerOnTags,
     allowForks: rest.allowForks,
     labels: rest.labels,
+    prComments: rest.prComments ?? false,
+    enabled: rest.enabled ?? true,
+    ...(rest.disabledReason === undefined ? {} : { disabledReason: rest.disabledReason }),
   });
 }
 
@@ -163,6 +208,7 @@ export function nameTaken(name: string, cause?: unknown): AppError {
 }
 
 function createStackRepository(db: Database.Database, now: () => Date): StackRepositoryPort {
+  const sql = statementCache(db);
   const insert = db.prepare(
     'INSERT INTO stack_trigger_stacks (id, name, integration_id, repo_key, doc, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
@@ -182,7 +228,7 @@ function createStackRepository(db: Database.Database, now: () => Date): StackRep
       if (isUniqueViolation(err)) throw nameTaken(s.name, err);
       throw err;
     }
-    return { id, ...s, createdAt, updatedAt };
+    return { id, ...withStackDefaults(s), createdAt, updatedAt };
   };
   return {
     async create(input) {
@@ -196,17 +242,17 @@ function createStackRepository(db: Database.Database, now: () => Date): StackRep
     async list(filter = {}) {
       const rows = (
         filter.integrationId === undefined
-          ? db.prepare('SELECT * FROM stack_trigger_stacks ORDER BY created_at, id').all()
-          : db
-              .prepare('SELECT * FROM stack_trigger_stacks WHERE integration_id = ? ORDER BY created_at, id')
-              .all(filter.integrationId)
+          ? sql('SELECT * FROM stack_trigger_stacks ORDER BY created_at, id').all()
+          : sql('SELECT * FROM stack_trigger_stacks WHERE integration_id = ? ORDER BY created_at, id').all(
+              filter.integrationId,
+            )
       ) as StackRow[];
       return rows.map(toStack);
     },
     async listByRepository(integrationId, repository) {
-      const rows = db
-        .prepare('SELECT * FROM stack_trigger_stacks WHERE integration_id = ? AND repo_key = ? ORDER BY id')
-        .all(integrationId, repositoryKey(integrationId, repository)) as StackRow[];
+      const rows = sql(
+        'SELECT * FROM stack_trigger_stacks WHERE integration_id = ? AND repo_key = ? ORDER BY id',
+      ).all(integrationId, repositoryKey(integrationId, repository)) as StackRow[];
       return rows.map(toStack);
     },
     async update(id, patch: StackPatch) {
@@ -221,7 +267,7 @@ function createStackRepository(db: Database.Database, now: () => Date): StackRep
         updatedAt: now().toISOString(),
       };
       try {
-        db.prepare(
+        sql(
           'UPDATE stack_trigger_stacks SET name = ?, integration_id = ?, repo_key = ?, doc = ?, updated_at = ? WHERE id = ?',
         ).run(
           next.name,
@@ -240,9 +286,12 @@ function createStackRepository(db: Database.Database, now: () => Date): StackRep
     async delete(id) {
       return db
         .transaction(() => {
-          db.prepare('DELETE FROM stack_trigger_runs WHERE stack_id = ?').run(id);
-          db.prepare('DELETE FROM stack_trigger_run_sequences WHERE stack_id = ?').run(id);
-          return db.prepare('DELETE FROM stack_trigger_stacks WHERE id = ?').run(id).changes > 0;
+          sql(
+            'DELETE FROM stack_trigger_run_comments WHERE run_id IN (SELECT id FROM stack_trigger_runs WHERE stack_id = ?)',
+          ).run(id);
+          sql('DELETE FROM stack_trigger_runs WHERE stack_id = ?').run(id);
+          sql('DELETE FROM stack_trigger_run_sequences WHERE stack_id = ?').run(id);
+          return sql('DELETE FROM stack_trigger_stacks WHERE id = ?').run(id).changes > 0;
         })
         .immediate();
     },
@@ -270,6 +319,7 @@ function toRun(row: RunRow): Run {
 }
 
 function createRunRepository(db: Database.Database, now: () => Date): RunRepositoryPort {
+  const sql = statementCache(db);
   const byId = db.prepare('SELECT * FROM stack_trigger_runs WHERE id = ?');
   const byKey = db.prepare(
     'SELECT * FROM stack_trigger_runs WHERE stack_id = ? AND commit_sha = ? AND type = ?',
@@ -285,9 +335,19 @@ function createRunRepository(db: Database.Database, now: () => Date): RunReposit
   );
   // IMMEDIATE takes the write lock first, so the existence check and the insert see the same data even
   // when another process writes the file.
+  const adoptPullRequest = db.prepare(
+    'UPDATE stack_trigger_runs SET pull_request_id = ?, pull_request = ? WHERE id = ? AND pull_request_id IS NULL',
+  );
   const createTx = db.transaction((input: NewRun): CreatedRun => {
     const existing = byKey.get(input.stackId, input.commit, input.type) as RunRow | undefined;
-    if (existing) return { run: toRun(existing), created: false };
+    if (existing) {
+      // See RunRepositoryPort.create: a run a push created belongs to the pull request of its commit.
+      if (input.pullRequest && existing.pull_request === null) {
+        adoptPullRequest.run(input.pullRequest.id, JSON.stringify(input.pullRequest), existing.id);
+        return { run: toRun(byId.get(existing.id) as RunRow), created: false };
+      }
+      return { run: toRun(existing), created: false };
+    }
     const { last } = nextSequence.get(input.stackId) as { last: number };
     const id = randomUUID();
     const at = now().toISOString();
@@ -307,9 +367,45 @@ function createRunRepository(db: Database.Database, now: () => Date): RunReposit
     );
     return { run: toRun(byId.get(id) as RunRow), created: true };
   });
+
+  // Group commit: the creates asked for in one turn of the event loop (the trigger worker handles many
+  // events at once) share one IMMEDIATE transaction, so one fsync of the WAL instead of one each. Every
+  // create still resolves only after its commit, so synchronous=FULL keeps its meaning: a run the caller
+  // saw created survives a power cut. Each create runs in its own savepoint (a nested better-sqlite3
+  // transaction): one that fails is rolled back alone and rejects only its caller.
+  type PendingCreate = { input: NewRun; resolve: (r: CreatedRun) => void; reject: (e: unknown) => void };
+  let pending: PendingCreate[] = [];
+  const createBatch = db.transaction((batch: PendingCreate[]) =>
+    batch.map((item): { ok: CreatedRun } | { err: unknown } => {
+      try {
+        return { ok: createTx(item.input) };
+      } catch (err) {
+        return { err };
+      }
+    }),
+  );
+  const flush = () => {
+    const batch = pending;
+    pending = [];
+    let results: ({ ok: CreatedRun } | { err: unknown })[];
+    try {
+      results = createBatch.immediate(batch);
+    } catch (err) {
+      for (const item of batch) item.reject(err);
+      return;
+    }
+    batch.forEach((item, i) => {
+      const result = results[i]!;
+      if ('ok' in result) item.resolve(result.ok);
+      else item.reject(result.err);
+    });
+  };
   return {
-    async create(input) {
-      return createTx.immediate(input);
+    create(input) {
+      return new Promise<CreatedRun>((resolve, reject) => {
+        pending.push({ input, resolve, reject });
+        if (pending.length === 1) setImmediate(flush);
+      });
     },
     async get(id) {
       const row = byId.get(id) as RunRow | undefined;
@@ -320,48 +416,82 @@ function createRunRepository(db: Database.Database, now: () => Date): RunReposit
       return row && toRun(row);
     },
     async listByStack(stackId, options = {}) {
-      const rows = db
-        .prepare('SELECT * FROM stack_trigger_runs WHERE stack_id = ? ORDER BY sequence DESC LIMIT ?')
-        .all(stackId, options.limit ?? 100) as RunRow[];
+      const rows = sql(
+        'SELECT * FROM stack_trigger_runs WHERE stack_id = ? ORDER BY sequence DESC LIMIT ?',
+      ).all(stackId, options.limit ?? 100) as RunRow[];
       return rows.map(toRun);
     },
     async listActive() {
-      const rows = db
-        .prepare(
-          `SELECT * FROM stack_trigger_runs WHERE state IN ('QUEUED', 'RUNNING') ORDER BY stack_id, sequence`,
-        )
-        .all() as RunRow[];
+      const rows = sql(
+        `SELECT * FROM stack_trigger_runs WHERE state IN ('QUEUED', 'RUNNING') ORDER BY stack_id, sequence`,
+      ).all() as RunRow[];
       return rows.map(toRun);
     },
     async transition(id, from, to, note): Promise<TransitionResult> {
       if (from.length === 0) return { ok: false, run: await this.get(id) };
       const placeholders = from.map(() => '?').join(', ');
-      const row = db
-        .prepare(
-          `UPDATE stack_trigger_runs SET state = ?, version = version + 1, note = COALESCE(?, note), updated_at = ?
+      const row = sql(
+        `UPDATE stack_trigger_runs SET state = ?, version = version + 1, note = COALESCE(?, note), updated_at = ?
            WHERE id = ? AND state IN (${placeholders}) RETURNING *`,
-        )
-        .get(to, note ?? null, now().toISOString(), id, ...from) as RunRow | undefined;
+      ).get(to, note ?? null, now().toISOString(), id, ...from) as RunRow | undefined;
       if (row) return { ok: true, run: toRun(row) };
       return { ok: false, run: await this.get(id) };
     },
     async cancelQueuedProposed(filter) {
       if (filter.stackIds.length === 0) return [];
       const placeholders = filter.stackIds.map(() => '?').join(', ');
-      const rows = db
-        .prepare(
-          `UPDATE stack_trigger_runs SET state = 'CANCELED', version = version + 1, note = ?, updated_at = ?
+      const rows = sql(
+        `UPDATE stack_trigger_runs SET state = 'CANCELED', version = version + 1, note = ?, updated_at = ?
            WHERE state = 'QUEUED' AND type = 'proposed' AND pull_request_id = ? AND stack_id IN (${placeholders})
              AND commit_sha != ? RETURNING *`,
-        )
-        .all(
-          filter.note,
-          now().toISOString(),
-          filter.pullRequestId,
-          ...filter.stackIds,
-          filter.exceptCommit ?? '',
-        ) as RunRow[];
+      ).all(
+        filter.note,
+        now().toISOString(),
+        filter.pullRequestId,
+        ...filter.stackIds,
+        filter.exceptCommit ?? '',
+      ) as RunRow[];
       return rows.map(toRun).sort((a, b) => a.sequence - b.sequence);
+    },
+  };
+}
+
+interface RunCommentRow {
+  run_id: string;
+  comment_id: number;
+  comment_version: number;
+  run_version: number;
+}
+
+function createRunCommentRepository(db: Database.Database, now: () => Date): RunCommentRepositoryPort {
+  const byRun = db.prepare('SELECT * FROM stack_trigger_run_comments WHERE run_id = ?');
+  const upsert = db.prepare(
+    `INSERT INTO stack_trigger_run_comments (run_id, comment_id, comment_version, run_version, updated_at)
+     VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (run_id) DO UPDATE SET comment_id = excluded.comment_id,
+       comment_version = excluded.comment_version, run_version = excluded.run_version,
+       updated_at = excluded.updated_at`,
+  );
+  return {
+    async get(runId) {
+      const row = byRun.get(runId) as RunCommentRow | undefined;
+      return (
+        row && {
+          runId: row.run_id,
+          commentId: row.comment_id,
+          commentVersion: row.comment_version,
+          runVersion: row.run_version,
+        }
+      );
+    },
+    async save(comment) {
+      upsert.run(
+        comment.runId,
+        comment.commentId,
+        comment.commentVersion,
+        comment.runVersion,
+        now().toISOString(),
+      );
     },
   };
 }

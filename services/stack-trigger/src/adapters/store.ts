@@ -1,10 +1,11 @@
-import type { RunRepositoryPort, StackRepositoryPort } from '../domain/ports';
+import type { RunCommentRepositoryPort, RunRepositoryPort, StackRepositoryPort } from '../domain/ports';
 
 /** One store (SQLite or MongoDB) behind the repository ports. */
 export interface Store {
   kind: 'sqlite' | 'mongodb';
   stacks: StackRepositoryPort;
   runs: RunRepositoryPort;
+  runComments: RunCommentRepositoryPort;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -20,6 +20,7 @@ const runStateChangedSchema = Joi.object({
   commit: Joi.string().min(1).required(),
   ref: Joi.string().allow('').required(),
   note: Joi.string().allow(''),
+  pullRequest: Joi.object({ id: Joi.number().integer().required() }).unknown(true),
   stack: Joi.object({
     id: Joi.string().min(1).required(),
     name: Joi.string().min(1).required(),

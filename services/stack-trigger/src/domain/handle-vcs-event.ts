@@ -11,7 +11,7 @@ import type {
   StackRepositoryPort,
   TriggerMetricsPort,
 } from './ports';
-import { dispatchRuns, queueRun } from './queue-run';
+import { createPublishBatch, dispatchRuns, queueRun } from './queue-run';
 
 export interface HandleVcsEventDeps {
   stacks: StackRepositoryPort;
@@ -64,10 +64,13 @@ export function createHandleVcsEvent(
       overCap: [],
       skipped: [],
     };
-    const stacks = await deps.stacks.listByRepository(event.integrationId, {
-      projectKey: event.repository.projectKey,
-      slug: event.repository.slug,
-    });
+    // A disabled stack starts no runs and is not named by comment commands: as if it did not exist.
+    const stacks = (
+      await deps.stacks.listByRepository(event.integrationId, {
+        projectKey: event.repository.projectKey,
+        slug: event.repository.slug,
+      })
+    ).filter((s) => s.enabled);
     if (stacks.length === 0 && event.type !== 'pull_request.comment_added') {
       result.ignored = 'no stack uses this repository';
       return result;
@@ -87,6 +90,9 @@ export function createHandleVcsEvent(
     if (decision.ignored !== undefined) result.ignored = decision.ignored;
     const byId = new Map(stacks.map((s) => [s.id, s]));
     const touchedStacks = new Set<Stack>();
+    // Every announcement of this event is confirmed before it returns (and the event is acked), but
+    // they are sent together rather than one confirm after another.
+    const publishes = createPublishBatch();
 
     // Cancel before creating: a superseded proposal must not be handed out after its successor.
     for (const plan of decision.cancel) {
@@ -95,7 +101,7 @@ export function createHandleVcsEvent(
         await deps.queue.remove(run);
         const stack = byId.get(run.stackId);
         if (stack !== undefined) {
-          await deps.runEvents.publishStateChanged(run, stack);
+          publishes.add(deps.runEvents.publishStateChanged(run, stack));
           touchedStacks.add(stack);
         }
         log.info('run canceled', { runId: run.id, stackId: run.stackId, reason: plan.reason });
@@ -107,7 +113,7 @@ export function createHandleVcsEvent(
     for (const input of decision.runs) {
       const stack = byId.get(input.stackId);
       if (stack === undefined) continue;
-      const { run, created } = await queueRun({ ...deps, logger: log }, stack, input);
+      const { run, created } = await queueRun({ ...deps, logger: log }, stack, input, publishes);
       (created ? result.created : result.existing).push(run);
       touchedStacks.add(stack);
     }
@@ -117,7 +123,7 @@ export function createHandleVcsEvent(
       if (stack === undefined) continue;
       const found = await deps.runs.find(input.stackId, input.commit, input.type);
       if (found === undefined) {
-        const { run } = await queueRun({ ...deps, logger: log }, stack, input);
+        const { run } = await queueRun({ ...deps, logger: log }, stack, input, publishes);
         result.created.push(run);
       } else {
         const moved = await deps.runs.transition(
@@ -131,7 +137,7 @@ export function createHandleVcsEvent(
           continue;
         }
         await deps.queue.enqueue(moved.run);
-        await deps.runEvents.publishStateChanged(moved.run, stack);
+        publishes.add(deps.runEvents.publishStateChanged(moved.run, stack));
         log.info('run retried', { runId: moved.run.id, stackId: stack.id });
         result.retried.push(moved.run);
       }
@@ -148,7 +154,10 @@ export function createHandleVcsEvent(
       });
     }
 
-    for (const stack of touchedStacks) await dispatchRuns({ ...deps, logger: log }, stack);
+    await Promise.all(
+      [...touchedStacks].map((stack) => dispatchRuns({ ...deps, logger: log }, stack, publishes)),
+    );
+    await publishes.settle();
 
     let reply = decision.reply;
     if (

@@ -58,7 +58,11 @@ export function createManageStacks(deps: ManageStacksDeps) {
       if (patch.integrationId !== undefined || patch.repository !== undefined) {
         await verify(patch.integrationId ?? current.integrationId, patch.repository ?? current.repository);
       }
-      const updated = await deps.stacks.update(id, patch);
+      // Enabling a stack again forgets why it was disabled.
+      const updated = await deps.stacks.update(
+        id,
+        patch.enabled === true ? { ...patch, disabledReason: undefined } : patch,
+      );
       if (updated === undefined) throw new AppError('STACK.NOT_FOUND', `no stack ${id}`, { status: 404 });
       return updated;
     },
@@ -71,6 +75,26 @@ export function createManageStacks(deps: ManageStacksDeps) {
         throw new AppError('STACK.NOT_FOUND', `no stack ${id}`, { status: 404 });
       for (const run of active) await deps.queue.remove(run);
       deps.logger.info('stack deleted', { stackId: id, activeRunsDropped: active.length });
+    },
+    /**
+     * Disables every stack of an integration (the integration service deletes it with `?force=true`):
+     * they start no runs until enabled again. Idempotent; answers the stacks concerned.
+     */
+    async disableForIntegration(integrationId: string, reason: string): Promise<Stack[]> {
+      const stacks = await deps.stacks.list({ integrationId });
+      const disabled: Stack[] = [];
+      for (const stack of stacks) {
+        const updated = stack.enabled
+          ? await deps.stacks.update(stack.id, { enabled: false, disabledReason: reason })
+          : stack;
+        if (updated !== undefined) disabled.push(updated);
+      }
+      deps.logger.info('stacks of an integration disabled', {
+        integrationId,
+        stackIds: disabled.map((s) => s.id),
+        reason,
+      });
+      return disabled;
     },
     async runs(id: string, limit?: number): Promise<Run[]> {
       await mustGet(id);

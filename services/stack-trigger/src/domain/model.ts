@@ -18,11 +18,29 @@ export interface Stack {
   triggerOnTags: boolean;
   allowForks: boolean;
   labels: string[];
+  /**
+   * Keep one pull-request comment per proposed run, created once and edited in place as the run moves
+   * (DESIGN.md §1: "commit status / PR comment"). Off by default.
+   */
+  prComments: boolean;
+  /** A disabled stack starts no runs (its integration was deleted with `?force=true`, or an operator said so). */
+  enabled: boolean;
+  /** Why the stack was disabled, when the system did it; cleared when it is enabled again. */
+  disabledReason?: string;
   createdAt: string;
   updatedAt: string;
 }
 
-export type NewStack = Omit<Stack, 'id' | 'createdAt' | 'updatedAt'>;
+/** Settings with a default: a caller (the API, a test, the bench) may leave them out. */
+type DefaultedStackFields = 'prComments' | 'enabled' | 'disabledReason';
+
+export type NewStack = Omit<Stack, 'id' | 'createdAt' | 'updatedAt' | DefaultedStackFields> &
+  Partial<Pick<Stack, DefaultedStackFields>>;
+
+/** What a stored stack document may lack: fields added after it was written read as their defaults. */
+export function withStackDefaults<T extends NewStack>(stack: T): T & Pick<Stack, 'prComments' | 'enabled'> {
+  return { ...stack, prComments: stack.prComments ?? false, enabled: stack.enabled ?? true };
+}
 export type StackPatch = Partial<Omit<NewStack, 'integrationId' | 'repository'>> &
   Partial<Pick<NewStack, 'integrationId' | 'repository'>>;
 

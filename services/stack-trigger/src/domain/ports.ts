@@ -24,6 +24,12 @@ export type TransitionResult = { ok: true; run: Run } | { ok: false; run: Run | 
 
 /** Runs in the store; (stackId, commit, type) is unique, which makes run creation idempotent. */
 export interface RunRepositoryPort {
+  /**
+   * Idempotent on (stack, commit, type). When the run exists without a pull request and the input has
+   * one, the run adopts it: Bitbucket announces a push to a pull request's branch (`repo:refs_changed`)
+   * beside the pull request event, often first, and the run must still belong to the pull request so
+   * a newer commit or a decline cancels it (DESIGN.md §7).
+   */
   create(input: NewRun): Promise<CreatedRun>;
   get(id: string): Promise<Run | undefined>;
   find(stackId: string, commit: string, type: Run['type']): Promise<Run | undefined>;
@@ -43,6 +49,26 @@ export interface RunRepositoryPort {
     exceptCommit?: string;
     note: string;
   }): Promise<Run[]>;
+}
+
+/** The pull-request comment kept for a run (`prComments` stacks): which comment, at which version. */
+export interface RunComment {
+  runId: string;
+  commentId: number;
+  /** Bitbucket's version of the comment, which an edit must name. */
+  commentVersion: number;
+  /** The run version the comment shows. */
+  runVersion: number;
+}
+
+/**
+ * Kept in the store, not Redis (DESIGN.md §3: Redis holds only what may be rebuilt): nothing else says
+ * which comment belongs to a run, so losing it would mean a second comment on the pull request.
+ */
+export interface RunCommentRepositoryPort {
+  get(runId: string): Promise<RunComment | undefined>;
+  /** Inserts or replaces the run's entry. */
+  save(comment: RunComment): Promise<void>;
 }
 
 export type QueuedRunRef = Pick<Run, 'id' | 'stackId' | 'type'>;

@@ -11,20 +11,49 @@ export interface QueueRunDeps {
 }
 
 /**
+ * Announcements of one event, sent without waiting for each confirm in turn: the broker confirms a
+ * batch of publishes in about the time of one. Independent publishes only — the store and the Redis
+ * queue have already changed when a publish starts — and the caller settles the batch before it
+ * returns, so the event is acknowledged only once every announcement is confirmed (at-least-once).
+ */
+export interface PublishBatch {
+  add(publish: Promise<void>): void;
+  /** Resolves once every publish added is confirmed; rejects with the first failure. */
+  settle(): Promise<void>;
+}
+
+export function createPublishBatch(): PublishBatch {
+  const pending: Promise<void>[] = [];
+  return {
+    add(publish) {
+      // Handled now, so a failure while other work is awaited is not an unhandled rejection; settle()
+      // still rejects with it.
+      publish.catch(() => undefined);
+      pending.push(publish);
+    },
+    async settle() {
+      await Promise.all(pending.splice(0));
+    },
+  };
+}
+
+/**
  * Creates the run (idempotent on stack, commit and type) and puts it in its stack's queue. A run that
  * already exists and is still QUEUED is enqueued and announced again: a worker that died between the
  * insert and the enqueue leaves exactly that, and the redelivered event must finish the job
  * (DESIGN.md §9). Enqueue is idempotent and the reporter drops announcements it has seen by version.
+ * With a `publishes` batch the announcement is added to it instead of awaited here.
  */
 export async function queueRun(
   deps: QueueRunDeps,
   stack: Stack,
   input: NewRun,
+  publishes?: PublishBatch,
 ): Promise<{ run: Run; created: boolean }> {
   const { run, created } = await deps.runs.create(input);
   if (run.state === 'QUEUED') {
     await deps.queue.enqueue(run);
-    await deps.runEvents.publishStateChanged(run, stack);
+    await publish(publishes, deps.runEvents.publishStateChanged(run, stack));
   }
   if (created) {
     deps.metrics.runsCreated(run.type, 1);
@@ -44,6 +73,7 @@ export async function queueRun(
 export async function dispatchRuns(
   deps: Pick<QueueRunDeps, 'runs' | 'queue' | 'runEvents' | 'logger'>,
   stack: Stack,
+  publishes?: PublishBatch,
 ): Promise<Run[]> {
   const ids = await deps.queue.dispatch(stack.id);
   const ready: Run[] = [];
@@ -54,9 +84,15 @@ export async function dispatchRuns(
       if (run !== undefined) await deps.queue.remove(run);
       continue;
     }
-    await deps.runEvents.publishRunReady(run, stack);
+    await publish(publishes, deps.runEvents.publishRunReady(run, stack));
     deps.logger.info('run ready', { runId: run.id, stackId: stack.id, type: run.type });
     ready.push(run);
   }
   return ready;
+}
+
+/** Adds the publish to the batch, or awaits it when there is none. */
+export async function publish(publishes: PublishBatch | undefined, sent: Promise<void>): Promise<void> {
+  if (publishes === undefined) await sent;
+  else publishes.add(sent);
 }

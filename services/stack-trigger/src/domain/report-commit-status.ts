@@ -12,6 +12,8 @@ export interface RunStateUpdate {
   commit: string;
   ref: string;
   note?: string;
+  /** Proposed runs of a pull request carry it (run-messages.ts). */
+  pullRequest?: { id: number };
   stack: { id: string; name: string; integrationId: string; repository: RepositoryCoordinates };
 }
 
@@ -24,6 +26,11 @@ export interface ReportCommitStatusDeps {
   /** How long a replica waits for another one posting the same run before handing back to the bus. */
   claimWaitMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * The run's pull-request comment (createReportPullRequestComment), kept after the status under the
+   * same claim, so it too only ever moves forward.
+   */
+  pullRequestComment?: (update: RunStateUpdate) => Promise<unknown>;
 }
 
 export type ReportOutcome = 'posted' | 'stale';
@@ -78,6 +85,7 @@ export function createReportCommitStatus(deps: ReportCommitStatusDeps) {
         },
         status,
       );
+      if (deps.pullRequestComment) await deps.pullRequestComment(update);
       await deps.ledger.commit(update.runId, update.version, token);
       deps.metrics.posted(posted.state, posted.api);
       deps.logger.info('commit status posted', {

@@ -43,3 +43,31 @@ export interface ReporterMetricsPort {
   posted(state: CommitStatusState, api: 'repository' | 'legacy'): void;
   stale(): void;
 }
+
+export interface PullRequestTarget {
+  integrationId: string;
+  repository: RepositoryCoordinates;
+  pullRequestId: number;
+}
+
+export interface PostedComment {
+  id: number;
+  version: number;
+}
+
+export type CommentEdit =
+  | { outcome: 'updated'; comment: PostedComment }
+  /** Bitbucket holds a newer version of the comment than the one named (409). */
+  | { outcome: 'stale' }
+  /** The comment (or its pull request) is gone. */
+  | { outcome: 'gone' };
+
+/** Pull-request comments (Bitbucket REST), through the same per-host rate limit as commit statuses. */
+export interface PullRequestCommentsPort {
+  /** Posts the text, split under Bitbucket's limit into the comment and replies; answers the first. */
+  create(target: PullRequestTarget, text: string): Promise<PostedComment>;
+  /** Edits the comment in place, naming the version it was read at. */
+  update(target: PullRequestTarget, comment: PostedComment, text: string): Promise<CommentEdit>;
+  /** The comment's current version; undefined when it is gone. */
+  get(target: PullRequestTarget, commentId: number): Promise<PostedComment | undefined>;
+}

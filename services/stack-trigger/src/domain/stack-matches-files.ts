@@ -17,15 +17,30 @@ export function normalizeProjectRoot(projectRoot: string): string {
   return root === '.' ? '' : root;
 }
 
+/**
+ * Compiled matchers by the settings they were built from. Compiling globs cost more than the rest of
+ * an event's trigger rules, and every event reads the stacks afresh from the store, so the cache is
+ * keyed by the project root and globs themselves: a stack whose settings change gets a new key (the old
+ * entry ages out), and stacks with the same settings share one. Bounded, oldest out first.
+ */
+const MATCHER_CACHE_SIZE = 1000;
+const matcherCache = new Map<string, (path: string) => boolean>();
+
 /** Builds the path predicate of a stack: its project root (`root/**`) or any additional glob. */
 export function createStackFileMatcher(
   stack: Pick<Stack, 'projectRoot' | 'additionalProjectGlobs'>,
 ): (path: string) => boolean {
+  const key = JSON.stringify([stack.projectRoot, stack.additionalProjectGlobs]);
+  const cached = matcherCache.get(key);
+  if (cached !== undefined) return cached;
   const root = normalizeProjectRoot(stack.projectRoot);
   const patterns = [root === '' ? '**' : `${escapeGlob(root)}/**`];
   patterns.push(...stack.additionalProjectGlobs.filter((g) => g.trim() !== ''));
   const isMatch = picomatch(patterns, GLOB_OPTIONS);
-  return (path) => isMatch(path.replace(/^\/+/, ''));
+  const matcher = (path: string) => isMatch(path.replace(/^\/+/, ''));
+  if (matcherCache.size >= MATCHER_CACHE_SIZE) matcherCache.delete(matcherCache.keys().next().value!);
+  matcherCache.set(key, matcher);
+  return matcher;
 }
 
 /**

@@ -16,6 +16,13 @@ export function createTriggerManualRun(deps: QueueRunDeps & { stacks: StackRepos
   return async (stackId: string, request: ManualRunRequest): Promise<{ run: Run; created: boolean }> => {
     const stack = await deps.stacks.get(stackId);
     if (stack === undefined) throw new AppError('STACK.NOT_FOUND', `no stack ${stackId}`, { status: 404 });
+    if (!stack.enabled) {
+      throw new AppError(
+        'STACK.DISABLED',
+        `stack ${stackId} is disabled${stack.disabledReason === undefined ? '' : ` (${stack.disabledReason})`}; enable it with PATCH {"enabled": true} first`,
+        { status: 409 },
+      );
+    }
     const result = await queueRun(deps, stack, {
       stackId,
       type: request.type ?? 'tracked',

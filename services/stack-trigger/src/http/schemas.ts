@@ -26,6 +26,9 @@ const stackFields = {
   triggerOnTags: Joi.boolean(),
   allowForks: Joi.boolean(),
   labels: Joi.array().items(label).max(50),
+  prComments: Joi.boolean(),
+  /** `true` enables a stack again (and clears why it was disabled). */
+  enabled: Joi.boolean(),
 };
 
 export const createStackSchema = Joi.object({
@@ -39,6 +42,8 @@ export const createStackSchema = Joi.object({
   triggerOnTags: stackFields.triggerOnTags.default(false),
   allowForks: stackFields.allowForks.default(false),
   labels: stackFields.labels.default([]),
+  prComments: stackFields.prComments.default(false),
+  enabled: stackFields.enabled.default(true),
 }).required();
 
 export const patchStackSchema = Joi.object(stackFields).min(1).required();
@@ -61,4 +66,8 @@ export const listRunsQuerySchema = Joi.object({ limit: Joi.number().integer().mi
 
 export const internalStacksQuerySchema = Joi.object({
   integrationId: Joi.string().min(1).max(100).required(),
+});
+
+export const disableStacksBodySchema = Joi.object({
+  reason: Joi.string().min(1).max(500),
 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { openMongoStore } from '../../src/adapters/mongo-store';
-import { openSqliteStore } from '../../src/adapters/sqlite-store';
+import { MIGRATIONS, openSqliteStore } from '../../src/adapters/sqlite-store';
 import type { Store } from '../../src/adapters/store';
 import type { NewRun, NewStack } from '../../src/domain/model';
 
@@ -96,6 +96,53 @@ function storeContract(open: () => Promise<Store>): void {
     });
   });
 
+  describe('stack settings added later', () => {
+    it('gives a new stack prComments false and enabled true unless told otherwise', async () => {
+      const plain = await store.stacks.create(newStack());
+      expect(plain).to.include({ prComments: false, enabled: true });
+      expect(plain).to.not.have.property('disabledReason');
+      const commenting = await store.stacks.create(newStack({ prComments: true }));
+      expect(await store.stacks.get(commenting.id)).to.include({ prComments: true, enabled: true });
+    });
+
+    it('disables a stack with a reason and enables it again without one', async () => {
+      const stack = await store.stacks.create(newStack());
+      await store.stacks.update(stack.id, { enabled: false, disabledReason: 'integration deleted' });
+      expect(await store.stacks.get(stack.id)).to.include({
+        enabled: false,
+        disabledReason: 'integration deleted',
+      });
+      await store.stacks.update(stack.id, { enabled: true, disabledReason: undefined });
+      const enabled = await store.stacks.get(stack.id);
+      expect(enabled).to.include({ enabled: true });
+      expect(enabled).to.not.have.property('disabledReason');
+    });
+  });
+
+  describe('run comments', () => {
+    it('remembers the pull-request comment of a run and replaces it on save', async () => {
+      const stack = await store.stacks.create(newStack());
+      const { run } = await store.runs.create(newRun(stack.id));
+      expect(await store.runComments.get(run.id)).to.equal(undefined);
+      await store.runComments.save({ runId: run.id, commentId: 12, commentVersion: 0, runVersion: 1 });
+      await store.runComments.save({ runId: run.id, commentId: 12, commentVersion: 1, runVersion: 2 });
+      expect(await store.runComments.get(run.id)).to.deep.equal({
+        runId: run.id,
+        commentId: 12,
+        commentVersion: 1,
+        runVersion: 2,
+      });
+    });
+
+    it('forgets the comments of a deleted stack with its runs', async () => {
+      const stack = await store.stacks.create(newStack());
+      const { run } = await store.runs.create(newRun(stack.id));
+      await store.runComments.save({ runId: run.id, commentId: 3, commentVersion: 0, runVersion: 1 });
+      await store.stacks.delete(stack.id);
+      expect(await store.runComments.get(run.id)).to.equal(undefined);
+    });
+  });
+
   describe('runs', () => {
     it('creates a QUEUED run at version 1 with every field', async () => {
       const s = await store.stacks.create(newStack());
@@ -124,6 +171,28 @@ function storeContract(open: () => Promise<Store>): void {
       expect(again.created).to.be.false;
       expect(again.run).to.deep.equal(first.run);
       expect(await store.runs.listByStack(s.id)).to.have.length(1);
+    });
+
+    it('gives a run a push created the pull request of a later creation of the same run', async () => {
+      const s = await store.stacks.create(newStack());
+      const pullRequest = { id: 7, sourceRef: 'refs/heads/feature', targetRef: 'refs/heads/main' };
+      const pushed = await store.runs.create(newRun(s.id, { type: 'proposed', ref: 'refs/heads/feature' }));
+      const again = await store.runs.create(
+        newRun(s.id, { type: 'proposed', ref: 'refs/heads/feature', pullRequest }),
+      );
+      expect(again.created).to.be.false;
+      expect(again.run).to.deep.equal({ ...pushed.run, pullRequest });
+      expect(await store.runs.get(pushed.run.id)).to.deep.equal(again.run);
+      const other = await store.runs.create(
+        newRun(s.id, { type: 'proposed', ref: 'refs/heads/feature', pullRequest: { ...pullRequest, id: 8 } }),
+      );
+      expect(other.run.pullRequest, 'a run keeps the pull request it has').to.deep.equal(pullRequest);
+      const canceled = await store.runs.cancelQueuedProposed({
+        pullRequestId: 7,
+        stackIds: [s.id],
+        note: 'x',
+      });
+      expect(canceled.map((r) => r.id)).to.deep.equal([pushed.run.id]);
     });
 
     it('creates one run when many creations of the same run race', async () => {
@@ -228,6 +297,35 @@ describe('store contract', () => {
     let n = 0;
     storeContract(async () => openSqliteStore(join(dir, `store-${++n}.db`)));
 
+    it('reads a stack written before migration 2 as prComments false and enabled true', async () => {
+      const path = join(dir, 'released.db');
+      const old = new Database(path);
+      migrate(old, 'stack-trigger', [{ name: 'released', ...MIGRATIONS[0]! }]);
+      old
+        .prepare(
+          `INSERT INTO stack_trigger_stacks (id, name, integration_id, repo_key, doc, created_at, updated_at)
+           VALUES ('s-old', 'old', 'int-1', 'int-1/PRJ/infra', ?, '2024-01-01', '2024-01-01')`,
+        )
+        .run(
+          JSON.stringify({
+            repository: { projectKey: 'PRJ', slug: 'infra' },
+            branch: 'main',
+            projectRoot: '',
+            additionalProjectGlobs: [],
+            triggerOnTags: false,
+            allowForks: false,
+            labels: [],
+          }),
+        );
+      old.close();
+      const store = openSqliteStore(path);
+      try {
+        expect(await store.stacks.get('s-old')).to.include({ name: 'old', prComments: false, enabled: true });
+      } finally {
+        await store.close();
+      }
+    });
+
     it('keeps its tables beside another service in the same file, migrations recorded per service', () => {
       const path = join(dir, 'shared.db');
       const other = new Database(path);
@@ -252,6 +350,7 @@ describe('store contract', () => {
       expect(rows).to.deep.equal([
         { service: 'integration', version: 1 },
         { service: 'stack-trigger', version: 1 },
+        { service: 'stack-trigger', version: 2 },
       ]);
       expect(
         tables

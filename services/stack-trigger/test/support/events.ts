@@ -104,6 +104,8 @@ export function stack(overrides: Partial<Stack> = {}): Stack {
     triggerOnTags: false,
     allowForks: false,
     labels: [],
+    prComments: false,
+    enabled: true,
     createdAt: '2024-01-01T00:00:00.000Z',
     updatedAt: '2024-01-01T00:00:00.000Z',
     ...overrides,

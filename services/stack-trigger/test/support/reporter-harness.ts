@@ -47,6 +47,8 @@ export async function startReporterHarness(
     PORT: '0',
     RABBITMQ_URL,
     REDIS_URL,
+    // Stacks these tests name are in no store: no pull-request comments, statuses only.
+    STORE_URL: 'sqlite::memory:',
     NAMESPACE: namespace,
     INTERNAL_TOKEN: INTERNAL,
     INTEGRATION_URL: credentials.url,

@@ -1,0 +1,103 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { topologyNames } from '@stacklink/bus';
+import { integrationTopology } from '@stacklink/integration/dist/src/adapters/bus-integration-events';
+import { stackTriggerTopology } from '@stacklink/stack-trigger/dist/src/run-messages';
+import { deleteNamespace, RABBITMQ_URL, REDIS_URL, uniqueNamespace } from '@stacklink/testing';
+import { gatewayTopology } from '@stacklink/webhook-gateway/dist/src/topology';
+import { ROOT } from '../support/role-process';
+import { freePort } from '../support/system';
+
+/** Runs a script of scripts/ with env; resolves with its exit code and output. */
+function runScript(name: string, env: Record<string, string>) {
+  return new Promise<{ code: number | null; output: string }>((resolve) => {
+    const child = spawn('bash', [path.join(ROOT, 'scripts', name)], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.on('close', (code) => resolve({ code, output }));
+  });
+}
+
+/**
+ * The README's newcomer path as CI runs it: scripts/up.sh (what `make up` runs), then
+ * scripts/walkthrough.sh, then scripts/down.sh. Its own RUN_DIR, DATA_DIR, ports and NAMESPACE, so a
+ * developer's own `make up` on the default ports is never touched.
+ */
+describe('end to end: the README walkthrough after make up', function () {
+  this.timeout(120_000);
+  const namespace = uniqueNamespace('walkthrough');
+  const dir = mkdtempSync(path.join(tmpdir(), 'stacklink-walkthrough-'));
+  let env: Record<string, string>;
+
+  before(async () => {
+    const base: Record<string, string> = {};
+    // Only the machine's basics: no token or port of the developer's shell may leak in.
+    for (const name of ['PATH', 'HOME', 'LANG', 'TMPDIR']) {
+      const value = process.env[name];
+      if (value !== undefined) base[name] = value;
+    }
+    env = {
+      ...base,
+      RUN_DIR: path.join(dir, 'run'),
+      DATA_DIR: path.join(dir, 'data'),
+      NAMESPACE: namespace,
+      RABBITMQ_URL,
+      REDIS_URL,
+      GATEWAY_PORT: String(await freePort()),
+      INTEGRATION_PORT: String(await freePort()),
+      STACK_TRIGGER_PORT: String(await freePort()),
+      TRIGGER_METRICS_PORT: String(await freePort()),
+      REPORTER_METRICS_PORT: String(await freePort()),
+      RUNNER_METRICS_PORT: String(await freePort()),
+      SIM_PORT: String(await freePort()),
+      LOG_LEVEL: 'warn',
+    };
+  });
+
+  after(async () => {
+    const down = await runScript('down.sh', env);
+    if (down.code !== 0) console.error(down.output);
+    const names = topologyNames(stackTriggerTopology);
+    await deleteNamespace({
+      namespace,
+      amqpUrl: RABBITMQ_URL,
+      redisUrl: REDIS_URL,
+      queues: names.queues,
+      exchanges: [
+        ...new Set([
+          ...names.exchanges,
+          ...topologyNames(integrationTopology).exchanges,
+          ...topologyNames(gatewayTopology('x')).exchanges,
+        ]),
+      ],
+    });
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('make up starts every role and returns once each answers /readyz', async () => {
+    const up = await runScript('up.sh', env);
+    expect(up.code, up.output).to.equal(0);
+    for (const role of ['integration', 'stack-trigger', 'gateway', 'trigger', 'reporter', 'runner'])
+      expect(up.output, up.output).to.include(`make up: ${role} ready`);
+  });
+
+  it('the walkthrough gets from a new integration to a FINISHED run and a SUCCESSFUL commit status', async () => {
+    const walk = await runScript('walkthrough.sh', env);
+    expect(walk.code, walk.output).to.equal(0);
+    expect(walk.output).to.include('walkthrough: OK');
+  });
+
+  it('make down stops what make up started', async () => {
+    const down = await runScript('down.sh', env);
+    expect(down.code, down.output).to.equal(0);
+    expect(down.output.match(/make down: stopping/g), down.output).to.have.length(6);
+  });
+});

@@ -1,0 +1,376 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import amqp from 'amqplib';
+import { startSimulator, type BitbucketSimulator, type RecordedStatus } from '@stacklink/bitbucket-simulator';
+import { deadLetterQueueName, topologyNames } from '@stacklink/bus';
+import { integrationTopology } from '@stacklink/integration/dist/src/adapters/bus-integration-events';
+import type { Run, Stack } from '@stacklink/stack-trigger/dist/src/domain/model';
+import {
+  RUNS_READY_QUEUE,
+  STATUS_UPDATES_QUEUE,
+  VCS_EVENTS_QUEUE,
+  stackTriggerTopology,
+} from '@stacklink/stack-trigger/dist/src/run-messages';
+import {
+  createTcpProxy,
+  deleteNamespace,
+  RABBITMQ_URL,
+  REDIS_URL,
+  uniqueNamespace,
+  waitFor,
+  type TcpProxy,
+} from '@stacklink/testing';
+import { gatewayTopology } from '@stacklink/webhook-gateway/dist/src/topology';
+import { RoleProcess, type Role } from './role-process';
+import { startRoundRobinForwarder, type RoundRobinForwarder } from './round-robin-forwarder';
+
+export type { Run, Stack };
+
+export const SIM_USER = 'stacklink';
+export const SIM_TOKEN = 'e2e-token-not-secret';
+
+export interface SystemOptions {
+  label: string;
+  gateways?: number;
+  triggers?: number;
+  reporters?: number;
+  /** Start the runner with the others (default), or leave it for `startRunner()`. */
+  startRunner?: boolean;
+  runnerCommand?: string;
+  /** Extra variables per role, e.g. `{runner: {RUNNER_CONCURRENCY: '4'}}`. */
+  env?: Partial<Record<Role, Record<string, string>>>;
+}
+
+export interface QueueDepths {
+  [queue: string]: number;
+}
+
+/**
+ * Every Stacklink role as its own OS process on one machine (DESIGN.md §2, §10), like `make up`, in a
+ * namespace of its own on the loopback RabbitMQ and Redis, with a temporary SQLite store: the
+ * integration service, the stack-trigger API, N gateways behind a round-robin forwarder (the load
+ * balancer), N trigger workers, N reporters and the reference runner. The Bitbucket simulator runs
+ * in-process as Bitbucket. The gateways reach RabbitMQ through a TCP proxy so a test can cut them off.
+ */
+export class System {
+  readonly namespace: string;
+  readonly adminToken = randomBytes(24).toString('hex');
+  readonly internalToken = randomBytes(24).toString('hex');
+  readonly masterKey = randomBytes(32).toString('base64');
+  readonly dir: string;
+  readonly processes: RoleProcess[] = [];
+  sim!: BitbucketSimulator;
+  forwarder!: RoundRobinForwarder;
+  /** Between the gateways and RabbitMQ. */
+  brokerProxy!: TcpProxy;
+  integration!: RoleProcess;
+  api!: RoleProcess;
+  gateways: RoleProcess[] = [];
+  triggers: RoleProcess[] = [];
+  reporters: RoleProcess[] = [];
+  runner!: RoleProcess;
+
+  private constructor(private readonly options: SystemOptions) {
+    this.namespace = uniqueNamespace(options.label);
+    this.dir = mkdtempSync(path.join(tmpdir(), `stacklink-e2e-${options.label}-`));
+  }
+
+  static async start(options: SystemOptions): Promise<System> {
+    const system = new System(options);
+    try {
+      await system.boot();
+    } catch (err) {
+      await system.close().catch(() => undefined);
+      throw err;
+    }
+    return system;
+  }
+
+  private async boot(): Promise<void> {
+    const o = this.options;
+    this.sim = await startSimulator({ pageSize: 100 });
+    this.sim.addUser({ name: SIM_USER, token: SIM_TOKEN, permission: 'admin', displayName: 'Stacklink' });
+    this.brokerProxy = await createTcpProxy({ targetHost: '127.0.0.1', targetPort: 5672 });
+    this.forwarder = await startRoundRobinForwarder(() => this.gateways.map((g) => g.url));
+
+    const ports = {
+      integration: await freePort(),
+      api: await freePort(),
+    };
+    const integrationUrl = `http://127.0.0.1:${ports.integration}`;
+    const apiUrl = `http://127.0.0.1:${ports.api}`;
+    const common = {
+      RABBITMQ_URL,
+      REDIS_URL,
+      NAMESPACE: this.namespace,
+      LOG_LEVEL: 'info',
+      STORE_URL: `sqlite:${path.join(this.dir, 'stacklink.db')}`,
+      ADMIN_TOKEN: this.adminToken,
+      INTERNAL_TOKEN: this.internalToken,
+      MASTER_KEY: this.masterKey,
+      INTEGRATION_URL: integrationUrl,
+      STACK_TRIGGER_URL: apiUrl,
+      PUBLIC_WEBHOOK_BASE_URL: this.forwarder.url,
+      PUBLIC_UI_URL: apiUrl,
+      // Short leases so a run handed out by a worker that died before announcing it is handed out
+      // again within the test, not after the default 15 minutes (docs/decisions/004).
+      RUN_LEASE_SECONDS: '10',
+      LEASE_SWEEP_INTERVAL_MS: '1000',
+    };
+    const add = async (role: Role, name: string, env: Record<string, string>, port?: number) => {
+      const p = new RoleProcess(
+        name,
+        role,
+        port ?? (await freePort()),
+        { ...common, ...env, ...(o.env?.[role] ?? {}) },
+        this.dir,
+      );
+      this.processes.push(p);
+      return p;
+    };
+    // Start order: the API asserts the stack-trigger topology, so the gateways' mandatory publishes
+    // to `vcs.events` have a queue to land in from the first webhook on.
+    this.integration = await add(
+      'integration',
+      'integration',
+      { PORT: String(ports.integration) },
+      ports.integration,
+    );
+    await this.integration.start();
+    this.api = await add('stack-trigger', 'stack-trigger', { PORT: String(ports.api) }, ports.api);
+    await this.api.start();
+    for (let i = 1; i <= (o.gateways ?? 2); i++) {
+      const port = await freePort();
+      this.gateways.push(
+        await add(
+          'gateway',
+          `gateway-${i}`,
+          {
+            PORT: String(port),
+            HOST: '127.0.0.1',
+            RABBITMQ_URL: this.brokerProxy.urlFor(RABBITMQ_URL),
+            PUBLISH_TIMEOUT_MS: '2000',
+          },
+          port,
+        ),
+      );
+    }
+    for (let i = 1; i <= (o.triggers ?? 2); i++) {
+      const port = await freePort();
+      this.triggers.push(
+        await add(
+          'trigger',
+          `trigger-${i}`,
+          {
+            // Both names, like scripts/up.sh: the worker's probe port variable is PORT or METRICS_PORT.
+            PORT: String(port),
+            METRICS_PORT: String(port),
+            BITBUCKET_TIMEOUT_MS: '3000',
+            SHUTDOWN_TIMEOUT_MS: '3000',
+          },
+          port,
+        ),
+      );
+    }
+    for (let i = 1; i <= (o.reporters ?? 2); i++) {
+      const port = await freePort();
+      this.reporters.push(
+        await add(
+          'reporter',
+          `reporter-${i}`,
+          {
+            PORT: String(port),
+            // The simulator has no rate limit; the reporter's is not what these tests are about.
+            REPORTER_RATE_PER_SECOND: '2000',
+            REPORTER_RATE_BURST: '200',
+            REPORTER_MAX_WAIT_MS: '2000',
+            BITBUCKET_TIMEOUT_MS: '2000',
+            // A reporter killed while posting holds its claim on that run this long (default 60 s).
+            REPORTER_CLAIM_TTL_MS: '5000',
+          },
+          port,
+        ),
+      );
+    }
+    const runnerPort = await freePort();
+    this.runner = await add(
+      'runner',
+      'runner',
+      {
+        PORT: String(runnerPort),
+        RUNNER_COMMAND: o.runnerCommand ?? 'true',
+        RUNNER_CONCURRENCY: '8',
+        LEASE_RENEW_SECONDS: '2',
+      },
+      runnerPort,
+    );
+    await Promise.all([...this.gateways, ...this.triggers, ...this.reporters].map((p) => p.start()));
+    if (o.startRunner ?? true) await this.runner.start();
+  }
+
+  startRunner(): Promise<void> {
+    return this.runner.start();
+  }
+
+  /** `${API}/api/v1/...` with the admin token; throws with the body on an unexpected status. */
+  async call<T>(
+    base: RoleProcess,
+    method: string,
+    urlPath: string,
+    body?: unknown,
+    expected: number[] = [200, 201, 204],
+  ): Promise<T> {
+    const res = await fetch(`${base.url}${urlPath}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${this.adminToken}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    if (!expected.includes(res.status)) throw new Error(`${method} ${urlPath} → ${res.status}: ${text}`);
+    return (text === '' ? undefined : JSON.parse(text)) as T;
+  }
+
+  /** POST /api/v1/integrations with the simulator as Bitbucket (API host and user-facing host). */
+  createIntegration(name = `bitbucket-${this.namespace}`) {
+    return this.call<{ id: string; webhook: { endpoint: string; secret: string } }>(
+      this.integration,
+      'POST',
+      '/api/v1/integrations',
+      {
+        name,
+        apiHost: this.sim.url,
+        userFacingHost: this.sim.url,
+        username: SIM_USER,
+        accessToken: SIM_TOKEN,
+      },
+    );
+  }
+
+  createStack(input: Record<string, unknown>): Promise<Stack> {
+    return this.call<Stack>(this.api, 'POST', '/api/v1/stacks', input);
+  }
+
+  async runsOf(stackId: string): Promise<Run[]> {
+    return (await this.call<{ runs: Run[] }>(this.api, 'GET', `/api/v1/stacks/${stackId}/runs?limit=1000`))
+      .runs;
+  }
+
+  /** Statuses the simulator recorded for one stack's key, per commit, in the order they arrived. */
+  statusesOf(stackId: string): Map<string, RecordedStatus[]> {
+    const byCommit = new Map<string, RecordedStatus[]>();
+    for (const s of this.sim.recorded.statuses) {
+      if (s.key !== `stacklink/${stackId}`) continue;
+      byCommit.set(s.commit, [...(byCommit.get(s.commit) ?? []), s]);
+    }
+    return byCommit;
+  }
+
+  /** Sum of a Prometheus counter or histogram count over some processes' /metrics. */
+  async metricSum(processes: RoleProcess[], series: RegExp): Promise<number> {
+    let total = 0;
+    for (const p of processes) {
+      const text = await (await fetch(`${p.url}/metrics`)).text();
+      for (const line of text.split('\n')) {
+        const match = series.exec(line);
+        if (match && !line.startsWith('#')) total += Number(line.slice(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return total;
+  }
+
+  /** Canonical events the trigger workers finished handling (acked or not) since they started. */
+  eventsHandled(): Promise<number> {
+    return this.metricSum(
+      this.triggers.filter((t) => t.running),
+      /^stacklink_bus_handler_duration_seconds_count\{queue="stack-trigger\.vcs-events"/,
+    );
+  }
+
+  /** Ready messages in the work queues and their dead-letter queues (checkQueue, per physical name). */
+  async queueDepths(): Promise<QueueDepths> {
+    const names = [VCS_EVENTS_QUEUE, STATUS_UPDATES_QUEUE, RUNS_READY_QUEUE];
+    const connection = await amqp.connect(RABBITMQ_URL);
+    try {
+      const channel = await connection.createChannel();
+      const depths: QueueDepths = {};
+      for (const name of [...names, ...names.map(deadLetterQueueName)]) {
+        depths[name] = (await channel.checkQueue(`${this.namespace}.${name}`)).messageCount;
+      }
+      return depths;
+    } finally {
+      await connection.close().catch(() => undefined);
+    }
+  }
+
+  /** Waits until every run of the stacks is in one of `states`; returns them by stack. */
+  async waitForRuns(
+    stackIds: string[],
+    done: (runs: Run[]) => boolean,
+    options: { timeoutMs: number; message: string },
+  ): Promise<Map<string, Run[]>> {
+    return waitFor(
+      async () => {
+        const all = new Map<string, Run[]>();
+        for (const id of stackIds) all.set(id, await this.runsOf(id));
+        return done([...all.values()].flat()) ? all : undefined;
+      },
+      { ...options, intervalMs: 250 },
+    );
+  }
+
+  /** The last lines of every process, for a failing test's report. */
+  tails(lines = 15): string {
+    return this.processes.map((p) => p.tail(lines)).join('\n');
+  }
+
+  /** SIGTERM to every process (SIGKILL after the grace period), in reverse start order. */
+  async stopAll(): Promise<void> {
+    await Promise.all(
+      [this.runner, ...this.gateways, ...this.triggers, ...this.reporters]
+        .filter((p) => p !== undefined)
+        .map((p) => p.stop()),
+    );
+    await this.api?.stop();
+    await this.integration?.stop();
+  }
+
+  /** Stops everything and deletes the namespace: queues, exchanges and Redis keys; removes the store. */
+  async close(): Promise<void> {
+    await this.stopAll().catch(() => undefined);
+    await this.forwarder?.close().catch(() => undefined);
+    await this.brokerProxy?.close().catch(() => undefined);
+    await this.sim?.close().catch(() => undefined);
+    const names = topologyNames(stackTriggerTopology);
+    await deleteNamespace({
+      namespace: this.namespace,
+      amqpUrl: RABBITMQ_URL,
+      redisUrl: REDIS_URL,
+      queues: names.queues,
+      exchanges: [
+        ...new Set([
+          ...names.exchanges,
+          ...topologyNames(integrationTopology).exchanges,
+          ...topologyNames(gatewayTopology('x')).exchanges,
+        ]),
+      ],
+    });
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,111 @@
+import { AppError } from '@stacklink/errors';
+import type { Logger } from '@stacklink/logger';
+import { runUrl } from './commit-status';
+import type { RunState } from './model';
+import type { RunCommentRepositoryPort, StackRepositoryPort } from './ports';
+import type { RunStateUpdate } from './report-commit-status';
+import type { PostedComment, PullRequestCommentsPort, PullRequestTarget } from './reporter-ports';
+
+export interface ReportPullRequestCommentDeps {
+  stacks: Pick<StackRepositoryPort, 'get'>;
+  runComments: RunCommentRepositoryPort;
+  comments: PullRequestCommentsPort;
+  logger: Logger;
+  publicUiUrl: string;
+  /** Edits tried when Bitbucket keeps answering that the comment changed meanwhile (409). */
+  conflictTries?: number;
+}
+
+export type CommentOutcome = 'created' | 'updated' | 'skipped';
+
+const WORDS: Readonly<Record<RunState, string>> = {
+  QUEUED: 'Queued',
+  RUNNING: 'Running',
+  FINISHED: 'Finished',
+  FAILED: 'Failed',
+  CANCELED: 'Canceled',
+};
+
+/** What the comment says for one run state: plain Markdown, any length (the adapter splits it). */
+export function pullRequestCommentText(update: RunStateUpdate, publicUiUrl: string): string {
+  const lines = [
+    `**Stacklink** · proposed run of stack \`${update.stack.name}\` on \`${update.commit.slice(0, 12)}\`: **${WORDS[update.state]}**`,
+  ];
+  // The link before the note: a note over Bitbucket's limit spills into replies, the link stays on top.
+  lines.push('', `[Run details](${runUrl(publicUiUrl, update.stack.id, update.runId)})`);
+  const note = update.note?.trim();
+  if (note) lines.push('', note);
+  return lines.join('\n');
+}
+
+/**
+ * The optional pull-request comment of a proposed run (a stack setting, `prComments`): created once,
+ * then edited in place as the run moves. Runs inside the reporter's per-run claim, after the commit
+ * status, so it sees the run's states in order and never two at once; an update no newer than what
+ * the comment shows changes nothing.
+ *
+ * Which comment belongs to the run is kept in the store (RunCommentRepositoryPort), not in Redis:
+ * losing it would mean a second comment. An edit names the comment's version; when Bitbucket says it
+ * changed meanwhile (409: someone edited it), the current version is read and the edit tried again.
+ * Known gap: a reporter that dies between creating the comment and saving its id creates a second
+ * one when the update is retried.
+ */
+export function createReportPullRequestComment(deps: ReportPullRequestCommentDeps) {
+  const conflictTries = deps.conflictTries ?? 3;
+  return async (update: RunStateUpdate): Promise<CommentOutcome> => {
+    if (update.runType !== 'proposed' || update.pullRequest === undefined) return 'skipped';
+    const stack = await deps.stacks.get(update.stack.id);
+    if (stack === undefined || !stack.prComments) return 'skipped';
+    const target: PullRequestTarget = {
+      integrationId: update.stack.integrationId,
+      repository: update.stack.repository,
+      pullRequestId: update.pullRequest.id,
+    };
+    const log = deps.logger.child({
+      runId: update.runId,
+      stackId: stack.id,
+      pullRequestId: target.pullRequestId,
+    });
+    const text = pullRequestCommentText(update, deps.publicUiUrl);
+    const kept = await deps.runComments.get(update.runId);
+    const save = (comment: PostedComment) =>
+      deps.runComments.save({
+        runId: update.runId,
+        commentId: comment.id,
+        commentVersion: comment.version,
+        runVersion: update.version,
+      });
+
+    if (kept === undefined) {
+      const created = await deps.comments.create(target, text);
+      await save(created);
+      log.info('pull request comment created', { commentId: created.id, version: update.version });
+      return 'created';
+    }
+    if (kept.runVersion >= update.version) return 'skipped';
+
+    let comment: PostedComment = { id: kept.commentId, version: kept.commentVersion };
+    for (let attempt = 1; ; attempt++) {
+      const edit = await deps.comments.update(target, comment, text);
+      if (edit.outcome === 'updated') {
+        await save(edit.comment);
+        log.info('pull request comment updated', { commentId: comment.id, version: update.version });
+        return 'updated';
+      }
+      const current = edit.outcome === 'gone' ? undefined : await deps.comments.get(target, comment.id);
+      if (current === undefined) {
+        // Deleted by someone on purpose (or with its pull request): not put back.
+        log.info('pull request comment is gone; not recreated', { commentId: comment.id });
+        return 'skipped';
+      }
+      if (attempt >= conflictTries) {
+        throw new AppError(
+          'REPORTER.COMMENT_CONFLICT',
+          `comment ${comment.id} on pull request ${target.pullRequestId} keeps changing under the reporter`,
+          { status: 409, retryable: true },
+        );
+      }
+      comment = current;
+    }
+  };
+}
