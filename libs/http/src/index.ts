@@ -7,3 +7,5 @@ export { validateInput } from './validate';
 export type { FieldProblem } from './validate';
 export { installProcessHandlers } from './process-handlers';
 export { getOrCreateCounter, getOrCreateGauge, getOrCreateHistogram, processRegistry } from './metrics';
+export { runMain } from './run-main';
+export type { RunningProcess } from './run-main';

@@ -1,6 +1,5 @@
 import { createBus } from '@stacklink/bus';
-import { describeConfigError } from '@stacklink/config';
-import { installProcessHandlers, startServer } from '@stacklink/http';
+import { runMain, startServer } from '@stacklink/http';
 import { createLogger, registerSecret, type Logger } from '@stacklink/logger';
 import { createAesGcmSecretCipher } from './adapters/aes-gcm-secret-cipher';
 import { createBitbucketClientFactory } from './adapters/bitbucket-client-factory';
@@ -64,23 +63,10 @@ export async function startIntegrationService(config: IntegrationConfig, options
   return { url: server.url, port: server.port, logger, stop };
 }
 
-async function main(): Promise<void> {
-  let config: IntegrationConfig;
-  try {
-    config = loadIntegrationConfig(process.env);
-  } catch (err) {
-    process.stderr.write(`${describeConfigError(err)}\n`);
-    process.exit(1);
-  }
-  const service = await startIntegrationService(config);
-  installProcessHandlers(service.logger, service.stop);
-}
-
 if (require.main === module) {
-  main().catch((err: unknown) => {
-    process.stderr.write(
-      `integration service failed to start: ${err instanceof Error ? err.message : String(err)}\n`,
-    );
-    process.exit(1);
-  });
+  runMain(
+    'integration service',
+    () => loadIntegrationConfig(process.env),
+    (config) => startIntegrationService(config),
+  );
 }

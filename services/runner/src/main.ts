@@ -1,6 +1,5 @@
 import { createBus, type Topology } from '@stacklink/bus';
-import { describeConfigError } from '@stacklink/config';
-import { createHttpApp, installProcessHandlers, startServer } from '@stacklink/http';
+import { createHttpApp, runMain, startServer } from '@stacklink/http';
 import { createLogger, registerSecret, type Logger } from '@stacklink/logger';
 import { readRunnerConfig, type RunnerConfig } from './config';
 import { createRunsReadyConsumer } from './consumers/runs-ready';
@@ -71,17 +70,10 @@ export async function startRunner(config: RunnerConfig, options: { logger?: Logg
   };
 }
 
-async function main(): Promise<void> {
-  let config: RunnerConfig;
-  try {
-    config = readRunnerConfig();
-  } catch (err) {
-    process.stderr.write(`${describeConfigError(err)}\n`);
-    process.exit(1);
-  }
-  const logger = createLogger({ service: 'runner', level: config.LOG_LEVEL });
-  const runner = await startRunner(config, { logger });
-  installProcessHandlers(logger, () => runner.stop());
+if (require.main === module) {
+  runMain('runner', readRunnerConfig, async (config) => {
+    const logger = createLogger({ service: 'runner', level: config.LOG_LEVEL });
+    const runner = await startRunner(config, { logger });
+    return { logger, stop: () => runner.stop() };
+  });
 }
-
-if (require.main === module) void main();

@@ -1,7 +1,6 @@
 import Redis from 'ioredis';
-import { describeConfigError } from '@stacklink/config';
 import { createBus } from '@stacklink/bus';
-import { installProcessHandlers, startServer } from '@stacklink/http';
+import { runMain, startServer } from '@stacklink/http';
 import { createLogger, registerSecret, type Logger } from '@stacklink/logger';
 import { createBusRunEvents } from './adapters/bus-run-events';
 import { createHttpIntegrations } from './adapters/http-integrations';
@@ -102,25 +101,11 @@ export async function startStackTriggerApi(
 }
 
 if (require.main === module) {
-  let config: Config;
-  try {
-    config = readConfig();
-  } catch (err) {
-    process.stderr.write(`${describeConfigError(err)}\n`);
-    process.exit(1);
-  }
-  if (config.ROLE !== 'api') {
-    // Each worker role has its own entry point (DESIGN.md §10): trigger-main.js, reporter-main.js.
-    process.stderr.write(`ROLE=${config.ROLE} runs from its own entry point, not main.js\n`);
-    process.exit(1);
-  }
-  startStackTriggerApi(config).then(
-    (api) => installProcessHandlers(api.logger, () => api.stop()),
-    (err: unknown) => {
-      process.stderr.write(
-        `stack-trigger API failed to start: ${err instanceof Error ? err.message : String(err)}\n`,
-      );
-      process.exit(1);
-    },
-  );
+  runMain('stack-trigger API', readConfig, async (config) => {
+    if (config.ROLE !== 'api') {
+      // Each worker role has its own entry point (DESIGN.md §10): trigger-main.js, reporter-main.js.
+      throw new Error(`ROLE=${config.ROLE} runs from its own entry point, not main.js`);
+    }
+    return startStackTriggerApi(config);
+  });
 }

@@ -1,7 +1,6 @@
 import Redis from 'ioredis';
 import { createBus, type Topology } from '@stacklink/bus';
-import { describeConfigError } from '@stacklink/config';
-import { createHttpApp, installProcessHandlers, startServer } from '@stacklink/http';
+import { createHttpApp, runMain, startServer } from '@stacklink/http';
 import { createLogger, registerSecret, type Logger } from '@stacklink/logger';
 import { createBitbucketClients } from './adapters/bitbucket-clients';
 import {
@@ -148,17 +147,10 @@ export async function startReporterWorker(
   };
 }
 
-async function main(): Promise<void> {
-  let config: ReporterConfig;
-  try {
-    config = readReporterConfig();
-  } catch (err) {
-    process.stderr.write(`${describeConfigError(err)}\n`);
-    process.exit(1);
-  }
-  const logger = createLogger({ service: 'stack-trigger-reporter', level: config.LOG_LEVEL });
-  const worker = await startReporterWorker(config, { logger });
-  installProcessHandlers(logger, () => worker.stop());
+if (require.main === module) {
+  runMain('reporter worker', readReporterConfig, async (config) => {
+    const logger = createLogger({ service: 'stack-trigger-reporter', level: config.LOG_LEVEL });
+    const worker = await startReporterWorker(config, { logger });
+    return { logger, stop: () => worker.stop() };
+  });
 }
-
-if (require.main === module) void main();

@@ -1,7 +1,6 @@
 import Redis from 'ioredis';
 import { createBus } from '@stacklink/bus';
-import { describeConfigError } from '@stacklink/config';
-import { createHttpApp, installProcessHandlers, startServer } from '@stacklink/http';
+import { createHttpApp, runMain, startServer } from '@stacklink/http';
 import { createLogger, registerSecret, type Logger } from '@stacklink/logger';
 import { createBitbucketChangedFiles } from './adapters/bitbucket-changed-files';
 import { createBitbucketClients } from './adapters/bitbucket-clients';
@@ -112,21 +111,5 @@ export async function startTriggerWorker(
   return { url: server.url, logger, stop };
 }
 
-if (require.main === module) {
-  let config: TriggerConfig;
-  try {
-    config = readTriggerConfig();
-  } catch (err) {
-    process.stderr.write(`${describeConfigError(err)}\n`);
-    process.exit(1);
-  }
-  startTriggerWorker(config).then(
-    (worker) => installProcessHandlers(worker.logger, () => worker.stop()),
-    (err: unknown) => {
-      process.stderr.write(
-        `trigger worker failed to start: ${err instanceof Error ? err.message : String(err)}\n`,
-      );
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module)
+  runMain('trigger worker', readTriggerConfig, (config) => startTriggerWorker(config));

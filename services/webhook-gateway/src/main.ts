@@ -1,8 +1,7 @@
 import { hostname } from 'node:os';
 import Redis from 'ioredis';
 import { createBus } from '@stacklink/bus';
-import { describeConfigError } from '@stacklink/config';
-import { installProcessHandlers, startServer } from '@stacklink/http';
+import { runMain, startServer } from '@stacklink/http';
 import { createLogger, type Logger } from '@stacklink/logger';
 import { createBusEventPublisher } from './adapters/bus-event-publisher';
 import { createCachedWebhookSecrets } from './adapters/cached-webhook-secrets';
@@ -91,21 +90,9 @@ export function keyPrefix(namespace: string): string {
   return namespace === '' ? 'stacklink:' : `${namespace}:stacklink:`;
 }
 
-if (require.main === module) {
-  let config: GatewayConfig;
-  try {
-    config = loadGatewayConfig();
-  } catch (err) {
-    process.stderr.write(`${describeConfigError(err)}\n`);
-    process.exit(1);
-  }
-  startGateway(config).then(
-    (g) => installProcessHandlers(g.logger, g.stop),
-    (err: unknown) => {
-      process.stderr.write(
-        `webhook-gateway failed to start: ${err instanceof Error ? err.message : String(err)}\n`,
-      );
-      process.exit(1);
-    },
+if (require.main === module)
+  runMain(
+    'webhook-gateway',
+    () => loadGatewayConfig(),
+    (config) => startGateway(config),
   );
-}
