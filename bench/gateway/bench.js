@@ -9,6 +9,7 @@ const amqp = require('amqplib');
 const autocannon = require('autocannon');
 const { sign } = require('@stacklink/bitbucket');
 const { deleteNamespace, RABBITMQ_URL, REDIS_URL } = require('@stacklink/testing');
+const { createIntegration, startIntegrationProcess } = require('../lib/integration');
 const { cpuSeconds, findPid, freePort, median, startNode } = require('../lib/processes');
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -86,35 +87,14 @@ async function runGatewayBench() {
     await ch.assertQueue(sink, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
     await ch.bindQueue(sink, exchange, '#');
 
-    const integrationPort = await freePort();
-    const integration = await startNode(
-      'integration',
-      path.join(ROOT, 'services/integration/dist/src/main.js'),
-      {
-        ...common,
-        PORT: String(integrationPort),
-        STORE_URL: `sqlite:${path.join(dir, 'bench.db')}`,
-        ADMIN_TOKEN: adminToken,
-        MASTER_KEY: randomBytes(32).toString('base64'),
-        STACK_TRIGGER_URL: 'http://127.0.0.1:9',
-      },
-      `http://127.0.0.1:${integrationPort}/readyz`,
-    );
-    procs.push(integration);
-    const created = await fetch(`http://127.0.0.1:${integrationPort}/api/v1/integrations`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        name: 'bench',
-        apiHost: 'http://127.0.0.1:7990',
-        userFacingHost: 'http://127.0.0.1:7990',
-        username: 'bench',
-        accessToken: randomBytes(20).toString('hex'),
-      }),
+    const integration = await startIntegrationProcess({ env: common, dir, adminToken });
+    procs.push(integration.proc);
+    const { id, webhook } = await createIntegration(integration.url, adminToken, {
+      name: 'bench',
+      apiHost: 'http://127.0.0.1:7990',
+      username: 'bench',
+      accessToken: randomBytes(20).toString('hex'),
     });
-    if (created.status !== 201)
-      throw new Error(`creating the integration failed: ${created.status} ${await created.text()}`);
-    const { id, webhook } = await created.json();
 
     const body = prOpenedBody();
     const signature = sign(webhook.secret, body);
@@ -157,7 +137,7 @@ async function runGatewayBench() {
           ...common,
           PORT: String(gatewayPort),
           HOST: '127.0.0.1',
-          INTEGRATION_URL: `http://127.0.0.1:${integrationPort}`,
+          INTEGRATION_URL: integration.url,
         },
         `http://127.0.0.1:${gatewayPort}/readyz`,
       ),

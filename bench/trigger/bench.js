@@ -15,6 +15,7 @@ const { stackTriggerTopology } = require('@stacklink/stack-trigger/dist/src/run-
 const { toBusMessage } = require('@stacklink/events');
 const { deleteNamespace, RABBITMQ_URL, REDIS_URL } = require('@stacklink/testing');
 const { cpuSeconds, freePort, median, startNode } = require('../lib/processes');
+const { createIntegration, startIntegrationProcess } = require('../lib/integration');
 
 const ROOT = path.resolve(__dirname, '../..');
 const EVENTS = Number(process.env.BENCH_TRIGGER_EVENTS ?? 3000);
@@ -45,36 +46,14 @@ async function runTriggerBench() {
     const repo = sim.addRepository({ project: 'PRJ', slug: 'infra' });
     const base = repo.refs.get('refs/heads/main');
 
-    const integrationPort = await freePort();
-    procs.push(
-      await startNode(
-        'integration',
-        path.join(ROOT, 'services/integration/dist/src/main.js'),
-        {
-          ...common,
-          PORT: String(integrationPort),
-          STORE_URL: `sqlite:${path.join(dir, 'integration.db')}`,
-          ADMIN_TOKEN: adminToken,
-          MASTER_KEY: randomBytes(32).toString('base64'),
-          STACK_TRIGGER_URL: 'http://127.0.0.1:9',
-        },
-        `http://127.0.0.1:${integrationPort}/readyz`,
-      ),
-    );
-    const created = await fetch(`http://127.0.0.1:${integrationPort}/api/v1/integrations`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        name: 'bench',
-        apiHost: sim.url,
-        userFacingHost: sim.url,
-        username: 'bench',
-        accessToken: 'bench-token-not-secret',
-      }),
+    const integration = await startIntegrationProcess({ env: common, dir, adminToken });
+    procs.push(integration.proc);
+    const { id: integrationId } = await createIntegration(integration.url, adminToken, {
+      name: 'bench',
+      apiHost: sim.url,
+      username: 'bench',
+      accessToken: 'bench-token-not-secret',
     });
-    if (created.status !== 201)
-      throw new Error(`creating the integration failed: ${created.status} ${await created.text()}`);
-    const { id: integrationId } = await created.json();
 
     // Ten stacks on the repository, tracking main, one project root each.
     const { openSqliteStore } = require('@stacklink/stack-trigger/dist/src/adapters/sqlite-store');
@@ -137,7 +116,7 @@ async function runTriggerBench() {
         ...common,
         PORT: String(metricsPort),
         STORE_URL: `sqlite:${storePath}`,
-        INTEGRATION_URL: `http://127.0.0.1:${integrationPort}`,
+        INTEGRATION_URL: integration.url,
         TRIGGER_CONCURRENCY: String(CONCURRENCY),
       },
       `http://127.0.0.1:${metricsPort}/readyz`,
