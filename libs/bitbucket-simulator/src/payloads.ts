@@ -88,7 +88,11 @@ export class Renderer {
     return json;
   }
 
-  ref(name: string, sha: string, isDefault = false): Record<string, unknown> {
+  /**
+   * A branch or tag as the refs resources render it. `sha` is the commit; for an annotated tag `hash` is
+   * the tag object (Bitbucket: `hash` null for a lightweight tag, latestCommit always the commit).
+   */
+  ref(name: string, sha: string, isDefault = false, tagObject?: string): Record<string, unknown> {
     const tag = name.startsWith('refs/tags/');
     return {
       id: name,
@@ -96,7 +100,7 @@ export class Renderer {
       type: tag ? 'TAG' : 'BRANCH',
       latestCommit: sha,
       latestChangeset: sha,
-      ...(tag ? { hash: null } : { isDefault }),
+      ...(tag ? { hash: tagObject ?? null } : { isDefault }),
     };
   }
 

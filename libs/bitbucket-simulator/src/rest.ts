@@ -317,6 +317,44 @@ export function createRestRouter(ctx: RestContext): Router {
     );
   });
 
+  const tagOf = (r: SimRepository, name: string, sha: string) =>
+    render.ref(name, sha, false, r.tagObjects.get(name));
+
+  router.get(both(`${REPO}/tags`), (req, res) => {
+    if (!user(res)) return;
+    const r = repo(req, res);
+    if (!r) return;
+    const filter = queryString(req, 'filterText') ?? '';
+    const tags = [...r.refs.entries()]
+      .filter(([name]) => name.startsWith('refs/tags/') && name.slice('refs/tags/'.length).includes(filter))
+      .sort(([a], [b]) => a.localeCompare(b));
+    page(
+      req,
+      res,
+      tags.map(([name, sha]) => tagOf(r, name, sha)),
+    );
+  });
+
+  // Tag names may hold slashes (`release/1.0`): Bitbucket maps `tags/{name:.*}`.
+  router.get(both(`${REPO}/tags/*name`), (req, res) => {
+    if (!user(res)) return;
+    const r = repo(req, res);
+    if (!r) return;
+    const segments = (req.params as Record<string, string[] | string | undefined>).name ?? [];
+    const name = Array.isArray(segments) ? segments.join('/') : segments;
+    const ref = name.startsWith('refs/tags/') ? name : `refs/tags/${name}`;
+    const sha = r.refs.get(ref);
+    if (!sha) {
+      return fail(
+        res,
+        404,
+        `Tag '${name}' does not exist in repository '${r.slug}'.`,
+        `${EX}.repository.NoSuchTagException`,
+      );
+    }
+    res.json(tagOf(r, ref, sha));
+  });
+
   router.get(both(`${REPO}/compare/changes`), (req, res) => {
     if (!user(res)) return;
     const r = repo(req, res);

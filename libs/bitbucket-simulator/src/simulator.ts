@@ -50,7 +50,8 @@ export type FileSpec = string | { path: string; type?: FileChangeType; srcPath?:
 
 export type RefUpdate =
   | { branch: string; files: FileSpec[]; message?: string }
-  | { tag: string; at?: string }
+  /** A tag on `at` (a commit or branch; default: the default branch's head); `annotated` makes a tag object. */
+  | { tag: string; at?: string; annotated?: boolean; message?: string }
   | { deleteBranch: string }
   | { deleteTag: string };
 
@@ -271,14 +272,21 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Bi
         if (!repo.refs.has(ref)) throw new Error(`cannot delete ${ref}: it does not exist`);
         to = ZERO_HASH;
       }
-      const from = repo.refs.get(ref) ?? ZERO_HASH;
+      // What the ref held and holds as git stores it: an annotated tag holds its tag object.
+      const from = repo.tagObjects.get(ref) ?? repo.refs.get(ref) ?? ZERO_HASH;
+      repo.tagObjects.delete(ref);
+      let toHash = to;
       if (to === ZERO_HASH) repo.refs.delete(ref);
       else repo.refs.set(ref, to);
+      if ('tag' in update && update.annotated) {
+        toHash = state.createTagObject(ref, to, update.message ?? update.tag);
+        repo.tagObjects.set(ref, toHash);
+      }
       changes.push({
         ref: { id: ref, displayId: displayId(ref), type: ref.startsWith('refs/tags/') ? 'TAG' : 'BRANCH' },
         refId: ref,
         fromHash: from,
-        toHash: to,
+        toHash,
         type: from === ZERO_HASH ? 'ADD' : to === ZERO_HASH ? 'DELETE' : 'UPDATE',
       });
     }
@@ -367,6 +375,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Bi
         hierarchyId: origin?.hierarchyId ?? Math.random().toString(16).slice(2, 22).padEnd(20, '0'),
         defaultBranch: origin?.defaultBranch ?? defaultBranch,
         refs: new Map(origin?.refs ?? []),
+        tagObjects: new Map(origin?.tagObjects ?? []),
       };
       if (origin) repo.originId = origin.id;
       else {

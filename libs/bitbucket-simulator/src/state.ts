@@ -27,8 +27,13 @@ export interface SimRepository {
   /** The repository this one was forked from. */
   originId?: number;
   defaultBranch: string;
-  /** Fully qualified ref name (`refs/heads/main`, `refs/tags/v1`) → commit sha. */
+  /** Fully qualified ref name (`refs/heads/main`, `refs/tags/v1`) → commit sha (tags peeled). */
   refs: Map<string, string>;
+  /**
+   * Annotated tags: ref name → the tag object's sha. Git keeps the tag object, which names the commit;
+   * webhooks carry the tag object as `toHash`, the tags REST resource both (`hash`, `latestCommit`).
+   */
+  tagObjects: Map<string, string>;
 }
 
 export type FileChangeType = 'ADD' | 'MODIFY' | 'DELETE' | 'MOVE';
@@ -209,6 +214,13 @@ export class SimulatorState {
     };
     this.commits.set(id, commit);
     return commit;
+  }
+
+  /** A new annotated tag object for `ref` on `commit`: its sha, unique like git's. */
+  createTagObject(ref: string, commit: string, message: string): string {
+    return createHash('sha1')
+      .update(`tag\0${++this.shaCounter}\0${ref}\0${commit}\0${message}`)
+      .digest('hex');
   }
 
   ancestors(sha: string): Set<string> {

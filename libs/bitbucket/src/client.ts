@@ -14,6 +14,7 @@ import {
   parseComment,
   parseProject,
   parsePullRequest,
+  parseRef,
   parseRepository,
   parseWebhook,
   parseWebhookCapabilities,
@@ -26,6 +27,7 @@ import {
   type Page,
   type Project,
   type PullRequest,
+  type Ref,
   type Repository,
   type Webhook,
   type WebhookRequest,
@@ -125,6 +127,11 @@ export interface BitbucketClient {
     range: { since: string; until: string },
   ): Promise<ChangedFiles>;
   getCommitChanges(projectKey: string, slug: string, commit: string): Promise<ChangedFiles>;
+  /**
+   * One tag (`v1` or `refs/tags/v1`): `latestCommit` is the commit it names, `hash` the tag object of
+   * an annotated tag (null for a lightweight one). NOT_FOUND when the tag does not exist.
+   */
+  getTag(projectKey: string, slug: string, name: string): Promise<Ref>;
   getPullRequestChanges(projectKey: string, slug: string, pullRequestId: number): Promise<ChangedFiles>;
   getPullRequest(projectKey: string, slug: string, pullRequestId: number): Promise<PullRequest>;
   getPullRequestsForCommit(projectKey: string, slug: string, commit: string): Promise<Collected<PullRequest>>;
@@ -467,6 +474,16 @@ export function createBitbucketClient(options: BitbucketClientOptions): Bitbucke
 
     getCommitChanges(projectKey, slug, commit) {
       return changedFiles(`${repoPath(projectKey, slug)}/commits/${encodeURIComponent(commit)}/changes`);
+    },
+
+    getTag(projectKey, slug, name) {
+      // Bitbucket maps `tags/{name:.*}`: a name's slashes stay path separators.
+      const path = name
+        .replace(/^refs\/tags\//, '')
+        .split('/')
+        .map(encodeURIComponent)
+        .join('/');
+      return get(`${repoPath(projectKey, slug)}/tags/${path}`, parseRef);
     },
 
     getPullRequestChanges(projectKey, slug, pullRequestId) {

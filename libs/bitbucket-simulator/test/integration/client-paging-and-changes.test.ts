@@ -114,4 +114,77 @@ describe('client against the simulator: paging and changed files', () => {
     const repo = await client.getRepository('A', 'one');
     expect(repo.project.key).to.equal('A');
   });
+
+  it('resolves a lightweight tag to its commit, which its webhook carries too', async () => {
+    sim.addRepository({ project: 'PRJ', slug: 'infra' });
+    sim.setWebhookDelivery({ url: 'http://127.0.0.1:9/' });
+    const { commit } = await sim.push({ project: 'PRJ', repo: 'infra', branch: 'main', files: ['a.tf'] });
+    const { deliveries } = await sim.pushRefs({ project: 'PRJ', repo: 'infra', changes: [{ tag: 'v1' }] });
+    const pushed = JSON.parse(deliveries[0]!.body) as { changes: { toHash: string }[] };
+    expect(pushed.changes.map((c) => c.toHash)).to.deep.equal([commit]);
+    const tag = await client.getTag('PRJ', 'infra', 'refs/tags/v1');
+    expect(tag).to.include({
+      id: 'refs/tags/v1',
+      displayId: 'v1',
+      type: 'TAG',
+      latestCommit: commit,
+      latestChangeset: commit,
+      hash: null,
+    });
+  });
+
+  it('resolves an annotated tag to the commit it names, while its webhook carries the tag object', async () => {
+    sim.addRepository({ project: 'PRJ', slug: 'infra' });
+    sim.setWebhookDelivery({ url: 'http://127.0.0.1:9/' });
+    const { commit } = await sim.push({ project: 'PRJ', repo: 'infra', branch: 'main', files: ['a.tf'] });
+    const { deliveries } = await sim.pushRefs({
+      project: 'PRJ',
+      repo: 'infra',
+      changes: [{ tag: 'release/1.0', annotated: true, message: 'Release 1.0' }],
+    });
+    const pushed = JSON.parse(deliveries[0]!.body) as {
+      changes: { refId: string; fromHash: string; toHash: string }[];
+    };
+    const tagObject = pushed.changes[0]!.toHash;
+    expect(tagObject)
+      .to.match(/^[0-9a-f]{40}$/)
+      .and.not.equal(commit);
+
+    const tag = await client.getTag('PRJ', 'infra', 'release/1.0');
+    expect(tag).to.include({
+      id: 'refs/tags/release/1.0',
+      displayId: 'release/1.0',
+      latestCommit: commit,
+      latestChangeset: commit,
+      hash: tagObject,
+    });
+    expect(sim.recorded.requests.at(-1)!.path).to.equal(
+      '/rest/api/1.0/projects/PRJ/repos/infra/tags/release/1.0',
+    );
+    // Git does not take a tag object for a commit here: only the peeled commit has changes.
+    const err = await client.getCommitChanges('PRJ', 'infra', tagObject).catch((e: unknown) => e);
+    expect(err).to.include({ code: 'BITBUCKET.NOT_FOUND' });
+  });
+
+  it('lists tags with the commit each names, and answers NOT_FOUND for a tag that does not exist', async () => {
+    sim.addRepository({ project: 'PRJ', slug: 'infra' });
+    const { commit } = await sim.push({ project: 'PRJ', repo: 'infra', branch: 'main', files: ['a.tf'] });
+    await sim.pushRefs({
+      project: 'PRJ',
+      repo: 'infra',
+      changes: [{ tag: 'v2', annotated: true }, { tag: 'v1' }],
+    });
+    const res = await fetch(`${sim.url}/rest/api/latest/projects/PRJ/repos/infra/tags`, {
+      headers: { authorization: 'Bearer read-token' },
+    });
+    const page = (await res.json()) as {
+      values: { id: string; latestCommit: string; hash: string | null }[];
+    };
+    expect(page.values.map((t) => [t.id, t.latestCommit, t.hash === null])).to.deep.equal([
+      ['refs/tags/v1', commit, true],
+      ['refs/tags/v2', commit, false],
+    ]);
+    const err = await client.getTag('PRJ', 'infra', 'v3').catch((e: unknown) => e);
+    expect(err).to.include({ code: 'BITBUCKET.NOT_FOUND' });
+  });
 });

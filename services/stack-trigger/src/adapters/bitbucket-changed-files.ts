@@ -1,44 +1,76 @@
 import { BitbucketErrorCode, type BitbucketClient } from '@stacklink/bitbucket';
 import { AppError, isAppError } from '@stacklink/errors';
-import type { CanonicalEvent, PushChange } from '../domain/canonical-event';
+import type { PushChange } from '../domain/canonical-event';
 import type { ChangedFilesPort } from '../domain/ports';
-import type { ChangedFiles } from '../domain/stack-matches-files';
+import type { ChangedFiles, RefChanges } from '../domain/stack-matches-files';
 import type { BitbucketClients } from './bitbucket-clients';
 
 /**
- * Affected files from Bitbucket (DESIGN.md §7): the commit range of each pushed ref, or the pull
- * request's changes, paged to the end by libs/bitbucket. The domain asks once per event and shares the
- * answer between every stack of the repository.
+ * Affected files from Bitbucket (DESIGN.md §7), paged to the end by libs/bitbucket: the pull request's
+ * changes, or what each pushed ref changed on its own. The domain asks once per event and shares the
+ * answer between every stack of the repository; within a push, refs with the same range share one
+ * lookup.
  *
  * A ref created by the push (`before: null`) has no range: Bitbucket does not say where the branch
  * forked. We take the new head commit's own changes. That is exact for the common case (a branch
- * created with one new commit, or a tag on an existing commit) and may miss files of earlier commits
- * pushed with a new branch; the PR that follows is compared against its target, so a stack it touches
- * still gets its proposed run then. Deleted refs start nothing and are not looked up.
+ * created with one new commit) and may miss files of earlier commits pushed with a new branch; the PR
+ * that follows is compared against its target, so a stack it touches still gets its proposed run then.
+ *
+ * A tag is resolved first (one tags REST call per tag ref): an annotated tag's `after` is the tag
+ * object, which is no commit (libs/events README), and a run must be on the commit the tag names —
+ * `latestCommit`, the tag's commit now; a lightweight tag resolves to itself. Its files are that
+ * commit's own changes (an updated annotated tag's `before` is a tag object as well, so there is no
+ * range to compare).
  *
  * Failures: Bitbucket unreachable, 5xx or 429 → a retryable AppError (the bus retries the event later);
- * a commit or pull request Bitbucket does not know → not retryable, with a message saying so.
+ * a commit, tag or pull request Bitbucket does not know → not retryable, with a message saying so.
  */
 export function createBitbucketChangedFiles(clients: BitbucketClients): ChangedFilesPort {
   return {
-    async changedFiles(event) {
+    async pullRequestChanges(event) {
       const { projectKey, slug } = event.repository;
-      const lookups = lookupsFor(event);
-      if (lookups.length === 0) return { paths: [], truncated: false };
+      const id = event.pullRequest.id;
       const client = await clients.forIntegration(event.integrationId);
-      const paths = new Set<string>();
-      let truncated = false;
-      for (const lookup of lookups) {
-        let answer: ChangedFiles;
-        try {
-          answer = await lookup.run(client, projectKey, slug);
-        } catch (err) {
-          throw explain(err, `${lookup.describe} in ${projectKey}/${slug}`);
-        }
-        for (const path of answer.paths) paths.add(path);
-        truncated ||= answer.truncated;
+      try {
+        return await client.getPullRequestChanges(projectKey, slug, id);
+      } catch (err) {
+        throw explain(err, `pull request ${id} in ${projectKey}/${slug}`);
       }
-      return { paths: [...paths], truncated };
+    },
+
+    async pushChanges(event, changes) {
+      const { projectKey, slug } = event.repository;
+      const live = changes.filter(
+        (c): c is PushChange & { after: string } => c.action !== 'deleted' && c.after !== null,
+      );
+      if (live.length === 0) return [];
+      const client = await clients.forIntegration(event.integrationId);
+      const attempt = async <T>(what: string, call: () => Promise<T>): Promise<T> => {
+        try {
+          return await call();
+        } catch (err) {
+          throw explain(err, `${what} in ${projectKey}/${slug}`);
+        }
+      };
+      const byLookup = new Map<string, ChangedFiles>();
+      const out: RefChanges[] = [];
+      for (const change of live) {
+        const commit =
+          change.refType === 'tag'
+            ? await attempt(`tag ${change.ref}`, async () => {
+                const tag = await client.getTag(projectKey, slug, change.ref);
+                return tag.latestCommit ?? tag.latestChangeset ?? change.after;
+              })
+            : change.after;
+        const lookup = pushLookup(change, commit);
+        let files = byLookup.get(lookup.describe);
+        if (files === undefined) {
+          files = await attempt(lookup.describe, () => lookup.run(client, projectKey, slug));
+          byLookup.set(lookup.describe, files);
+        }
+        out.push({ ref: change.ref, commit, files: { paths: files.paths, truncated: files.truncated } });
+      }
+      return out;
     },
   };
 }
@@ -48,49 +80,18 @@ interface Lookup {
   run(client: BitbucketClient, projectKey: string, slug: string): Promise<ChangedFiles>;
 }
 
-function lookupsFor(event: CanonicalEvent): Lookup[] {
-  switch (event.type) {
-    case 'push': {
-      const seen = new Set<string>();
-      const lookups: Lookup[] = [];
-      for (const change of event.push.changes) {
-        const lookup = pushLookup(change);
-        if (lookup === undefined || seen.has(lookup.describe)) continue;
-        seen.add(lookup.describe);
-        lookups.push(lookup);
-      }
-      return lookups;
-    }
-    case 'pull_request.opened':
-    case 'pull_request.source_updated':
-    case 'pull_request.modified':
-    case 'pull_request.comment_added': {
-      const id = event.pullRequest.id;
-      return [
-        {
-          describe: `pull request ${id}`,
-          run: (client, projectKey, slug) => client.getPullRequestChanges(projectKey, slug, id),
-        },
-      ];
-    }
-    default:
-      return [];
-  }
-}
-
-function pushLookup(change: PushChange): Lookup | undefined {
-  const { before, after } = change;
-  if (change.action === 'deleted' || after === null) return undefined;
-  if (before === null || change.action === 'created') {
+function pushLookup(change: PushChange, commit: string): Lookup {
+  const { before } = change;
+  if (before === null || change.action === 'created' || change.refType === 'tag') {
     return {
-      describe: `commit ${after}`,
-      run: (client, projectKey, slug) => client.getCommitChanges(projectKey, slug, after),
+      describe: `commit ${commit}`,
+      run: (client, projectKey, slug) => client.getCommitChanges(projectKey, slug, commit),
     };
   }
   return {
-    describe: `commits ${before}..${after}`,
+    describe: `commits ${before}..${commit}`,
     run: (client, projectKey, slug) =>
-      client.getCommitRangeChanges(projectKey, slug, { since: before, until: after }),
+      client.getCommitRangeChanges(projectKey, slug, { since: before, until: commit }),
   };
 }
 

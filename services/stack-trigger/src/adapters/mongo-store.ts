@@ -312,6 +312,18 @@ export async function openMongoStore(url: string, now: () => Date = () => new Da
       if (doc) return { ok: true, run: toRun(doc) };
       return { ok: false, run: await this.get(id) };
     },
+    async cancelQueued(filter) {
+      const canceled: Run[] = [];
+      // One compare-and-set per run: a run a runner took meanwhile stays RUNNING.
+      const queued = await Runs.find({ stackId: filter.stackId, state: 'QUEUED' })
+        .sort({ sequence: 1 })
+        .lean<RunDoc[]>();
+      for (const doc of queued) {
+        const moved = await this.transition(doc._id, ['QUEUED'], 'CANCELED', filter.note);
+        if (moved.ok) canceled.push(moved.run);
+      }
+      return canceled;
+    },
     async cancelQueuedProposed(filter) {
       const query: Record<string, unknown> = {
         state: 'QUEUED',

@@ -11,9 +11,12 @@ import type { QueuedRunRef, RunQueuePort } from '../domain/ports';
  * - `leases` — sorted set of handed-out run ids scored by lease expiry (ms); `lease-info` — id → stack|type;
  * - `built` — present once the queues reflect the store.
  * Every multi-key change is one Lua script, so two workers never hand out the same run.
+ *
+ * ENQUEUE answers -1 for a run that is handed out (it holds a lease): it stays out, and is not queued
+ * again behind itself.
  */
 const ENQUEUE = `
-if redis.call('ZSCORE', KEYS[2], ARGV[1]) then return 0 end
+if redis.call('ZSCORE', KEYS[2], ARGV[1]) then return -1 end
 return redis.call('ZADD', KEYS[1], 'NX', ARGV[2], ARGV[1])`;
 
 const REMOVE = `
@@ -127,7 +130,8 @@ export function createRedisRunQueue(options: RedisRunQueueOptions): RunQueuePort
   return {
     prefix,
     async enqueue(run) {
-      await redis.enqueue(key.queue(run.stackId, run.type), key.leases, run.id, run.sequence);
+      const added = await redis.enqueue(key.queue(run.stackId, run.type), key.leases, run.id, run.sequence);
+      return added === -1 ? 'handed_out' : 'queued';
     },
     async remove(run: QueuedRunRef) {
       await redis.remove(...stackKeys(run.stackId), run.id);

@@ -437,6 +437,13 @@ function createRunRepository(db: Database.Database, now: () => Date): RunReposit
       if (row) return { ok: true, run: toRun(row) };
       return { ok: false, run: await this.get(id) };
     },
+    async cancelQueued(filter) {
+      const rows = sql(
+        `UPDATE stack_trigger_runs SET state = 'CANCELED', version = version + 1, note = ?, updated_at = ?
+           WHERE state = 'QUEUED' AND stack_id = ? RETURNING *`,
+      ).all(filter.note, now().toISOString(), filter.stackId) as RunRow[];
+      return rows.map(toRun).sort((a, b) => a.sequence - b.sequence);
+    },
     async cancelQueuedProposed(filter) {
       if (filter.stackIds.length === 0) return [];
       const placeholders = filter.stackIds.map(() => '?').join(', ');

@@ -1,8 +1,8 @@
-import type { CanonicalEvent, PullRequestDetails, PushChange } from './canonical-event';
+import type { CanonicalEvent, PullRequestDetails, PushChange, PushEvent } from './canonical-event';
 import type { NewRun, RunType, Stack, TriggerKind } from './model';
 import { COMMAND_HELP, parseCommentCommand, type CommentCommand } from './parse-comment-command';
 import { isStackBranch, sameRepository } from './refs';
-import { createStackFileMatcher, type ChangedFiles } from './stack-matches-files';
+import { createStackFileMatcher, type ChangedFiles, type RefChanges } from './stack-matches-files';
 
 export const DEFAULT_MAX_RUNS_PER_EVENT = 100;
 
@@ -10,8 +10,17 @@ export interface TriggerInput {
   event: CanonicalEvent;
   /** The stacks of the event's repository (same integration, project and slug). */
   stacks: readonly Stack[];
-  /** Required when `needsChangedFiles` says so; missing means unknown, which counts as touched. */
+  /**
+   * Pull request events and comment commands: the pull request's changes, required when
+   * `needsChangedFiles` says so; missing means unknown, which counts as touched.
+   */
   changedFiles?: ChangedFiles;
+  /**
+   * Push events: what each ref of `pushChangesToLookUp` changed on its own, and its commit. Each ref is
+   * matched against its own files only (a stack on `main` is not started by files that changed on
+   * another ref of the same push). A ref without an entry is unknown: touched, run on `after`.
+   */
+  refChanges?: readonly RefChanges[];
   maxRunsPerEvent?: number;
 }
 
@@ -57,7 +66,7 @@ export function needsChangedFiles(event: CanonicalEvent, stacks: readonly Stack[
   if (stacks.length === 0) return false;
   switch (event.type) {
     case 'push':
-      return event.push.changes.some((c) => pushCandidates(c, stacks).length > 0);
+      return pushChangesToLookUp(event, stacks).length > 0;
     case 'pull_request.opened':
     case 'pull_request.source_updated':
     case 'pull_request.modified':
@@ -71,12 +80,18 @@ export function needsChangedFiles(event: CanonicalEvent, stacks: readonly Stack[
   }
 }
 
+/** The refs of a push whose changed files decide something: not deleted, and some stack may run on them. */
+export function pushChangesToLookUp(event: PushEvent, stacks: readonly Stack[]): PushChange[] {
+  return event.push.changes.filter((c) => pushCandidates(c, stacks).length > 0);
+}
+
 /** The pure trigger rules of DESIGN.md §7: what one event does to the stacks of its repository. */
 export function decideTriggers(input: TriggerInput): TriggerDecision {
   const { event } = input;
   const stacks = [...input.stacks].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const decision = EMPTY_TRIGGERS();
   const touched = touchedBy(input.changedFiles);
+  const refChanges = new Map((input.refChanges ?? []).map((r) => [r.ref, r]));
   const planned: NewRun[] = [];
   const trigger = (kind: TriggerKind) => ({ kind, eventId: event.id, deliveryId: event.deliveryId });
 
@@ -90,19 +105,21 @@ export function decideTriggers(input: TriggerInput): TriggerDecision {
           continue;
         }
         const candidates = pushCandidates(change, stacks);
+        const looked = refChanges.get(change.ref);
+        const touchedByRef = touchedBy(looked?.files);
         for (const s of stacks) {
           if (!candidates.includes(s)) {
             decision.skipped.push({
               stackId: s.id,
               reason: `tag ${change.ref}: the stack does not trigger on tags`,
             });
-          } else if (!touched(s)) {
+          } else if (!touchedByRef(s)) {
             decision.skipped.push({ stackId: s.id, reason: `${change.ref} does not touch the stack` });
           } else {
             planned.push({
               stackId: s.id,
               type: pushRunType(change, s),
-              commit: change.after,
+              commit: looked?.commit ?? change.after,
               ref: change.ref,
               trigger: trigger('push'),
             });

@@ -1,6 +1,6 @@
 import type { Logger } from '@stacklink/logger';
 import type { CanonicalEvent } from './canonical-event';
-import { decideTriggers, needsChangedFiles, type SkippedStack } from './decide-triggers';
+import { decideTriggers, needsChangedFiles, pushChangesToLookUp, type SkippedStack } from './decide-triggers';
 import type { NewRun, Run, Stack } from './model';
 import type {
   ChangedFilesPort,
@@ -12,6 +12,7 @@ import type {
   TriggerMetricsPort,
 } from './ports';
 import { createPublishBatch, dispatchRuns, queueRun } from './queue-run';
+import type { ChangedFiles, RefChanges } from './stack-matches-files';
 
 export interface HandleVcsEventDeps {
   stacks: StackRepositoryPort;
@@ -75,16 +76,30 @@ export function createHandleVcsEvent(
       result.ignored = 'no stack uses this repository';
       return result;
     }
-    const changedFiles = needsChangedFiles(event, stacks)
-      ? await deps.changedFiles.changedFiles(event)
-      : undefined;
-    if (changedFiles?.truncated)
-      log.info('changed files truncated by Bitbucket: every candidate stack counts as touched');
+    // One lookup per event, shared by every stack; a push is looked up ref by ref, so each ref is
+    // matched against what it changed itself.
+    let changedFiles: ChangedFiles | undefined;
+    let refChanges: RefChanges[] | undefined;
+    if (event.type === 'push') {
+      const wanted = pushChangesToLookUp(event, stacks);
+      if (wanted.length > 0) refChanges = await deps.changedFiles.pushChanges(event, wanted);
+    } else if (needsChangedFiles(event, stacks)) {
+      changedFiles = await deps.changedFiles.pullRequestChanges(event);
+    }
+    const truncated = [
+      ...(changedFiles?.truncated ? ['pull request'] : []),
+      ...(refChanges ?? []).filter((r) => r.files.truncated).map((r) => r.ref),
+    ];
+    if (truncated.length > 0)
+      log.info('changed files truncated by Bitbucket: every candidate stack counts as touched', {
+        truncated,
+      });
     const decision = decideTriggers({
       event,
       stacks,
       maxRunsPerEvent: deps.maxRunsPerEvent,
       ...(changedFiles === undefined ? {} : { changedFiles }),
+      ...(refChanges === undefined ? {} : { refChanges }),
     });
     result.skipped = decision.skipped;
     if (decision.ignored !== undefined) result.ignored = decision.ignored;

@@ -1,13 +1,21 @@
 import { AppError } from '@stacklink/errors';
 import type { Logger } from '@stacklink/logger';
 import type { NewStack, Run, Stack, StackPatch } from './model';
-import type { IntegrationsPort, RunQueuePort, RunRepositoryPort, StackRepositoryPort } from './ports';
+import type {
+  IntegrationsPort,
+  RunEventsPort,
+  RunQueuePort,
+  RunRepositoryPort,
+  StackRepositoryPort,
+} from './ports';
+import { createPublishBatch } from './queue-run';
 
 export interface ManageStacksDeps {
   stacks: StackRepositoryPort;
   runs: RunRepositoryPort;
   queue: RunQueuePort;
   integrations: IntegrationsPort;
+  runEvents: RunEventsPort;
   logger: Logger;
 }
 
@@ -44,6 +52,30 @@ export function createManageStacks(deps: ManageStacksDeps) {
     return stack;
   };
 
+  /**
+   * A disabled stack starts nothing, and that includes what it had queued: its QUEUED runs (waiting, or
+   * handed out with no runner started yet) are canceled, taken out of the Redis queue and announced, so
+   * the reporter posts CANCELLED on their commits. RUNNING runs are left to finish: an infrastructure
+   * change stopped half way is worse than one that completes. Run after the stack is saved disabled, so
+   * a retried request (the API died in between) cancels what is left.
+   */
+  const cancelQueuedRuns = async (stack: Stack, note: string): Promise<Run[]> => {
+    const canceled = await deps.runs.cancelQueued({ stackId: stack.id, note });
+    const publishes = createPublishBatch();
+    for (const run of canceled) {
+      await deps.queue.remove(run);
+      publishes.add(deps.runEvents.publishStateChanged(run, stack));
+    }
+    await publishes.settle();
+    if (canceled.length > 0) {
+      deps.logger.info('queued runs of a disabled stack canceled', {
+        stackId: stack.id,
+        runIds: canceled.map((r) => r.id),
+      });
+    }
+    return canceled;
+  };
+
   return {
     async create(input: NewStack): Promise<Stack> {
       await verify(input.integrationId, input.repository);
@@ -64,6 +96,7 @@ export function createManageStacks(deps: ManageStacksDeps) {
         patch.enabled === true ? { ...patch, disabledReason: undefined } : patch,
       );
       if (updated === undefined) throw new AppError('STACK.NOT_FOUND', `no stack ${id}`, { status: 404 });
+      if (patch.enabled === false) await cancelQueuedRuns(updated, 'stack disabled');
       return updated;
     },
     async delete(id: string): Promise<void> {
@@ -78,7 +111,8 @@ export function createManageStacks(deps: ManageStacksDeps) {
     },
     /**
      * Disables every stack of an integration (the integration service deletes it with `?force=true`):
-     * they start no runs until enabled again. Idempotent; answers the stacks concerned.
+     * they start no runs until enabled again, and their queued runs are canceled. Idempotent; answers
+     * the stacks concerned.
      */
     async disableForIntegration(integrationId: string, reason: string): Promise<Stack[]> {
       const stacks = await deps.stacks.list({ integrationId });
@@ -87,7 +121,9 @@ export function createManageStacks(deps: ManageStacksDeps) {
         const updated = stack.enabled
           ? await deps.stacks.update(stack.id, { enabled: false, disabledReason: reason })
           : stack;
-        if (updated !== undefined) disabled.push(updated);
+        if (updated === undefined) continue;
+        disabled.push(updated);
+        await cancelQueuedRuns(updated, `stack disabled: ${reason}`);
       }
       deps.logger.info('stacks of an integration disabled', {
         integrationId,

@@ -1,6 +1,6 @@
-import type { CanonicalEvent } from './canonical-event';
+import type { CanonicalEvent, PushChange, PushEvent } from './canonical-event';
 import type { NewRun, NewStack, RepositoryCoordinates, Run, RunState, Stack, StackPatch } from './model';
-import type { ChangedFiles } from './stack-matches-files';
+import type { ChangedFiles, RefChanges } from './stack-matches-files';
 
 /** Stacks in the store (SQLite or MongoDB). Plain objects in, plain objects out. */
 export interface StackRepositoryPort {
@@ -42,6 +42,11 @@ export interface RunRepositoryPort {
    * version; otherwise changes nothing and returns the run as it is.
    */
   transition(id: string, from: readonly RunState[], to: RunState, note?: string): Promise<TransitionResult>;
+  /**
+   * Cancels every QUEUED run of the stack (one compare-and-set per run: a run a runner took meanwhile
+   * stays RUNNING), oldest first; the runs it canceled.
+   */
+  cancelQueued(filter: { stackId: string; note: string }): Promise<Run[]>;
   /** Cancels the QUEUED proposed runs of a pull request on these stacks (except one commit). */
   cancelQueuedProposed(filter: {
     pullRequestId: number;
@@ -73,10 +78,16 @@ export interface RunCommentRepositoryPort {
 
 export type QueuedRunRef = Pick<Run, 'id' | 'stackId' | 'type'>;
 
+/** Where `enqueue` left the run: waiting in its stack's queue, or already handed out to the runners. */
+export type EnqueueResult = 'queued' | 'handed_out';
+
 /** The per-stack run queue (Redis): rebuildable from the store at any time. */
 export interface RunQueuePort {
-  /** Idempotent: enqueuing a queued run again changes nothing. */
-  enqueue(run: Run): Promise<void>;
+  /**
+   * Idempotent: enqueuing a queued run again changes nothing. Answers `handed_out` when the run is not
+   * waiting but already handed out (leased), so a caller finishing a dead worker's job can announce it.
+   */
+  enqueue(run: Run): Promise<EnqueueResult>;
   /** Takes the run out of the queue and drops its lease (canceled, finished, failed, deleted). */
   remove(run: QueuedRunRef): Promise<void>;
   /**
@@ -101,11 +112,18 @@ export interface RunQueuePort {
 }
 
 /**
- * Files a push or pull request changed, from Bitbucket (commit range for pushes, PR changes for pull
- * requests), paged to the end. One lookup per event and repository.
+ * Files a push or pull request changed, from Bitbucket, paged to the end. Asked once per event and
+ * shared by every stack of the repository.
  */
 export interface ChangedFilesPort {
-  changedFiles(event: CanonicalEvent): Promise<ChangedFiles>;
+  /** The pull request's changes (pull request events and `/stacklink` comments): one lookup. */
+  pullRequestChanges(event: Exclude<CanonicalEvent, PushEvent>): Promise<ChangedFiles>;
+  /**
+   * What each of these pushed refs changed on its own (its commit range, or a created ref's or tag's
+   * commit), with the commit it names: one lookup per distinct range, one tag lookup per tag ref (an
+   * annotated tag's `after` is the tag object, not the commit). Same order as `changes`.
+   */
+  pushChanges(event: PushEvent, changes: readonly PushChange[]): Promise<RefChanges[]>;
 }
 
 /** What other processes learn about runs (`runs` exchange): the reporter and the runners. */

@@ -42,6 +42,8 @@ export function createPublishBatch(): PublishBatch {
  * already exists and is still QUEUED is enqueued and announced again: a worker that died between the
  * insert and the enqueue leaves exactly that, and the redelivered event must finish the job
  * (DESIGN.md §9). Enqueue is idempotent and the reporter drops announcements it has seen by version.
+ * A still-QUEUED run that is already handed out gets its `run.ready` again (the worker died after the
+ * dispatch): same message id, and runners skip a run they cannot move to RUNNING.
  * With a `publishes` batch the announcement is added to it instead of awaited here.
  */
 export async function queueRun(
@@ -52,8 +54,16 @@ export async function queueRun(
 ): Promise<{ run: Run; created: boolean }> {
   const { run, created } = await deps.runs.create(input);
   if (run.state === 'QUEUED') {
-    await deps.queue.enqueue(run);
+    const placed = await deps.queue.enqueue(run);
     await publish(publishes, deps.runEvents.publishStateChanged(run, stack));
+    if (placed === 'handed_out') {
+      // Handed out but still QUEUED: a worker died after the dispatch and before run.ready, and no
+      // runner knows about it; without this it would wait for its lease to expire (RUN_LEASE_SECONDS).
+      // It is the same run that holds the stack's slot, so the order of tracked runs is unchanged, and
+      // a runner that gets it twice is refused RUNNING (409) the second time and skips it.
+      await publish(publishes, deps.runEvents.publishRunReady(run, stack));
+      deps.logger.info('run ready (announced again)', { runId: run.id, stackId: stack.id, type: run.type });
+    }
   }
   if (created) {
     deps.metrics.runsCreated(run.type, 1);

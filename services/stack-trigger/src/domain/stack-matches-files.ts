@@ -7,6 +7,16 @@ export interface ChangedFiles {
   truncated: boolean;
 }
 
+/**
+ * What one pushed ref changed, and the commit it names now: `after`, except for an annotated tag, whose
+ * `after` is the tag object and whose commit Bitbucket resolves (tags REST `latestCommit`).
+ */
+export interface RefChanges {
+  ref: string;
+  commit: string;
+  files: ChangedFiles;
+}
+
 const GLOB_OPTIONS: picomatch.PicomatchOptions = { dot: true };
 
 /** Strips `./`, leading and trailing slashes; '' and '.' both mean the whole repository. */

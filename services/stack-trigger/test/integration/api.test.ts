@@ -265,7 +265,9 @@ describe('stack-trigger API', () => {
     expect(again.body.id).to.equal(first.body.id);
     expect((await call('GET', `/api/v1/stacks/${s.id}/runs`)).body.runs).to.have.length(1);
     expect((await call('GET', `/api/v1/runs/${first.body.id}`)).body).to.deep.equal(first.body);
-    expect(runEvents.ready.map((r) => r.id)).to.deep.equal([first.body.id]);
+    // Handed out by the first request; the repeated one announces that same run again (an API that
+    // died between the dispatch and run.ready is completed by the retried request), nothing else.
+    expect(runEvents.ready.map((r) => r.id)).to.deep.equal([first.body.id, first.body.id]);
     const bad = await call('POST', `/api/v1/stacks/${s.id}/runs`, { commit: 'xyz' });
     expect(bad.status).to.equal(400);
     expect(bad.body.error.details.fields[0]!.field).to.equal('commit');

@@ -104,11 +104,14 @@ describe('Redis run queue', () => {
     expect(new Set(all)).to.deep.equal(new Set(runs.map((r) => r.id)));
   });
 
-  it('does not queue again a run that is already handed out', async () => {
+  it('does not queue again a run that is already handed out, and says it is handed out', async () => {
     const a = await newRun(1);
+    const b = await newRun(2);
     await queue.dispatch(stack.id);
-    await queue.enqueue(a);
+    expect(await queue.enqueue(a)).to.equal('handed_out');
+    expect(await queue.enqueue(b)).to.equal('queued');
     await queue.remove(a);
+    await queue.remove(b);
     expect(await queue.dispatch(stack.id)).to.deep.equal([]);
   });
 

@@ -245,6 +245,22 @@ function storeContract(open: () => Promise<Store>): void {
       expect((await store.runs.listActive()).map((r) => r.id)).to.deep.equal([a.run.id, c.run.id]);
     });
 
+    it("cancels every queued run of one stack, oldest first, and leaves its running runs and other stacks' runs alone", async () => {
+      const s = await store.stacks.create(newStack());
+      const other = await store.stacks.create(newStack());
+      const running = await store.runs.create(newRun(s.id, { commit: '1'.repeat(40), type: 'tracked' }));
+      await store.runs.transition(running.run.id, ['QUEUED'], 'RUNNING');
+      const tracked = await store.runs.create(newRun(s.id, { commit: '2'.repeat(40), type: 'tracked' }));
+      const proposed = await store.runs.create(newRun(s.id, { commit: '3'.repeat(40) }));
+      const elsewhere = await store.runs.create(newRun(other.id));
+      const canceled = await store.runs.cancelQueued({ stackId: s.id, note: 'stack disabled' });
+      expect(canceled.map((r) => r.id)).to.deep.equal([tracked.run.id, proposed.run.id]);
+      expect(canceled[0]).to.include({ state: 'CANCELED', version: 2, note: 'stack disabled' });
+      expect((await store.runs.get(running.run.id))!.state).to.equal('RUNNING');
+      expect((await store.runs.get(elsewhere.run.id))!.state).to.equal('QUEUED');
+      expect(await store.runs.cancelQueued({ stackId: s.id, note: 'again' })).to.be.empty;
+    });
+
     it("cancels only the pull request's queued proposed runs, except the given commit", async () => {
       const s = await store.stacks.create(newStack());
       const old1 = await store.runs.create(newRun(s.id, { commit: '1'.repeat(40) }));

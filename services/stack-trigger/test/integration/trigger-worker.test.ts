@@ -2,10 +2,17 @@ import amqp from 'amqplib';
 import { expect } from 'chai';
 import Redis from 'ioredis';
 import { createTcpProxy, RABBITMQ_URL, REDIS_URL, waitFor } from '@stacklink/testing';
-import { redisKeyPrefix } from '../../src/adapters/redis-run-queue';
+import { normalize, type CanonicalEvent } from '@stacklink/events';
+import type { Delivery } from '@stacklink/bitbucket-simulator';
+import { createSilentLogger } from '@stacklink/logger';
+import { createBusRunEvents } from '../../src/adapters/bus-run-events';
+import { createRedisRunQueue, redisKeyPrefix } from '../../src/adapters/redis-run-queue';
+import { createHandleVcsEvent } from '../../src/domain/handle-vcs-event';
 import type { PushEvent } from '../../src/domain/canonical-event';
 import type { Stack } from '../../src/domain/model';
 import { RUN_READY, RUN_STATE_CHANGED, VCS_EVENTS_QUEUE } from '../../src/run-messages';
+import { files } from '../support/events';
+import { countingMetrics, fixedChangedFiles, recordingReplies } from '../support/fakes';
 import { startTriggerHarness, waitForRuns, type TriggerHarness } from '../support/trigger-harness';
 
 const RUN_MESSAGE_KEYS = [
@@ -195,6 +202,91 @@ describe('trigger worker (RabbitMQ, Redis, SQLite, integration service, gateway 
     expect(await h.store.runs.listByStack(untouched.id)).to.be.empty;
   });
 
+  const tagRequests = (slug: string) =>
+    h.sim.recorded.requests.filter((r) => r.path.includes(`/repos/${slug}/tags/`));
+
+  it('creates the run of an annotated tag on the commit the tag names, not on the tag object', async () => {
+    const slug = h.addRepository();
+    h.deliverTo('sink');
+    const { commit } = await h.sim.push({
+      project: 'PRJ',
+      repo: slug,
+      branch: 'main',
+      files: ['stacks/app/main.tf'],
+    });
+    h.deliverTo('gateway');
+    const stack = await h.addStack(slug, { triggerOnTags: true });
+    await h.startWorker();
+
+    const { deliveries } = await h.sim.pushRefs({
+      project: 'PRJ',
+      repo: slug,
+      changes: [{ tag: 'v1.0', at: commit, annotated: true, message: 'Release 1.0' }],
+    });
+    const tagObject = (JSON.parse(deliveries[0]!.body) as { changes: { toHash: string }[] }).changes[0]!
+      .toHash;
+    expect(tagObject).to.not.equal(commit);
+
+    const [run] = await waitForRuns(h, stack.id, 1);
+    expect(run).to.include({ type: 'tracked', commit, ref: 'refs/tags/v1.0', state: 'QUEUED' });
+    const [ready] = await waitFor(() => nonEmpty(h.messagesFor(run!.id, RUN_READY)));
+    expect(ready!.body).to.include({ commit, ref: 'refs/tags/v1.0' });
+    expect(tagRequests(slug).map((r) => r.path)).to.deep.equal([
+      `/rest/api/1.0/projects/PRJ/repos/${slug}/tags/v1.0`,
+    ]);
+  });
+
+  it('creates the run of a lightweight tag on the commit it points at', async () => {
+    const slug = h.addRepository();
+    h.deliverTo('sink');
+    const { commit } = await h.sim.push({
+      project: 'PRJ',
+      repo: slug,
+      branch: 'main',
+      files: ['stacks/app/main.tf'],
+    });
+    h.deliverTo('gateway');
+    const stack = await h.addStack(slug, { triggerOnTags: true });
+    await h.startWorker();
+
+    await h.sim.pushRefs({ project: 'PRJ', repo: slug, changes: [{ tag: 'v1.1', at: commit }] });
+
+    const [run] = await waitForRuns(h, stack.id, 1);
+    expect(run).to.include({ type: 'tracked', commit, ref: 'refs/tags/v1.1' });
+    expect(tagRequests(slug)).to.have.length(1);
+  });
+
+  it('matches each ref of a multi-ref push against its own changed files: files changed only on a feature branch start no tracked run', async () => {
+    const slug = h.addRepository();
+    const stack = await h.addStack(slug, { projectRoot: 'stacks/app' });
+    await h.startWorker();
+
+    // One push: main gets a commit that touches nothing of the stack, feature is created with one
+    // that does, and a tag is created (the stack does not trigger on tags).
+    const { commits } = await h.sim.pushRefs({
+      project: 'PRJ',
+      repo: slug,
+      changes: [
+        { branch: 'main', files: ['docs/readme.md'] },
+        { branch: 'feature', files: ['stacks/app/main.tf'] },
+        { tag: 'v2.0' },
+      ],
+    });
+    const [mainCommit, featureCommit] = commits;
+
+    const run = await waitFor(() => h.store.runs.find(stack.id, featureCommit!, 'proposed'));
+    // Every run of the event is in the store before any is handed out.
+    await waitFor(() => nonEmpty(h.messagesFor(run.id, RUN_READY)));
+    const runs = await h.store.runs.listByStack(stack.id);
+    expect(runs.map((r) => [r.type, r.commit, r.ref])).to.deep.equal([
+      ['proposed', featureCommit, 'refs/heads/feature'],
+    ]);
+    expect(await h.store.runs.find(stack.id, mainCommit!, 'tracked')).to.be.undefined;
+    // One lookup per ref range (main's range, feature's new commit), none for the tag nobody wants.
+    expect(changeRequests(slug)).to.have.length(2);
+    expect(tagRequests(slug)).to.be.empty;
+  });
+
   it('retries an event later when Bitbucket answers 503, then makes its run', async () => {
     const slug = h.addRepository();
     const stack = await h.addStack(slug);
@@ -296,6 +388,56 @@ describe('trigger worker (RabbitMQ, Redis, SQLite, integration service, gateway 
     }
   });
 
+  it('announces a run that a dead worker handed out but never announced as soon as its event comes again, without waiting for the lease', async () => {
+    const slug = h.addRepository();
+    const stack = await h.addStack(slug);
+    h.deliverTo('sink');
+    const { commit, deliveries } = await h.sim.push({
+      project: 'PRJ',
+      repo: slug,
+      branch: 'main',
+      files: ['stacks/app/main.tf'],
+    });
+    // The doomed worker: real store and Redis queue; it dies between the dispatch (run leased) and run.ready.
+    const redis = new Redis(REDIS_URL);
+    try {
+      const queue = createRedisRunQueue({ redis, namespace: h.namespace, leaseSeconds: 900 });
+      const busEvents = createBusRunEvents(h.bus);
+      const doomed = createHandleVcsEvent({
+        stacks: h.store.stacks,
+        runs: h.store.runs,
+        queue,
+        changedFiles: fixedChangedFiles(files('stacks/app/main.tf')),
+        runEvents: {
+          publishStateChanged: (run, stack) => busEvents.publishStateChanged(run, stack),
+          publishRunReady: async () => {
+            throw new Error('worker died before announcing the run');
+          },
+        },
+        replies: recordingReplies(),
+        metrics: countingMetrics(),
+        logger: createSilentLogger(),
+        maxRunsPerEvent: 100,
+      });
+      const event = await toEvent(h, deliveries[0]!);
+      await doomed(event).catch(() => undefined);
+      const [run] = await waitForRuns(h, stack.id, 1);
+      expect(run).to.include({ commit, type: 'tracked', state: 'QUEUED' });
+      expect(await redis.zscore(`${redisKeyPrefix(h.namespace)}leases`, run!.id)).to.not.be.null;
+
+      await h.startWorker();
+      await h.publishEvent(event);
+      const [ready] = await waitFor(() => nonEmpty(h.messagesFor(run!.id, RUN_READY)), {
+        timeoutMs: 5_000,
+        message: 'the redelivered event did not announce the handed-out run',
+      });
+      expect(ready!.body).to.include({ runId: run!.id, state: 'QUEUED', version: 1 });
+      expect(await h.store.runs.listByStack(stack.id)).to.have.length(1);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
   it('rebuilds the run queue from the store after Redis lost it, keeping tracked runs in order', async () => {
     const slug = h.addRepository();
     const stack = await h.addStack(slug);
@@ -351,6 +493,19 @@ describe('trigger worker (RabbitMQ, Redis, SQLite, integration service, gateway 
     expect(metrics).to.contain('stacklink_bus_');
   });
 });
+
+/** The canonical event the gateway would publish for a simulator delivery. */
+async function toEvent(h: TriggerHarness, delivery: Delivery): Promise<CanonicalEvent> {
+  const result = normalize({
+    eventKey: delivery.eventKey,
+    deliveryId: delivery.requestId,
+    integrationId: h.integrationId,
+    receivedAt: new Date(),
+    body: JSON.parse(delivery.body),
+  });
+  if (result.kind !== 'event') throw new Error(`delivery ${delivery.eventKey} was ignored`);
+  return result.event;
+}
 
 function nonEmpty<T>(items: T[]): T[] | undefined {
   return items.length > 0 ? items : undefined;

@@ -7,6 +7,7 @@ import type {
   PushChange,
   PushEvent,
 } from '../../src/domain/canonical-event';
+import type { TriggerInput } from '../../src/domain/decide-triggers';
 import type { Stack } from '../../src/domain/model';
 
 /**
@@ -113,3 +114,18 @@ export function stack(overrides: Partial<Stack> = {}): Stack {
 }
 
 export const files = (...paths: string[]) => ({ paths, truncated: false });
+
+/**
+ * A push's trigger input with `changedFiles` given as what EVERY ref of the push changed (each run on
+ * its `after`): the shape of most single-ref tests. Other events are returned as they are.
+ */
+export function pushInput(input: TriggerInput): TriggerInput {
+  const { changedFiles, ...rest } = input;
+  if (input.event.type !== 'push' || changedFiles === undefined) return input;
+  return {
+    ...rest,
+    refChanges: input.event.push.changes
+      .filter((c) => c.after !== null)
+      .map((c) => ({ ref: c.ref, commit: c.after!, files: changedFiles })),
+  };
+}

@@ -8,7 +8,7 @@ import type {
   RunQueuePort,
   TriggerMetricsPort,
 } from '../../src/domain/ports';
-import type { ChangedFiles } from '../../src/domain/stack-matches-files';
+import type { ChangedFiles, RefChanges } from '../../src/domain/stack-matches-files';
 
 /** In-memory stand-ins for our own ports, for unit tests of the use cases. */
 export function fakeQueue(): RunQueuePort & { queued: Map<string, QueuedRunRef>; leased: Set<string> } {
@@ -19,8 +19,9 @@ export function fakeQueue(): RunQueuePort & { queued: Map<string, QueuedRunRef>;
     queued,
     leased,
     async enqueue(run) {
-      if (!leased.has(run.id))
-        queued.set(run.id, { id: run.id, stackId: run.stackId, type: run.type, sequence: run.sequence });
+      if (leased.has(run.id)) return 'handed_out';
+      queued.set(run.id, { id: run.id, stackId: run.stackId, type: run.type, sequence: run.sequence });
+      return 'queued';
     },
     async remove(run) {
       queued.delete(run.id);
@@ -87,13 +88,28 @@ export function recordingReplies(): CommentRepliesPort & {
   };
 }
 
-export function fixedChangedFiles(files: ChangedFiles): ChangedFilesPort & { calls: CanonicalEvent[] } {
+/**
+ * Bitbucket's changed files, fixed: `files` for the pull request and for every pushed ref, unless
+ * `byRef` names what a ref changed (and, for an annotated tag, the commit it resolves to).
+ */
+export function fixedChangedFiles(
+  files: ChangedFiles,
+  byRef: Record<string, Partial<Omit<RefChanges, 'ref'>>> = {},
+): ChangedFilesPort & { calls: CanonicalEvent[] } {
   const calls: CanonicalEvent[] = [];
   return {
     calls,
-    async changedFiles(event) {
+    async pullRequestChanges(event) {
       calls.push(event);
       return files;
+    },
+    async pushChanges(event, changes) {
+      calls.push(event);
+      return changes.map((c) => ({
+        ref: c.ref,
+        commit: byRef[c.ref]?.commit ?? c.after ?? '',
+        files: byRef[c.ref]?.files ?? files,
+      }));
     },
   };
 }

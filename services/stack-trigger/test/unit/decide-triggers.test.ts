@@ -1,7 +1,16 @@
 import { expect } from 'chai';
-import { decideTriggers, needsChangedFiles } from '../../src/domain/decide-triggers';
+import { decideTriggers, needsChangedFiles, pushChangesToLookUp } from '../../src/domain/decide-triggers';
 import { COMMAND_HELP } from '../../src/domain/parse-comment-command';
-import { commentEvent, files, prEvent, pushEvent, reviewEvent, SHA, stack } from '../support/events';
+import {
+  commentEvent,
+  files,
+  prEvent,
+  pushEvent,
+  pushInput,
+  reviewEvent,
+  SHA,
+  stack,
+} from '../support/events';
 
 const prod = stack({ id: 'stack-a', name: 'prod', projectRoot: 'infra/prod' });
 const staging = stack({
@@ -15,11 +24,13 @@ const fork = { projectKey: '~alice', slug: 'infra' };
 describe('decideTriggers', () => {
   describe('push', () => {
     it('starts a tracked run on the new commit when the stack branch changes files under the project root', () => {
-      const d = decideTriggers({
-        event: pushEvent({ after: SHA(5) }),
-        stacks: [prod],
-        changedFiles: files('infra/prod/main.tf'),
-      });
+      const d = decideTriggers(
+        pushInput({
+          event: pushEvent({ after: SHA(5) }),
+          stacks: [prod],
+          changedFiles: files('infra/prod/main.tf'),
+        }),
+      );
       expect(d.runs).to.have.length(1);
       expect(d.runs[0]).to.include({
         stackId: 'stack-a',
@@ -31,36 +42,44 @@ describe('decideTriggers', () => {
     });
 
     it('matches a stack branch configured as a full ref name', () => {
-      const d = decideTriggers({
-        event: pushEvent({ ref: 'refs/heads/develop' }),
-        stacks: [staging],
-        changedFiles: files('infra/staging/a.tf'),
-      });
+      const d = decideTriggers(
+        pushInput({
+          event: pushEvent({ ref: 'refs/heads/develop' }),
+          stacks: [staging],
+          changedFiles: files('infra/staging/a.tf'),
+        }),
+      );
       expect(d.runs.map((r) => r.type)).to.deep.equal(['tracked']);
     });
 
     it('starts a proposed run when another branch touches the stack', () => {
-      const d = decideTriggers({
-        event: pushEvent({ ref: 'refs/heads/feature/x' }),
-        stacks: [prod],
-        changedFiles: files('infra/prod/main.tf'),
-      });
+      const d = decideTriggers(
+        pushInput({
+          event: pushEvent({ ref: 'refs/heads/feature/x' }),
+          stacks: [prod],
+          changedFiles: files('infra/prod/main.tf'),
+        }),
+      );
       expect(d.runs).to.have.length(1);
       expect(d.runs[0]).to.include({ type: 'proposed', ref: 'refs/heads/feature/x' });
     });
 
     it('starts a run when only an additional project glob matches', () => {
       const s = stack({ additionalProjectGlobs: ['modules/**'] });
-      const d = decideTriggers({
-        event: pushEvent(),
-        stacks: [s],
-        changedFiles: files('modules/vpc/main.tf'),
-      });
+      const d = decideTriggers(
+        pushInput({
+          event: pushEvent(),
+          stacks: [s],
+          changedFiles: files('modules/vpc/main.tf'),
+        }),
+      );
       expect(d.runs).to.have.length(1);
     });
 
     it('starts nothing when the push does not touch the stack, and says why', () => {
-      const d = decideTriggers({ event: pushEvent(), stacks: [prod], changedFiles: files('docs/readme.md') });
+      const d = decideTriggers(
+        pushInput({ event: pushEvent(), stacks: [prod], changedFiles: files('docs/readme.md') }),
+      );
       expect(d.runs).to.be.empty;
       expect(d.skipped).to.deep.equal([
         { stackId: 'stack-a', reason: 'refs/heads/main does not touch the stack' },
@@ -68,28 +87,34 @@ describe('decideTriggers', () => {
     });
 
     it('treats the stack as touched when the changed-file list was truncated', () => {
-      const d = decideTriggers({
-        event: pushEvent(),
-        stacks: [prod],
-        changedFiles: { paths: ['docs/a.md'], truncated: true },
-      });
+      const d = decideTriggers(
+        pushInput({
+          event: pushEvent(),
+          stacks: [prod],
+          changedFiles: { paths: ['docs/a.md'], truncated: true },
+        }),
+      );
       expect(d.runs).to.have.length(1);
     });
 
     it('starts nothing for a deleted branch, even the stack branch', () => {
       const event = pushEvent({ action: 'deleted', after: null });
       expect(needsChangedFiles(event, [prod])).to.be.false;
-      const d = decideTriggers({ event, stacks: [prod], changedFiles: { paths: [], truncated: true } });
+      const d = decideTriggers(
+        pushInput({ event, stacks: [prod], changedFiles: { paths: [], truncated: true } }),
+      );
       expect(d.runs).to.be.empty;
       expect(d.cancel).to.be.empty;
     });
 
     it('starts a tracked run for a created stack branch', () => {
-      const d = decideTriggers({
-        event: pushEvent({ action: 'created', before: null, after: SHA(3) }),
-        stacks: [prod],
-        changedFiles: { paths: [], truncated: true },
-      });
+      const d = decideTriggers(
+        pushInput({
+          event: pushEvent({ action: 'created', before: null, after: SHA(3) }),
+          stacks: [prod],
+          changedFiles: { paths: [], truncated: true },
+        }),
+      );
       expect(d.runs.map((r) => [r.type, r.commit])).to.deep.equal([['tracked', SHA(3)]]);
     });
 
@@ -102,7 +127,9 @@ describe('decideTriggers', () => {
         after: SHA(4),
       });
       expect(needsChangedFiles(event, [prod])).to.be.false;
-      const d = decideTriggers({ event, stacks: [prod], changedFiles: { paths: [], truncated: true } });
+      const d = decideTriggers(
+        pushInput({ event, stacks: [prod], changedFiles: { paths: [], truncated: true } }),
+      );
       expect(d.runs).to.be.empty;
       expect(d.skipped[0]!.reason).to.match(/does not trigger on tags/);
     });
@@ -117,7 +144,9 @@ describe('decideTriggers', () => {
         after: SHA(4),
       });
       expect(needsChangedFiles(event, [s])).to.be.true;
-      const d = decideTriggers({ event, stacks: [s], changedFiles: { paths: [], truncated: true } });
+      const d = decideTriggers(
+        pushInput({ event, stacks: [s], changedFiles: { paths: [], truncated: true } }),
+      );
       expect(d.runs.map((r) => [r.type, r.commit, r.ref])).to.deep.equal([
         ['tracked', SHA(4), 'refs/tags/v1.0'],
       ]);
@@ -126,26 +155,29 @@ describe('decideTriggers', () => {
     it('starts nothing for a deleted tag even when the stack triggers on tags', () => {
       const s = stack({ triggerOnTags: true });
       const event = pushEvent({ ref: 'refs/tags/v1.0', refType: 'tag', action: 'deleted', after: null });
-      expect(decideTriggers({ event, stacks: [s], changedFiles: { paths: [], truncated: true } }).runs).to.be
-        .empty;
+      expect(
+        decideTriggers(pushInput({ event, stacks: [s], changedFiles: { paths: [], truncated: true } })).runs,
+      ).to.be.empty;
     });
 
     it('starts nothing for a push without ref changes', () => {
-      const d = decideTriggers({ event: pushEvent(), stacks: [prod] });
+      const d = decideTriggers(pushInput({ event: pushEvent(), stacks: [prod] }));
       const empty = pushEvent();
       empty.push.changes = [];
-      const e = decideTriggers({ event: empty, stacks: [prod] });
+      const e = decideTriggers(pushInput({ event: empty, stacks: [prod] }));
       expect(d.runs).to.have.length(1);
       expect(e.runs).to.be.empty;
       expect(e.ignored).to.equal('push without ref changes');
     });
 
     it('decides for every stack of the repository independently', () => {
-      const d = decideTriggers({
-        event: pushEvent({ ref: 'refs/heads/develop' }),
-        stacks: [prod, staging],
-        changedFiles: files('infra/prod/a.tf', 'infra/staging/b.tf'),
-      });
+      const d = decideTriggers(
+        pushInput({
+          event: pushEvent({ ref: 'refs/heads/develop' }),
+          stacks: [prod, staging],
+          changedFiles: files('infra/prod/a.tf', 'infra/staging/b.tf'),
+        }),
+      );
       expect(d.runs.map((r) => [r.stackId, r.type])).to.deep.equal([
         ['stack-a', 'proposed'],
         ['stack-b', 'tracked'],
@@ -153,16 +185,64 @@ describe('decideTriggers', () => {
     });
 
     it('plans one run per stack, commit and type even when two refs point at the same commit', () => {
-      const d = decideTriggers({
-        event: pushEvent({ ref: 'refs/heads/a', after: SHA(9) }, { ref: 'refs/heads/b', after: SHA(9) }),
-        stacks: [prod],
-        changedFiles: files('infra/prod/x.tf'),
-      });
+      const d = decideTriggers(
+        pushInput({
+          event: pushEvent({ ref: 'refs/heads/a', after: SHA(9) }, { ref: 'refs/heads/b', after: SHA(9) }),
+          stacks: [prod],
+          changedFiles: files('infra/prod/x.tf'),
+        }),
+      );
       expect(d.runs).to.have.length(1);
     });
 
+    it("matches each ref against its own files: a feature branch's files start no tracked run on main", () => {
+      const event = pushEvent(
+        { ref: 'refs/heads/main', after: SHA(51) },
+        { ref: 'refs/heads/feature', action: 'created', before: null, after: SHA(52) },
+        { ref: 'refs/tags/v2', refType: 'tag', action: 'created', before: null, after: SHA(51) },
+      );
+      expect(pushChangesToLookUp(event, [prod]).map((c) => c.ref)).to.deep.equal([
+        'refs/heads/main',
+        'refs/heads/feature',
+      ]);
+      const d = decideTriggers({
+        event,
+        stacks: [prod],
+        refChanges: [
+          { ref: 'refs/heads/main', commit: SHA(51), files: files('docs/readme.md') },
+          { ref: 'refs/heads/feature', commit: SHA(52), files: files('infra/prod/main.tf') },
+        ],
+      });
+      expect(d.runs.map((r) => [r.type, r.commit, r.ref])).to.deep.equal([
+        ['proposed', SHA(52), 'refs/heads/feature'],
+      ]);
+      expect(d.skipped).to.deep.include({
+        stackId: 'stack-a',
+        reason: 'refs/heads/main does not touch the stack',
+      });
+    });
+
+    it('starts the run of an annotated tag on the commit the tag resolved to, not on the tag object', () => {
+      const s = stack({ triggerOnTags: true });
+      const event = pushEvent({
+        ref: 'refs/tags/v1.0',
+        refType: 'tag',
+        action: 'created',
+        before: null,
+        after: SHA(60),
+      });
+      const d = decideTriggers({
+        event,
+        stacks: [s],
+        refChanges: [{ ref: 'refs/tags/v1.0', commit: SHA(61), files: files('infra/prod/a.tf') }],
+      });
+      expect(d.runs.map((r) => [r.type, r.commit, r.ref])).to.deep.equal([
+        ['tracked', SHA(61), 'refs/tags/v1.0'],
+      ]);
+    });
+
     it('counts an unknown changed-file list as touching the stack', () => {
-      expect(decideTriggers({ event: pushEvent(), stacks: [prod] }).runs).to.have.length(1);
+      expect(decideTriggers(pushInput({ event: pushEvent(), stacks: [prod] })).runs).to.have.length(1);
     });
   });
 
@@ -443,12 +523,14 @@ describe('decideTriggers', () => {
     );
 
     it('creates at most the cap and reports every run over it', () => {
-      const d = decideTriggers({
-        event: pushEvent(),
-        stacks: many,
-        changedFiles: files('a.tf'),
-        maxRunsPerEvent: 5,
-      });
+      const d = decideTriggers(
+        pushInput({
+          event: pushEvent(),
+          stacks: many,
+          changedFiles: files('a.tf'),
+          maxRunsPerEvent: 5,
+        }),
+      );
       expect(d.runs).to.have.length(5);
       expect(d.overCap.map((r) => r.stackId)).to.deep.equal(['stack-05', 'stack-06']);
     });
@@ -457,18 +539,20 @@ describe('decideTriggers', () => {
       const lots = Array.from({ length: 103 }, (_, i) =>
         stack({ id: `s-${String(i).padStart(3, '0')}`, projectRoot: '' }),
       );
-      const d = decideTriggers({ event: pushEvent(), stacks: lots, changedFiles: files('a.tf') });
+      const d = decideTriggers(pushInput({ event: pushEvent(), stacks: lots, changedFiles: files('a.tf') }));
       expect(d.runs).to.have.length(100);
       expect(d.overCap).to.have.length(3);
     });
 
     it('counts duplicates once before applying the cap', () => {
-      const d = decideTriggers({
-        event: pushEvent({ ref: 'refs/heads/a' }, { ref: 'refs/heads/b' }),
-        stacks: many.slice(0, 3),
-        changedFiles: files('a.tf'),
-        maxRunsPerEvent: 3,
-      });
+      const d = decideTriggers(
+        pushInput({
+          event: pushEvent({ ref: 'refs/heads/a' }, { ref: 'refs/heads/b' }),
+          stacks: many.slice(0, 3),
+          changedFiles: files('a.tf'),
+          maxRunsPerEvent: 3,
+        }),
+      );
       expect(d.runs).to.have.length(3);
       expect(d.overCap).to.be.empty;
     });

@@ -3,7 +3,10 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { normalize, type CanonicalEvent } from '@stacklink/events';
 import { decideTriggers } from '../../src/domain/decide-triggers';
-import { stack } from '../support/events';
+import { pushInput, stack } from '../support/events';
+
+/** For a push, the same files for every ref; a pull request's changes otherwise. */
+const withFiles: typeof pushInput = (input) => (input.event.type === 'push' ? pushInput(input) : input);
 
 const DIR = join(__dirname, '../../../../../../shared/fixtures/bitbucket-dc/webhooks');
 
@@ -43,11 +46,9 @@ describe('trigger rules over every Bitbucket fixture, through the libs/events no
     const event = eventFrom(file);
     if (event === undefined) continue;
     it(`${file} (${event.type}) follows the rules of DESIGN.md §7`, () => {
-      const d = decideTriggers({
-        event,
-        stacks: [stackFor(event)],
-        changedFiles: { paths: [], truncated: true },
-      });
+      const d = decideTriggers(
+        withFiles({ event, stacks: [stackFor(event)], changedFiles: { paths: [], truncated: true } }),
+      );
       const commits = new Set(d.runs.map((r) => `${r.stackId}/${r.commit}/${r.type}`));
       expect(commits.size).to.equal(d.runs.length);
       switch (event.type) {
@@ -100,9 +101,9 @@ describe('trigger rules over every Bitbucket fixture, through the libs/events no
       repository: { projectKey: event.repository.projectKey, slug: event.repository.slug },
       projectRoot: '',
     });
-    expect(decideTriggers({ event, stacks: [s], changedFiles: files }).runs).to.be.empty;
+    expect(decideTriggers(withFiles({ event, stacks: [s], changedFiles: files })).runs).to.be.empty;
     expect(
-      decideTriggers({ event, stacks: [{ ...s, triggerOnTags: true }], changedFiles: files }).runs,
+      decideTriggers(withFiles({ event, stacks: [{ ...s, triggerOnTags: true }], changedFiles: files })).runs,
     ).to.have.length(1);
   });
 });

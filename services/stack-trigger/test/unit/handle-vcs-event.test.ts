@@ -55,6 +55,18 @@ describe('handleVcsEvent', () => {
     return createHandleVcsEvent(deps);
   };
 
+  /** Makes run.ready fail, as a worker dying right after the dispatch would; answers what to restore. */
+  const dieBeforeRunReady = () => {
+    const recorded = deps.runEvents;
+    deps.runEvents = {
+      ...recorded,
+      publishRunReady: async () => {
+        throw new Error('worker died before announcing the run');
+      },
+    };
+    return recorded;
+  };
+
   beforeEach(async () => {
     store = openSqliteStore(':memory:');
     prod = await store.stacks.create(stackInput());
@@ -98,6 +110,19 @@ describe('handleVcsEvent', () => {
     const result = await handle(pushEvent());
     expect(result.ignored).to.equal('no stack uses this repository');
     expect(deps.changedFiles.calls).to.be.empty;
+  });
+
+  it('runs a tag on the commit the changed-files lookup resolved it to', async () => {
+    const tagged = await store.stacks.create(stackInput({ name: 'releases', triggerOnTags: true }));
+    const handle = setup();
+    deps.changedFiles = fixedChangedFiles(files('infra/prod/main.tf'), {
+      'refs/tags/v1': { commit: SHA(71) },
+    });
+    const result = await handle(
+      pushEvent({ ref: 'refs/tags/v1', refType: 'tag', action: 'created', before: null, after: SHA(70) }),
+    );
+    expect(result.created.map((r) => [r.stackId, r.commit])).to.deep.equal([[tagged.id, SHA(71)]]);
+    expect(deps.changedFiles.calls).to.have.length(1);
   });
 
   it('does not ask Bitbucket for changed files for events that cannot start a run', async () => {
@@ -196,6 +221,41 @@ describe('handleVcsEvent', () => {
     const result = await handle(commentEvent('/stacklink retry prod'));
     expect(result.retried).to.be.empty;
     expect(result.replied).to.match(/^Nothing to retry/);
+  });
+
+  it('announces run.ready again on redelivery when the worker died after handing the run out', async () => {
+    const handle = setup();
+    const event = pushEvent({ after: SHA(31) });
+    // The first attempt dies between the dispatch (the run is handed out, leased) and run.ready.
+    const recorded = dieBeforeRunReady();
+    await handle(event).then(
+      () => expect.fail('the first attempt should have failed'),
+      () => undefined,
+    );
+    const [run] = await store.runs.listByStack(prod.id);
+    expect(deps.queue.leased.has(run!.id)).to.be.true;
+    expect(deps.runEvents.ready).to.be.empty;
+
+    deps.runEvents = recorded;
+    const again = await handle(event);
+    expect(again.existing.map((r) => r.id)).to.deep.equal([run!.id]);
+    expect(deps.runEvents.ready.map((r) => r.id)).to.deep.equal([run!.id]);
+  });
+
+  it('announces only the handed-out tracked run again on redelivery, never the one waiting behind it', async () => {
+    const handle = setup();
+    const first = pushEvent({ after: SHA(41) });
+    const recorded = dieBeforeRunReady();
+    await handle(first).catch(() => undefined);
+    deps.runEvents = recorded;
+    const t2 = (await handle(pushEvent({ before: SHA(41), after: SHA(42) }))).created[0]!;
+    expect(deps.runEvents.ready).to.be.empty;
+
+    await handle(first);
+    const t1 = (await store.runs.find(prod.id, SHA(41), 'tracked'))!;
+    expect(deps.runEvents.ready.map((r) => r.id)).to.deep.equal([t1.id]);
+    expect(deps.queue.queued.has(t2.id)).to.be.true;
+    expect(deps.queue.leased.has(t2.id)).to.be.false;
   });
 
   it('hands out one tracked run at a time per stack, proposed runs alongside', async () => {
