@@ -4,20 +4,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
 import { startSimulator, type BitbucketSimulator, type Delivery } from '@stacklink/bitbucket-simulator';
 import { createBus, topologyNames, type Bus, type IncomingMessage } from '@stacklink/bus';
 import { normalize, toBusMessage, type CanonicalEvent } from '@stacklink/events';
-import { startServer, type RunningServer } from '@stacklink/http';
-import { createApp as createIntegrationApp } from '@stacklink/integration';
-import { createAesGcmSecretCipher } from '@stacklink/integration/dist/src/adapters/aes-gcm-secret-cipher';
-import { createBitbucketClientFactory } from '@stacklink/integration/dist/src/adapters/bitbucket-client-factory';
-import {
-  createBusIntegrationEvents,
-  integrationTopology,
-} from '@stacklink/integration/dist/src/adapters/bus-integration-events';
-import { createIntegrationRepository } from '@stacklink/integration/dist/src/adapters/create-integration-repository';
-import { createHttpStackUsage } from '@stacklink/integration/dist/src/adapters/http-stack-usage';
+import { integrationTopology } from '@stacklink/integration/dist/src/adapters/bus-integration-events';
+import { loadIntegrationConfig } from '@stacklink/integration/dist/src/config';
+import { startIntegrationService } from '@stacklink/integration/dist/src/main';
 import { createSilentLogger } from '@stacklink/logger';
 import { deleteNamespace, RABBITMQ_URL, REDIS_URL, uniqueNamespace, waitFor } from '@stacklink/testing';
 import { loadGatewayConfig } from '@stacklink/webhook-gateway/dist/src/config';
@@ -106,31 +98,23 @@ export async function startTriggerHarness(options: { pageSize?: number } = {}): 
   cleanups.push(() => sim.close());
   sim.addUser({ name: 'ci', token: SIM_TOKEN, permission: 'admin' });
 
-  // The real integration service, wired as its main.ts does.
-  const integrationBus = createBus({ url: RABBITMQ_URL, logger, topology: integrationTopology, namespace });
-  await integrationBus.start();
-  cleanups.push(() => integrationBus.close());
-  const repository = await createIntegrationRepository(`sqlite:${join(dir, 'integration.db')}`);
-  cleanups.push(() => repository.close());
-  const integrationApp = createIntegrationApp({
-    adminToken: ADMIN_TOKEN,
-    internalToken: INTERNAL_TOKEN,
-    publicWebhookBaseUrl: 'http://127.0.0.1:9',
-    webhookSecretGraceSeconds: 3600,
-    logger,
-    repository,
-    cipher: createAesGcmSecretCipher({
-      masterKey: randomBytes(32).toString('base64'),
-      previousMasterKeys: [],
+  // The real integration service, started exactly as its main.ts starts it.
+  const integrationServer = await startIntegrationService(
+    loadIntegrationConfig({
+      PORT: '0',
+      STORE_URL: `sqlite:${join(dir, 'integration.db')}`,
+      ADMIN_TOKEN,
+      INTERNAL_TOKEN,
+      MASTER_KEY: randomBytes(32).toString('base64'),
+      RABBITMQ_URL,
+      NAMESPACE: namespace,
+      STACK_TRIGGER_URL: 'http://127.0.0.1:9',
+      WEBHOOK_SECRET_GRACE_SECONDS: '3600',
+      BITBUCKET_TIMEOUT_MS: '3000',
     }),
-    events: createBusIntegrationEvents(integrationBus),
-    stackUsage: createHttpStackUsage({ baseUrl: 'http://127.0.0.1:9', internalToken: INTERNAL_TOKEN }),
-    bitbucket: createBitbucketClientFactory({ timeoutMs: 3000 }),
-    busReady: () => integrationBus.isReady(),
-    registry: new Registry(),
-  });
-  const integrationServer: RunningServer = await startServer(integrationApp, { port: 0, logger });
-  cleanups.push(() => integrationServer.close(1000));
+    { logger },
+  );
+  cleanups.push(() => integrationServer.stop());
   const created = await fetch(`${integrationServer.url}/api/v1/integrations`, {
     method: 'POST',
     headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
