@@ -57,7 +57,9 @@ declare -A RPORT=(
 ALL="integration stack-trigger gateway trigger reporter runner"
 ROLES="${ROLES:-$ALL}"
 
-alive() { [ -f "$RUN_DIR/$1.pid" ] && kill -0 "$(cat "$RUN_DIR/$1.pid")" 2>/dev/null; }
+# shellcheck source=scripts/proc.sh
+. scripts/proc.sh
+alive() { [ -f "$RUN_DIR/$1.pid" ] && pid_running "$(cat "$RUN_DIR/$1.pid")"; }
 
 started=()
 for role in ${ROLES//,/ }; do

@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { topologyNames } from '@stacklink/bus';
 import { integrationTopology } from '@stacklink/integration/dist/src/adapters/bus-integration-events';
 import { stackTriggerTopology } from '@stacklink/stack-trigger/dist/src/run-messages';
-import { deleteNamespace, RABBITMQ_URL, REDIS_URL, uniqueNamespace } from '@stacklink/testing';
+import { deleteNamespace, RABBITMQ_URL, REDIS_URL, uniqueNamespace, waitFor } from '@stacklink/testing';
 import { gatewayTopology } from '@stacklink/webhook-gateway/dist/src/topology';
 import { ROOT } from '../support/role-process';
 import { freePort } from '../support/system';
@@ -24,6 +24,15 @@ function runScript(name: string, env: Record<string, string>) {
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     child.on('close', (code) => resolve({ code, output }));
   });
+}
+
+/** /proc/<pid>/stat, or '' once the process is gone entirely. */
+function readProcStat(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 /**
@@ -93,6 +102,25 @@ describe('end to end: the README walkthrough after make up', function () {
     const walk = await runScript('walkthrough.sh', env);
     expect(walk.code, walk.output).to.equal(0);
     expect(walk.output).to.include('walkthrough: OK');
+  });
+
+  it('make up again restarts a role killed with SIGKILL and leaves the others alone', async () => {
+    const pidFile = path.join(env.RUN_DIR!, 'trigger.pid');
+    const killed = Number(readFileSync(pidFile, 'utf8'));
+    process.kill(killed, 'SIGKILL');
+    // up.sh's children are not ours: nobody may reap the dead one, which then lingers as a zombie that
+    // `kill -0` still reports alive. up.sh must see it as dead all the same.
+    await waitFor(() => !/^[^)]*\) [RSD]/.test(readProcStat(killed)), {
+      message: 'the trigger process dies',
+    });
+
+    const again = await runScript('up.sh', env);
+    expect(again.code, again.output).to.equal(0);
+    expect(again.output).to.match(/make up: started trigger/);
+    expect(again.output).to.include('make up: trigger ready');
+    for (const role of ['integration', 'stack-trigger', 'gateway', 'reporter', 'runner'])
+      expect(again.output).to.include(`make up: ${role} already running`);
+    expect(Number(readFileSync(pidFile, 'utf8'))).not.to.equal(killed);
   });
 
   it('make down stops what make up started', async () => {
