@@ -22,6 +22,12 @@ export const runnerConfigSchema = Joi.object({
   RUNNER_CONCURRENCY: Joi.number().integer().min(1).max(100).default(2),
   /** How often the lease of a running run is renewed; well under stack-trigger's RUN_LEASE_SECONDS. */
   LEASE_RENEW_SECONDS: Joi.number().min(0.1).max(3600).default(60),
+  /**
+   * A stopping runner lets running commands finish this long, then sends them SIGTERM (IaC tools stop
+   * cleanly and release their state locks on it) and reports their runs FAILED — rather than leaving
+   * them RUNNING until their lease expires.
+   */
+  RUNNER_SHUTDOWN_GRACE_SECONDS: Joi.number().min(0).max(3600).default(30),
 });
 
 export interface RunnerConfig {
@@ -35,6 +41,7 @@ export interface RunnerConfig {
   RUNNER_COMMAND: string;
   RUNNER_CONCURRENCY: number;
   LEASE_RENEW_SECONDS: number;
+  RUNNER_SHUTDOWN_GRACE_SECONDS: number;
 }
 
 export function readRunnerConfig(env: Env = process.env): RunnerConfig {

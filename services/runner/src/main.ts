@@ -4,7 +4,7 @@ import { createLogger, registerSecret, type Logger } from '@stacklink/logger';
 import { readRunnerConfig, type RunnerConfig } from './config';
 import { createRunsReadyConsumer } from './consumers/runs-ready';
 import { RUNS_EXCHANGE, RUNS_READY_QUEUE, runsReadyQueueSpec } from './contract';
-import { startCommand } from './run-command';
+import { startCommand, type RunningCommand } from './run-command';
 import { createRunsApi } from './runs-api';
 
 export interface Runner {
@@ -33,13 +33,21 @@ export async function startRunner(config: RunnerConfig, options: { logger?: Logg
     topology: runnerTopology,
     prefetch: config.RUNNER_CONCURRENCY,
     connectionName: 'runner',
+    // In-flight runs may take the whole grace period plus their final report before the bus closes.
+    closeTimeoutMs: (config.RUNNER_SHUTDOWN_GRACE_SECONDS + 15) * 1000,
   });
+  const running = new Set<RunningCommand>();
   await bus.start();
   const consumer = await bus.consume(
     RUNS_READY_QUEUE,
     createRunsReadyConsumer({
       api: createRunsApi({ baseUrl: config.STACK_TRIGGER_URL, adminToken: config.ADMIN_TOKEN }),
-      start: (run) => startCommand(config.RUNNER_COMMAND, run),
+      start: (run) => {
+        const command = startCommand(config.RUNNER_COMMAND, run);
+        running.add(command);
+        void command.result.then(() => running.delete(command));
+        return command;
+      },
       logger,
       leaseRenewMs: config.LEASE_RENEW_SECONDS * 1000,
     }),
@@ -61,7 +69,18 @@ export async function startRunner(config: RunnerConfig, options: { logger?: Logg
     url: server.url,
     stop() {
       stopping ??= (async () => {
-        await consumer.cancel();
+        // Take no new runs; give the running ones the grace period, then stop their commands so their
+        // runs are reported FAILED ("killed by SIGTERM") before the bus closes.
+        const grace = setTimeout(() => {
+          if (running.size > 0)
+            logger.warn('shutdown grace over: stopping running commands', { running: running.size });
+          for (const command of running) command.stop();
+        }, config.RUNNER_SHUTDOWN_GRACE_SECONDS * 1000);
+        try {
+          await consumer.cancel();
+        } finally {
+          clearTimeout(grace);
+        }
         await bus.close();
         await server.close();
       })();

@@ -44,6 +44,9 @@ export function startCommand(command: string, run: ReadyRun, tailLines = 20): Ru
       ...runEnvironment(run),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, so stop() reaches everything the command started (a shell's children,
+    // terraform's provider plugins), not just /bin/sh.
+    detached: true,
   });
   const tail: string[] = [];
   const keep = (chunk: Buffer) => {
@@ -59,5 +62,12 @@ export function startCommand(command: string, run: ReadyRun, tailLines = 20): Ru
     child.once('error', (err) => resolve({ exitCode: 127, signal: null, tail: [...tail, err.message] }));
     child.once('close', (exitCode, signal) => resolve({ exitCode, signal, tail }));
   });
-  return { result, stop: () => child.kill('SIGTERM') };
+  const stop = () => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      // The group is already gone.
+    }
+  };
+  return { result, stop };
 }

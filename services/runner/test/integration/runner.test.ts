@@ -170,4 +170,33 @@ describe('reference runner', function () {
     expect(existsSync(out)).to.equal(false);
     expect((await stateOf(run.id)).state).to.equal('CANCELED');
   });
+
+  it('stopping lets a running command finish within the shutdown grace and reports it FINISHED', async () => {
+    const go = join(dir, 'go-grace');
+    runner = await start({
+      RUNNER_COMMAND: `while [ ! -f ${go} ]; do sleep 0.02; done`,
+      RUNNER_SHUTDOWN_GRACE_SECONDS: '10',
+    });
+    const run = await trigger('e'.repeat(40));
+    await waitFor(async () => (await stateOf(run.id)).state === 'RUNNING', { message: 'the run started' });
+
+    const stopped = runner.stop();
+    writeFileSync(go, '');
+    await stopped;
+    runner = undefined;
+
+    expect(await stateOf(run.id)).to.include({ state: 'FINISHED', note: 'exit code 0' });
+  });
+
+  it('stopping stops a command that outlives the shutdown grace and reports its run FAILED at once', async () => {
+    runner = await start({ RUNNER_COMMAND: 'sleep 30', RUNNER_SHUTDOWN_GRACE_SECONDS: '0.2' });
+    const run = await trigger('f'.repeat(40));
+    await waitFor(async () => (await stateOf(run.id)).state === 'RUNNING', { message: 'the run started' });
+
+    await runner.stop();
+    runner = undefined;
+
+    // Reported before the runner's stop resolved: the run does not wait for its lease to expire.
+    expect(await stateOf(run.id)).to.include({ state: 'FAILED', note: 'killed by SIGTERM' });
+  });
 });
