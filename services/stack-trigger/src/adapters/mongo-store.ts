@@ -332,13 +332,15 @@ export async function openMongoStore(url: string, now: () => Date = () => new Da
         stackId: { $in: [...filter.stackIds] },
       };
       if (filter.exceptCommit !== undefined) query.commit = { $ne: filter.exceptCommit };
-      const canceled: Run[] = [];
       // One compare-and-set per run: a run a runner took meanwhile stays RUNNING.
       for (const doc of await Runs.find(query).sort({ sequence: 1 }).lean<RunDoc[]>()) {
-        const moved = await this.transition(doc._id, ['QUEUED'], 'CANCELED', filter.note);
-        if (moved.ok) canceled.push(moved.run);
+        await this.transition(doc._id, ['QUEUED'], 'CANCELED', filter.note);
       }
-      return canceled;
+      // Every run this cancellation has canceled, now or on an earlier delivery (see the port).
+      const done = await Runs.find({ ...query, state: 'CANCELED', note: filter.note })
+        .sort({ sequence: 1 })
+        .lean<RunDoc[]>();
+      return done.map(toRun);
     },
   };
 

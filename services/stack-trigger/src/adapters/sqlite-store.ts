@@ -447,17 +447,15 @@ function createRunRepository(db: Database.Database, now: () => Date): RunReposit
     async cancelQueuedProposed(filter) {
       if (filter.stackIds.length === 0) return [];
       const placeholders = filter.stackIds.map(() => '?').join(', ');
-      const rows = sql(
+      const match = `type = 'proposed' AND pull_request_id = ? AND stack_id IN (${placeholders}) AND commit_sha != ?`;
+      const args = [filter.pullRequestId, ...filter.stackIds, filter.exceptCommit ?? ''];
+      sql(
         `UPDATE stack_trigger_runs SET state = 'CANCELED', version = version + 1, note = ?, updated_at = ?
-           WHERE state = 'QUEUED' AND type = 'proposed' AND pull_request_id = ? AND stack_id IN (${placeholders})
-             AND commit_sha != ? RETURNING *`,
-      ).all(
-        filter.note,
-        now().toISOString(),
-        filter.pullRequestId,
-        ...filter.stackIds,
-        filter.exceptCommit ?? '',
-      ) as RunRow[];
+           WHERE state = 'QUEUED' AND ${match}`,
+      ).run(filter.note, now().toISOString(), ...args);
+      const rows = sql(
+        `SELECT * FROM stack_trigger_runs WHERE state = 'CANCELED' AND note = ? AND ${match}`,
+      ).all(filter.note, ...args) as RunRow[];
       return rows.map(toRun).sort((a, b) => a.sequence - b.sequence);
     },
   };

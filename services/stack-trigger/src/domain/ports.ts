@@ -47,7 +47,12 @@ export interface RunRepositoryPort {
    * stays RUNNING), oldest first; the runs it canceled.
    */
   cancelQueued(filter: { stackId: string; note: string }): Promise<Run[]>;
-  /** Cancels the QUEUED proposed runs of a pull request on these stacks (except one commit). */
+  /**
+   * Cancels the QUEUED proposed runs of a pull request on these stacks (except one commit), with the
+   * note. Returns every run this same cancellation (pull request, stacks, commit, note) has canceled —
+   * now or on an earlier delivery of the same event — so a redelivery after a crash still removes them
+   * from the queue and announces their CANCELED state (both idempotent).
+   */
   cancelQueuedProposed(filter: {
     pullRequestId: number;
     stackIds: readonly string[];

@@ -289,6 +289,27 @@ function storeContract(open: () => Promise<Store>): void {
       }
     });
 
+    it('cancelling again, as a redelivered event does, returns the runs that cancellation already canceled, unchanged', async () => {
+      const s = await store.stacks.create(newStack());
+      const pr = { id: 9, sourceRef: 'refs/heads/f', targetRef: 'refs/heads/main' };
+      const old = await store.runs.create(newRun(s.id, { commit: '5'.repeat(40), pullRequest: pr }));
+      const plan = {
+        pullRequestId: 9,
+        stackIds: [s.id],
+        exceptCommit: '6'.repeat(40),
+        note: 'superseded by 666',
+      };
+      const first = await store.runs.cancelQueuedProposed(plan);
+
+      const again = await store.runs.cancelQueuedProposed(plan);
+      const otherReason = await store.runs.cancelQueuedProposed({ ...plan, note: 'pull request declined' });
+
+      expect(first.map((r) => r.id)).to.deep.equal([old.run.id]);
+      expect(again).to.deep.equal(first);
+      expect(again[0]).to.include({ state: 'CANCELED', version: 2 });
+      expect(otherReason, 'a different cancellation did not cancel it').to.deep.equal([]);
+    });
+
     it('cancels every queued proposed run of a pull request when no commit is kept', async () => {
       const s = await store.stacks.create(newStack());
       await store.runs.create(newRun(s.id, { commit: '1'.repeat(40) }));

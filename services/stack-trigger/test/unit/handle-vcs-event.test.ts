@@ -154,6 +154,32 @@ describe('handleVcsEvent', () => {
     expect(deps.metrics.canceled).to.equal(1);
   });
 
+  it('announces a cancellation again on redelivery when the worker died before announcing it', async () => {
+    const handle = setup();
+    const first = (await handle(prEvent('pull_request.opened'))).created[0]!;
+    const declined = prEvent('pull_request.declined');
+    const recorded = deps.runEvents;
+    deps.runEvents = {
+      ...recorded,
+      publishStateChanged: async () => {
+        throw new Error('worker died before announcing the cancellation');
+      },
+    };
+    let crashed = false;
+    await handle(declined).catch(() => (crashed = true));
+    expect(crashed).to.be.true;
+    expect((await store.runs.get(first.id))!.state, 'the store already has it canceled').to.equal('CANCELED');
+
+    deps.runEvents = recorded;
+    const redelivered = await handle(declined);
+
+    expect(redelivered.canceled.map((r) => r.id)).to.deep.equal([first.id]);
+    const announced = deps.runEvents.stateChanged.filter((r) => r.id === first.id);
+    expect(announced.map((r) => r.state)).to.deep.equal(['QUEUED', 'CANCELED']);
+    expect(announced[1]!.version).to.equal(2);
+    expect(deps.queue.queued.has(first.id) || deps.queue.leased.has(first.id)).to.be.false;
+  });
+
   it('leaves a running proposed run alone when the pull request is declined', async () => {
     const handle = setup();
     const run = (await handle(prEvent('pull_request.opened'))).created[0]!;
