@@ -141,14 +141,18 @@ export function createHandleVcsEvent(
         const { run } = await queueRun({ ...deps, logger: log }, stack, input, publishes);
         result.created.push(run);
       } else {
-        const moved = await deps.runs.transition(
-          found.id,
-          RETRYABLE_STATES,
-          'QUEUED',
-          `retried by comment ${eventCommentId(event)}`,
-        );
+        const note = `retried by comment ${eventCommentId(event)}`;
+        const moved = await deps.runs.transition(found.id, RETRYABLE_STATES, 'QUEUED', note);
         if (!moved.ok) {
-          result.existing.push(found);
+          if (found.state === 'QUEUED' && found.note === note) {
+            // An earlier delivery of this very command moved it back to QUEUED and died before queueing
+            // and announcing it: finish that (both idempotent), or the run would wait forever.
+            const { run } = await queueRun({ ...deps, logger: log }, stack, input, publishes);
+            result.retried.push(run);
+            touchedStacks.add(stack);
+          } else {
+            result.existing.push(found);
+          }
           continue;
         }
         await deps.queue.enqueue(moved.run);

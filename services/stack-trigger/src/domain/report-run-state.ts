@@ -1,6 +1,6 @@
 import { AppError } from '@stacklink/errors';
 import type { Logger } from '@stacklink/logger';
-import type { Run, RunState } from './model';
+import { TERMINAL_STATES, type Run, type RunState } from './model';
 import type { RunEventsPort, RunQueuePort, RunRepositoryPort, StackRepositoryPort } from './ports';
 import { dispatchRuns } from './queue-run';
 import { canTransition } from './run-transitions';
@@ -16,24 +16,29 @@ export interface ReportRunStateDeps {
 /**
  * A runner (or an operator) moves a run: only QUEUED→RUNNING→FINISHED|FAILED and QUEUED|RUNNING→CANCELED
  * (DESIGN.md §4). Anything else, or a run that changed meanwhile, is a 409 that changes nothing.
+ *
+ * A report of the final state the run already has is still a 409, but it announces that state again
+ * first: if the process that stored it died before announcing it, the runner's retry is what gets the
+ * commit status out (the announcement is idempotent — same version, same message id).
  */
 export function createReportRunState(deps: ReportRunStateDeps) {
   return async (runId: string, to: RunState, note?: string): Promise<Run> => {
     const run = await deps.runs.get(runId);
     if (run === undefined) throw new AppError('RUN.NOT_FOUND', `no run ${runId}`, { status: 404 });
+    if (run.state === to && TERMINAL_STATES.includes(to)) {
+      await settle(run);
+      throw illegal(run, to);
+    }
     if (!canTransition(run.state, to)) throw illegal(run, to);
     // Compare-and-set on the state we checked: a concurrent report cannot slip in between.
     const moved = await deps.runs.transition(run.id, [run.state], to, note);
     if (!moved.ok) throw illegal(moved.run ?? run, to);
-    const stack = await deps.stacks.get(run.stackId);
     if (to === 'RUNNING') {
       await deps.queue.renewLease(run.id);
+      const stack = await deps.stacks.get(run.stackId);
+      if (stack !== undefined) await deps.runEvents.publishStateChanged(moved.run, stack);
     } else {
-      await deps.queue.remove(run);
-    }
-    if (stack !== undefined) {
-      await deps.runEvents.publishStateChanged(moved.run, stack);
-      if (to !== 'RUNNING') await dispatchRuns(deps, stack);
+      await settle(moved.run);
     }
     deps.logger.info('run state changed', {
       runId: run.id,
@@ -44,6 +49,15 @@ export function createReportRunState(deps: ReportRunStateDeps) {
     });
     return moved.run;
   };
+
+  /** A run in a final state: out of the queue, its state announced, the next run of its stack handed out. */
+  async function settle(run: Run): Promise<void> {
+    await deps.queue.remove(run);
+    const stack = await deps.stacks.get(run.stackId);
+    if (stack === undefined) return;
+    await deps.runEvents.publishStateChanged(run, stack);
+    await dispatchRuns(deps, stack);
+  }
 }
 
 function illegal(run: Run, to: RunState): AppError {

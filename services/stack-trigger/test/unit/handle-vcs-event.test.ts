@@ -235,6 +235,37 @@ describe('handleVcsEvent', () => {
     expect(deps.runEvents.ready.filter((r) => r.id === run.id)).to.have.length(2);
   });
 
+  it('finishes a /stacklink retry on redelivery when the worker died after moving the run back to QUEUED', async () => {
+    const handle = setup();
+    const run = (await handle(prEvent('pull_request.opened'))).created[0]!;
+    await store.runs.transition(run.id, ['QUEUED'], 'RUNNING');
+    await store.runs.transition(run.id, ['RUNNING'], 'FAILED');
+    await deps.queue.remove(run);
+    const retry = commentEvent('/stacklink retry');
+    const queue = deps.queue;
+    deps.queue = {
+      ...queue,
+      enqueue: async () => {
+        throw new Error('worker died before queueing the retried run');
+      },
+    };
+    expect(
+      await handle(retry).then(
+        () => 'handled',
+        () => 'crashed',
+      ),
+    ).to.equal('crashed');
+    expect((await store.runs.get(run.id))!.state, 'the store already has it QUEUED').to.equal('QUEUED');
+
+    deps.queue = queue;
+    const redelivered = await handle(retry);
+
+    expect(redelivered.retried.map((r) => r.id)).to.deep.equal([run.id]);
+    expect(deps.queue.queued.has(run.id) || deps.queue.leased.has(run.id), 'queued at last').to.be.true;
+    expect(deps.runEvents.ready.filter((r) => r.id === run.id)).to.have.length(2);
+    expect(deps.replies.replies, 'no "nothing to retry" reply').to.deep.equal([]);
+  });
+
   it('creates the proposed run on /stacklink retry when there was none', async () => {
     const handle = setup();
     const result = await handle(commentEvent('/stacklink retry prod'));
