@@ -1,2 +1,3 @@
 export { migrate } from './migrate';
 export type { Migration } from './migrate';
+export { openSqliteDatabase } from './open';

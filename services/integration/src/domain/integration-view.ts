@@ -1,19 +1,19 @@
 import type { IntegrationRecord } from './ports';
 
 /** What the public API shows of an integration: never the access token, never a webhook secret. */
-export interface IntegrationView {
-  id: string;
-  name: string;
-  apiHost: string;
-  userFacingHost: string;
-  username: string;
-  description?: string;
-  labels: string[];
-  tls: { caCertificate?: string };
-  createdAt: string;
-  updatedAt: string;
-  webhook: { endpoint: string; previousSecretValidUntil?: string };
-}
+export type IntegrationView = Pick<
+  IntegrationRecord,
+  | 'id'
+  | 'name'
+  | 'apiHost'
+  | 'userFacingHost'
+  | 'username'
+  | 'description'
+  | 'labels'
+  | 'tls'
+  | 'createdAt'
+  | 'updatedAt'
+> & { webhook: { endpoint: string; previousSecretValidUntil?: string } };
 
 /** The URL to paste into each repository's webhook settings (DESIGN.md §4). */
 export function webhookEndpoint(publicWebhookBaseUrl: string, integrationId: string): string {

@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { migrate as runMigrations } from '@stacklink/sqlite';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import { migrate as runMigrations, openSqliteDatabase } from '@stacklink/sqlite';
+import type Database from 'better-sqlite3';
 import { AppError } from '@stacklink/errors';
 import type {
   NewRun,
@@ -118,12 +116,7 @@ export function repositoryKey(integrationId: string, repository: RepositoryCoord
 }
 
 export function openSqliteStore(path: string, now: () => Date = () => new Date()): Store {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  // Other processes (integration service, other replicas) write the same file: wait instead of SQLITE_BUSY.
-  db.pragma('busy_timeout = 5000');
-  db.pragma('foreign_keys = ON');
+  const db = openSqliteDatabase(path);
   migrate(db);
   const stacks = createStackRepository(db, now);
   const runs = createRunRepository(db, now);

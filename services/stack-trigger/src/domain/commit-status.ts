@@ -40,7 +40,8 @@ const STATE: Readonly<Record<RunState, CommitStatusState>> = {
   CANCELED: 'CANCELLED',
 };
 
-const WORDS: Readonly<Record<RunState, string>> = {
+/** How a run state reads to people, in statuses and comments. */
+export const STATE_WORDS: Readonly<Record<RunState, string>> = {
   QUEUED: 'Queued',
   RUNNING: 'Running',
   FINISHED: 'Finished',
@@ -65,7 +66,10 @@ export function toCommitStatus(
     state,
     url: runUrl(options.publicUiUrl, run.stack.id, run.runId),
     name: truncate(`${run.stack.name} (${run.runType})`, MAX_NAME_LENGTH),
-    description: truncate(note ? `${WORDS[run.state]}: ${note}` : WORDS[run.state], MAX_DESCRIPTION_LENGTH),
+    description: truncate(
+      note ? `${STATE_WORDS[run.state]}: ${note}` : STATE_WORDS[run.state],
+      MAX_DESCRIPTION_LENGTH,
+    ),
     ref: run.ref,
     buildNumber: run.runId,
   };

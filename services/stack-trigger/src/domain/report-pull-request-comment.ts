@@ -1,7 +1,6 @@
 import { AppError } from '@stacklink/errors';
 import type { Logger } from '@stacklink/logger';
-import { runUrl } from './commit-status';
-import type { RunState } from './model';
+import { runUrl, STATE_WORDS } from './commit-status';
 import type { RunCommentRepositoryPort, StackRepositoryPort } from './ports';
 import type { RunStateUpdate } from './report-commit-status';
 import type { PostedComment, PullRequestCommentsPort, PullRequestTarget } from './reporter-ports';
@@ -18,18 +17,10 @@ export interface ReportPullRequestCommentDeps {
 
 export type CommentOutcome = 'created' | 'updated' | 'skipped';
 
-const WORDS: Readonly<Record<RunState, string>> = {
-  QUEUED: 'Queued',
-  RUNNING: 'Running',
-  FINISHED: 'Finished',
-  FAILED: 'Failed',
-  CANCELED: 'Canceled',
-};
-
 /** What the comment says for one run state: plain Markdown, any length (the adapter splits it). */
 export function pullRequestCommentText(update: RunStateUpdate, publicUiUrl: string): string {
   const lines = [
-    `**Stacklink** · proposed run of stack \`${update.stack.name}\` on \`${update.commit.slice(0, 12)}\`: **${WORDS[update.state]}**`,
+    `**Stacklink** · proposed run of stack \`${update.stack.name}\` on \`${update.commit.slice(0, 12)}\`: **${STATE_WORDS[update.state]}**`,
   ];
   // The link before the note: a note over Bitbucket's limit spills into replies, the link stays on top.
   lines.push('', `[Run details](${runUrl(publicUiUrl, update.stack.id, update.runId)})`);

@@ -1,6 +1,4 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import { openSqliteDatabase } from '@stacklink/sqlite';
 import { nameTaken } from '../../domain/integration-errors';
 import type { IntegrationRecord, IntegrationRepositoryPort } from '../../domain/ports';
 import { migrate } from './migrations';
@@ -47,16 +45,9 @@ export function sqlitePathOf(storeUrl: string): string {
   return storeUrl.slice('sqlite:'.length);
 }
 
-/**
- * The embedded store (DESIGN.md §3). WAL lets readers go on while one writer commits; busy_timeout
- * makes a second process on the same file wait for the lock instead of failing at once.
- */
+/** The embedded store (DESIGN.md §3), opened as every service opens it (@stacklink/sqlite). */
 export function createSqliteIntegrationRepository(path: string): IntegrationRepositoryPort {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('busy_timeout = 5000');
-  db.pragma('foreign_keys = ON');
+  const db = openSqliteDatabase(path);
   migrate(db);
 
   const insert = db.prepare(
