@@ -1,4 +1,5 @@
 import Joi from 'joi';
+import { compiledChecks } from './compiled-check';
 import type { EventType } from './event-types';
 
 /*
@@ -159,3 +160,11 @@ const PAYLOAD_SCHEMAS: Readonly<Record<EventType, Joi.ObjectSchema>> = {
 export function payloadSchemaFor(type: EventType): Joi.ObjectSchema {
   return PAYLOAD_SCHEMAS[type];
 }
+
+/**
+ * A compiled check of the same schema: true means joi would accept the body as it is; false means
+ * "ask joi", which names the field or converts what it may (see compiled-check.ts).
+ */
+export const payloadCheckFor = compiledChecks((type: EventType) => PAYLOAD_SCHEMAS[type], {
+  allowUnknown: true,
+});

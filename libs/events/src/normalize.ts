@@ -18,6 +18,7 @@ import {
   type PayloadRepository,
   type PayloadReviewStatus,
   type PayloadUser,
+  payloadCheckFor,
   payloadSchemaFor,
 } from './bitbucket-payload';
 import { toFieldErrors, validateEventOfType } from './event-schema';
@@ -72,6 +73,8 @@ export function normalize(input: NormalizeInput): NormalizeResult {
 }
 
 function parsePayload(type: EventType, eventKey: string, body: unknown): BitbucketPayload {
+  // Dates stay as sent on this path; buildEvent turns both date styles into the same instant.
+  if (payloadCheckFor(type)(body)) return body as BitbucketPayload;
   const result = payloadSchemaFor(type).validate(body, { allowUnknown: true, abortEarly: false });
   if (result.error) {
     const errors = toFieldErrors(result.error);
