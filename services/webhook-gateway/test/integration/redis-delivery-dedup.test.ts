@@ -1,0 +1,125 @@
+import { expect } from 'chai';
+import Redis from 'ioredis';
+import { createTcpProxy, REDIS_URL, uniqueNamespace } from '@stacklink/testing';
+import { createRedisDeliveryDedup } from '../../src/adapters/redis-delivery-dedup';
+
+describe('redis delivery dedup (real Redis)', () => {
+  let redis: Redis;
+  let prefix: string;
+
+  beforeEach(() => {
+    redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    prefix = `${uniqueNamespace()}:`;
+  });
+
+  afterEach(async () => {
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+  });
+
+  const keyOf = (delivery: string) => `${prefix}gateway:delivery:int-1:${delivery}`;
+
+  it('claims a new delivery as pending, reports it in flight, then a duplicate once published', async () => {
+    const dedup = createRedisDeliveryDedup(redis, {
+      keyPrefix: prefix,
+      ttlSeconds: 600,
+      pendingTtlSeconds: 30,
+    });
+
+    expect(await dedup.claim('int-1', 'd-1')).to.equal('claimed');
+    expect(await redis.get(keyOf('d-1'))).to.equal('pending');
+    expect(await redis.ttl(keyOf('d-1'))).to.be.within(25, 30);
+    expect(await dedup.claim('int-1', 'd-1')).to.equal('in_flight');
+
+    await dedup.markPublished('int-1', 'd-1');
+
+    expect(await redis.get(keyOf('d-1'))).to.equal('done');
+    expect(await redis.ttl(keyOf('d-1'))).to.be.within(595, 600);
+    expect(await dedup.claim('int-1', 'd-1')).to.equal('duplicate');
+    // The same request id for another integration is another delivery.
+    expect(await dedup.claim('int-2', 'd-1')).to.equal('claimed');
+  });
+
+  it('answers a burst of concurrent claims with one command, each delivery with its own answer', async () => {
+    const dedup = createRedisDeliveryDedup(redis, { keyPrefix: prefix, ttlSeconds: 600 });
+    await dedup.claim('int-1', 'published');
+    await dedup.markPublished('int-1', 'published');
+    await dedup.claim('int-1', 'pending');
+    const monitor = await redis.monitor();
+    const commands: string[] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args.some((a) => a.startsWith(prefix))) commands.push(String(args[0]).toLowerCase());
+    });
+
+    const answers = await Promise.all([
+      dedup.claim('int-1', 'new-a'),
+      dedup.claim('int-1', 'published'),
+      dedup.claim('int-1', 'pending'),
+      dedup.claim('int-1', 'new-b'),
+      // The same delivery twice in one burst: only one copy may go on to publish.
+      dedup.claim('int-1', 'new-a'),
+    ]);
+    await Promise.all([dedup.markPublished('int-1', 'new-a'), dedup.markPublished('int-1', 'new-b')]);
+    monitor.disconnect();
+
+    expect(answers).to.deep.equal(['claimed', 'duplicate', 'in_flight', 'claimed', 'in_flight']);
+    expect(await redis.mget(keyOf('new-a'), keyOf('new-b'))).to.deep.equal(['done', 'done']);
+    // MONITOR shows the scripts' own calls too; the client sent one call per burst.
+    expect(commands.filter((c) => c === 'evalsha' || c === 'eval')).to.have.length(2);
+  });
+
+  it('claims again a pending delivery whose claim expired (the gateway that held it died)', async () => {
+    const dedup = createRedisDeliveryDedup(redis, {
+      keyPrefix: prefix,
+      ttlSeconds: 600,
+      pendingTtlSeconds: 1,
+    });
+
+    expect(await dedup.claim('int-1', 'd-1')).to.equal('claimed');
+    await new Promise((r) => setTimeout(r, 1200));
+
+    expect(await dedup.claim('int-1', 'd-1')).to.equal('claimed');
+  });
+
+  it('releases only a pending claim, never a published delivery', async () => {
+    const dedup = createRedisDeliveryDedup(redis, { keyPrefix: prefix, ttlSeconds: 600 });
+    await dedup.claim('int-1', 'failed');
+    await dedup.claim('int-1', 'published');
+    await dedup.markPublished('int-1', 'published');
+
+    await dedup.release('int-1', 'failed');
+    await dedup.release('int-1', 'published');
+
+    expect(await dedup.claim('int-1', 'failed')).to.equal('claimed');
+    expect(await dedup.claim('int-1', 'published')).to.equal('duplicate');
+  });
+
+  it('says unavailable, for every claim of the burst, when Redis cannot be reached', async () => {
+    const target = new URL(REDIS_URL);
+    const proxy = await createTcpProxy({
+      targetHost: target.hostname,
+      targetPort: Number(target.port || 6379),
+    });
+    const cut = new Redis(proxy.urlFor(REDIS_URL), { maxRetriesPerRequest: 0, commandTimeout: 500 });
+    cut.on('error', () => undefined);
+    try {
+      const dedup = createRedisDeliveryDedup(cut, { keyPrefix: prefix, ttlSeconds: 600 });
+      expect(await dedup.claim('int-1', 'before')).to.equal('claimed');
+      await proxy.cut();
+
+      const answers = await Promise.all([dedup.claim('int-1', 'a'), dedup.claim('int-1', 'b')]);
+      const marked = await dedup.markPublished('int-1', 'before').then(
+        () => 'marked',
+        () => 'refused',
+      );
+
+      expect(answers).to.deep.equal(['unavailable', 'unavailable']);
+      expect(marked).to.equal('refused');
+      expect(await redis.exists(keyOf('a'), keyOf('b'))).to.equal(0);
+    } finally {
+      cut.disconnect();
+      await proxy.close();
+    }
+  });
+});
