@@ -46,9 +46,44 @@ const KNOWN_FLAGS = new Set(['presence', 'only', 'label', 'description']);
 const NATIVE_STRING_RULES = new Set(['min', 'max', 'pattern']);
 const NATIVE_NUMBER_RULES = new Set(['integer', 'min', 'max']);
 
+/*
+ * Shortcuts for the leaves joi checks itself: a value of the usual form, which joi certainly accepts,
+ * is answered without calling joi; anything else still goes to joi. Each pattern accepts a subset of
+ * what joi's rule accepts (the tests hold every pattern to that on generated values).
+ */
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+// Joi's isoDate also parses the string with Date; these always parse (one check is kept all the same).
+const ISO_DATE =
+  /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,3})?(?:Z|[+-](?:[01]\d|2[0-3]):?[0-5]\d)$/;
+// RFC 3986 as joi reads it: http(s), a host name, a port, a path of plain characters; no query.
+const HTTP_URI = /^https?:\/\/[A-Za-z0-9.-]{1,255}(?::\d{1,5})?(?:\/[\w.~!$&'()*+,;=:@%-]*)*$/;
+
+export const LEAF_SHORTCUTS: Readonly<Record<string, (value: string) => boolean>> = {
+  guid: (v) => GUID.test(v),
+  isoDate: (v) => ISO_DATE.test(v) && !Number.isNaN(new Date(v).getTime()),
+  uri: (v) => HTTP_URI.test(v),
+};
+
+/** The shortcut for a leaf that is exactly `Joi.string().<rule>()` with no options, if there is one. */
+function shortcutFor(d: Description): ((value: string) => boolean) | undefined {
+  const rules = d.rules ?? [];
+  const only = rules.length === 1 ? rules[0]! : undefined;
+  if (d.type !== 'string' || only === undefined) return undefined;
+  const options = only.args?.options as Record<string, unknown> | undefined;
+  if (Object.keys(only.args ?? {}).some((k) => k !== 'options') || Object.keys(options ?? {}).length > 0) {
+    return undefined;
+  }
+  return LEAF_SHORTCUTS[only.name];
+}
+
+interface JoiLeaf {
+  schema: Joi.Schema;
+  shortcut: ((value: string) => boolean) | undefined;
+}
+
 class Translator {
   /** Joi leaves the compiled check hands back to joi, by index (the keyword's value). */
-  readonly leaves: Joi.Schema[] = [];
+  readonly leaves: JoiLeaf[] = [];
 
   constructor(private readonly options: CompileCheckOptions) {}
 
@@ -85,7 +120,7 @@ class Translator {
       case 'string':
         return this.leaf(d, NATIVE_STRING_RULES, () => {
           // joi refuses '' unless allowed. Lengths are in UTF-16 units, as joi counts them: JSON
-          // Schema's minLength counts code points, so longer limits become a pattern (no u flag).
+          // Schema's minLength counts code points, so lengths become a pattern (no u flag).
           let min = 1;
           let max: number | undefined;
           const patterns: string[] = [];
@@ -97,8 +132,10 @@ class Translator {
             else if (rule.name === 'pattern') patterns.push(regexSource(rule.args, path));
             else unsupported(path, `string rule ${rule.name}`);
           }
+          // (ajv's minLength would count code points over the whole string; a pattern stops early.)
           if (min > 1 || max !== undefined) patterns.push(`^[\\s\\S]{${min},${max ?? ''}}$`);
-          const s: JsonSchema = { type: 'string', minLength: 1 };
+          else if (patterns.every((p) => new RegExp(p).test(''))) patterns.push('^[\\s\\S]');
+          const s: JsonSchema = { type: 'string' };
           if (patterns.length === 1) s.pattern = patterns[0];
           else if (patterns.length > 1) s.allOf = patterns.map((pattern) => ({ pattern }));
           return s;
@@ -141,7 +178,7 @@ class Translator {
       ...rest,
       ...(Object.keys(otherFlags).length > 0 ? { flags: otherFlags } : {}),
     });
-    this.leaves.push(leaf);
+    this.leaves.push({ schema: leaf, shortcut: shortcutFor(d) });
     return { [JOI_LEAF]: this.leaves.length - 1 };
   }
 
@@ -264,8 +301,11 @@ export function compileCheck(schema: Joi.Schema, options: CompileCheckOptions): 
   ajv.addKeyword({
     keyword: JOI_LEAF,
     schemaType: 'number',
-    validate: (index: number, data: unknown) =>
-      leaves[index]!.validate(data, { convert: false }).error === undefined,
+    validate: (index: number, data: unknown) => {
+      const leaf = leaves[index]!;
+      if (leaf.shortcut !== undefined && typeof data === 'string' && leaf.shortcut(data)) return true;
+      return leaf.schema.validate(data, { convert: false }).error === undefined;
+    },
   });
   const validate: ValidateFunction = ajv.compile(jsonSchema);
   return (value) => validate(value);

@@ -9,7 +9,7 @@ import {
   normalize,
   payloadSchemaFor,
 } from '../../src';
-import { compileCheck } from '../../src/compiled-check';
+import { compileCheck, LEAF_SHORTCUTS } from '../../src/compiled-check';
 import { listWebhookFixtures, loadWebhook } from '../support/fixtures';
 
 /*
@@ -187,6 +187,40 @@ describe('compiled check', () => {
     expect(check({ id: '2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d', at: 'yesterday' })).to.equal(false);
     expect(check({ id: '2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d', name: 'x' })).to.equal(true);
     expect(check({ id: '2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d', name: ' x' })).to.equal(false);
+  });
+
+  it('answers leaves of the usual form without joi, and only ever accepts what joi accepts', () => {
+    // A small deterministic generator: the same strings on every run.
+    let seed = 42;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const pick = (chars: string, length: number) =>
+      Array.from({ length }, () => chars[random(chars.length)]).join('');
+    const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+    const generators: Record<string, () => string> = {
+      guid: () => [8, 4, 4, 4, 12].map((n) => pick('0123456789abcdef', n)).join('-'),
+      isoDate: () =>
+        `${pad(random(10000), 4)}-${pad(1 + random(12))}-${pad(1 + random(31))}T${pad(random(24))}:${pad(random(60))}:${pad(random(60))}` +
+        ['', `.${pick('0123456789', 1 + random(3))}`][random(2)]! +
+        ['Z', `+${pad(random(24))}:${pad(random(60))}`, `-${pad(random(24))}${pad(random(60))}`][random(3)]!,
+      uri: () =>
+        `${['http', 'https'][random(2)]!}://${pick('abcXYZ019.-', 1 + random(30))}` +
+        ['', `:${pick('0123456789', 1 + random(5))}`][random(2)]! +
+        Array.from({ length: random(5) }, () => `/${pick("aZ9._~!$&'()*+,;=:@%-", random(12))}`).join(''),
+    };
+    for (const [rule, shortcut] of Object.entries(LEAF_SHORTCUTS)) {
+      const schema = Joi.string()[rule as 'guid' | 'isoDate' | 'uri']();
+      let taken = 0;
+      for (let i = 0; i < 3000; i++) {
+        const value = generators[rule]!();
+        if (!shortcut(value)) continue;
+        taken++;
+        expect(schema.validate(value, { convert: false }).error, `${rule}: ${value}`).to.equal(undefined);
+      }
+      expect(taken, rule).to.be.greaterThan(2000);
+    }
   });
 
   it('states a when() on a sibling key, including a branch that makes the key required', () => {

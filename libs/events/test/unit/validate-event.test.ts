@@ -138,6 +138,32 @@ describe('validateEvent', () => {
     expect(invalid(() => validateEvent(value, { mode: 'consumer' })).paths).to.deep.equal(['pullRequest.id']);
   });
 
+  it('an instant is what Date#toISOString writes, and every one the schema accepts is a real date', () => {
+    const value = eventFrom('go-scm-pr_opened.json', 'pr:opened');
+    const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+    for (const year of [0, 1970, 2030, 9999]) {
+      for (let month = 1; month <= 12; month++) {
+        for (let day = 1; day <= 31; day++) {
+          const instant = `${pad(year, 4)}-${pad(month)}-${pad(day)}T23:59:59.999Z`;
+          expect(Number.isNaN(Date.parse(instant)), instant).to.equal(false);
+          expect(() => validateEvent({ ...value, occurredAt: instant }, { mode: 'producer' })).not.to.throw();
+        }
+      }
+    }
+    for (const instant of [
+      '2030-13-01T00:00:00.000Z',
+      '2030-01-32T00:00:00.000Z',
+      '2030-01-01T24:00:00.000Z',
+      '2030-01-01T00:00:00Z',
+      '2030-01-01T00:00:00.000+01:00',
+    ]) {
+      expect(
+        invalid(() => validateEvent({ ...value, occurredAt: instant }, { mode: 'producer' })).paths,
+        instant,
+      ).to.deep.equal(['occurredAt']);
+    }
+  });
+
   it('something that is not an event at all is refused', () => {
     for (const value of [null, 'push', [], {}]) {
       expect(invalid(() => validateEvent(value, { mode: 'consumer' })).message).to.match(/^invalid event: /);
