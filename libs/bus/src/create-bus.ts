@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import amqp from 'amqplib';
 import type {
   Channel,
@@ -136,6 +135,7 @@ class AmqpBus implements Bus {
   private connecting: Promise<void> | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private reconnectAttempt = 0;
+  private publishSeq = 0;
 
   constructor(options: BusOptions) {
     this.logger = options.logger;
@@ -200,6 +200,8 @@ class AmqpBus implements Bus {
       timestamp: Math.floor((options.timestampMs ?? Date.now()) / 1000),
       contentType: 'application/json',
       headers: { ...options.headers },
+      persistent: true,
+      mandatory: true,
     });
     this.metrics.published.inc();
   }
@@ -307,6 +309,8 @@ class AmqpBus implements Bus {
         await this.confirmPublish('', this.namer.physical(spec.name), message.content, {
           ...copiedProperties(message),
           headers: replayHeaders(message.properties.headers),
+          persistent: true,
+          mandatory: true,
         });
         channel.ack(message);
         replayed += 1;
@@ -495,7 +499,8 @@ class AmqpBus implements Bus {
     exchange: string,
     routingKey: string,
     content: Buffer,
-    properties: Options.Publish,
+    // A fresh object of the caller's (the publish id is added to its headers), persistent and mandatory.
+    properties: Options.Publish & { headers: Record<string, unknown>; persistent: true; mandatory: true },
   ): Promise<void> {
     const publisher = this.publisher;
     if (!publisher || !this.connection) {
@@ -503,7 +508,8 @@ class AmqpBus implements Bus {
       this.metrics.publishFailed.inc({ reason: 'not_connected' });
       return Promise.reject(publishFailed('not_connected', 'the message broker is not connected'));
     }
-    const publishId = randomUUID();
+    // Only this process matches returns to publishes, so a counter is unique enough (and cheap).
+    const publishId = String(++this.publishSeq);
     const pending = { returned: false };
     publisher.pending.set(publishId, pending);
     return new Promise<void>((resolve, reject) => {
@@ -530,36 +536,24 @@ class AmqpBus implements Bus {
         this.publishTimeoutMs,
       );
       try {
-        publisher.channel.publish(
-          exchange,
-          routingKey,
-          content,
-          {
-            ...properties,
-            headers: {
-              ...(properties.headers as Record<string, unknown> | undefined),
-              [HEADERS.publishId]: publishId,
-            },
-            persistent: true,
-            mandatory: true,
-          },
-          (err: unknown) => {
-            if (err) {
-              const nacked = errorText(err) === 'message nacked';
-              finish({
-                reason: nacked ? 'nack' : 'connection_lost',
-                message: nacked
-                  ? 'the broker refused the message'
-                  : 'the broker connection was lost before the confirm',
-                cause: err,
-              });
-            } else if (pending.returned) {
-              finish({ reason: 'unroutable', message: `no queue is bound for ${exchange} / ${routingKey}` });
-            } else {
-              finish();
-            }
-          },
-        );
+        const headers = properties.headers as Record<string, unknown>;
+        headers[HEADERS.publishId] = publishId;
+        publisher.channel.publish(exchange, routingKey, content, properties, (err: unknown) => {
+          if (err) {
+            const nacked = errorText(err) === 'message nacked';
+            finish({
+              reason: nacked ? 'nack' : 'connection_lost',
+              message: nacked
+                ? 'the broker refused the message'
+                : 'the broker connection was lost before the confirm',
+              cause: err,
+            });
+          } else if (pending.returned) {
+            finish({ reason: 'unroutable', message: `no queue is bound for ${exchange} / ${routingKey}` });
+          } else {
+            finish();
+          }
+        });
       } catch (err) {
         // amqplib throws synchronously when the channel is already closed.
         finish({ reason: 'connection_lost', message: 'the broker channel is closed', cause: err });
@@ -744,7 +738,12 @@ class AmqpBus implements Bus {
     headers: Record<string, unknown>,
   ): Promise<boolean> {
     try {
-      await this.confirmPublish('', targetQueue, message.content, { ...copiedProperties(message), headers });
+      await this.confirmPublish('', targetQueue, message.content, {
+        ...copiedProperties(message),
+        headers: { ...headers },
+        persistent: true,
+        mandatory: true,
+      });
     } catch (err) {
       this.logger.error('bus could not move a failed message; requeueing it', {
         target: this.namer.logical(targetQueue),

@@ -32,8 +32,20 @@ export function createGatewayMetrics(registry: Registry): GatewayMetricsPort {
     }
     return 'other';
   };
+  // One labelled child per (event key, outcome), looked up once: inc() on it skips hashing the labels.
+  const children = new Map<string, { inc(): void }>();
   return {
-    delivery: (eventKey, outcome) => deliveries.inc({ event_key: label(eventKey), outcome }),
+    delivery: (eventKey, outcome) => {
+      // Keyed by the bounded label, never the raw header, so the map stays as small as the label set.
+      const eventKeyLabel = label(eventKey);
+      const key = `${eventKeyLabel}\u0000${outcome}`;
+      let child = children.get(key);
+      if (child === undefined) {
+        child = deliveries.labels({ event_key: eventKeyLabel, outcome });
+        children.set(key, child);
+      }
+      child.inc();
+    },
     signatureFailure: (reason) => signatureFailures.inc({ reason }),
     dedupHit: () => dedupHits.inc(),
     publishSeconds: (s) => publishSeconds.observe(s),

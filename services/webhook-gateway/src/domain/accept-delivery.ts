@@ -1,6 +1,6 @@
 import { verifySignature } from '@stacklink/bitbucket';
 import { AppError, isAppError } from '@stacklink/errors';
-import { eventTypeForKey, normalize } from '@stacklink/events';
+import { type CanonicalEvent, eventTypeForKey, normalize } from '@stacklink/events';
 import type { Logger } from '@stacklink/logger';
 import type { DeliveryDedupPort, EventPublisherPort, GatewayMetricsPort, WebhookSecretsPort } from './ports';
 
@@ -55,16 +55,7 @@ export function createAcceptDelivery(deps: AcceptDeliveryDeps) {
   };
 
   async function decide(d: Delivery, eventKey: string): Promise<DeliveryOutcome> {
-    // Child loggers are made only when a line is written: this is the hot path of the system.
-    const fields = { integrationId: d.integrationId, deliveryId: d.deliveryId, eventKey };
-    const log = {
-      warn: (message: string, meta?: Record<string, unknown>) =>
-        deps.logger.warn(message, { ...fields, ...meta }),
-      eventLog: (eventId: string) => ({
-        warn: (message: string, meta?: Record<string, unknown>) =>
-          deps.logger.warn(message, { ...fields, eventId, ...meta }),
-      }),
-    };
+    const log = deliveryLog(d, eventKey);
     if (eventKey === '')
       return problem(400, 'WEBHOOK.MISSING_EVENT_KEY', 'X-Event-Key header is required', 'bad_request');
 
@@ -90,7 +81,36 @@ export function createAcceptDelivery(deps: AcceptDeliveryDeps) {
     // Bitbucket sends the "Test connection" ping unsigned (DESIGN.md §5): answer it, publish nothing.
     if (eventKey === PING) return { status: 200, body: { ok: true }, outcome: 'ping' };
 
-    const verification = verifySignature(d.rawBody, d.signature, lookup.secrets);
+    // Synchronous from here to the event: the raw and parsed bodies are garbage before the first wait
+    // on Redis or the broker, so the deliveries in flight hold only their small events.
+    const prepared = prepare(d, eventKey, lookup.secrets, log);
+    if (!('event' in prepared)) return prepared;
+    return publishOnce(d.integrationId, prepared.deliveryId, prepared.event, log);
+  }
+
+  type DeliveryLog = ReturnType<typeof deliveryLog>;
+
+  function deliveryLog(d: Delivery, eventKey: string) {
+    // Child loggers are made only when a line is written: this is the hot path of the system.
+    const fields = { integrationId: d.integrationId, deliveryId: d.deliveryId, eventKey };
+    return {
+      warn: (message: string, meta?: Record<string, unknown>) =>
+        deps.logger.warn(message, { ...fields, ...meta }),
+      eventLog: (eventId: string) => ({
+        warn: (message: string, meta?: Record<string, unknown>) =>
+          deps.logger.warn(message, { ...fields, eventId, ...meta }),
+      }),
+    };
+  }
+
+  /** Signature, headers, JSON and normalization: the outcome to answer, or the event to publish. */
+  function prepare(
+    d: Delivery,
+    eventKey: string,
+    secrets: string[],
+    log: DeliveryLog,
+  ): DeliveryOutcome | { event: CanonicalEvent; deliveryId: string } {
+    const verification = verifySignature(d.rawBody, d.signature, secrets);
     if (!verification.valid) {
       const reason = verification.reason ?? 'mismatch';
       deps.metrics.signatureFailure(reason);
@@ -141,10 +161,18 @@ export function createAcceptDelivery(deps: AcceptDeliveryDeps) {
       throw err;
     }
     if (normalized.kind === 'ignored') return { status: 200, body: { ignored: true }, outcome: 'ignored' };
-    const event = normalized.event;
-    const elog = log.eventLog(event.id);
+    return { event: normalized.event, deliveryId: d.deliveryId };
+  }
 
-    const claim = await deps.dedup.claim(d.integrationId, d.deliveryId);
+  /** Dedup, publish and remember one event; answers 202 only after the broker's confirm. */
+  async function publishOnce(
+    integrationId: string,
+    deliveryId: string,
+    event: CanonicalEvent,
+    log: DeliveryLog,
+  ): Promise<DeliveryOutcome> {
+    const elog = log.eventLog(event.id);
+    const claim = await deps.dedup.claim(integrationId, deliveryId);
     if (claim === 'duplicate') {
       deps.metrics.dedupHit();
       return { status: 200, body: { duplicate: true }, outcome: 'duplicate' };
@@ -168,7 +196,7 @@ export function createAcceptDelivery(deps: AcceptDeliveryDeps) {
     try {
       await deps.publisher.publish(event);
     } catch (err) {
-      if (claim === 'claimed') await deps.dedup.release(d.integrationId, d.deliveryId).catch(() => undefined);
+      if (claim === 'claimed') await deps.dedup.release(integrationId, deliveryId).catch(() => undefined);
       elog.warn('publish failed; delivery not accepted', { err });
       const retryable = !isAppError(err) || err.retryable;
       if (!retryable) throw err;
@@ -180,7 +208,7 @@ export function createAcceptDelivery(deps: AcceptDeliveryDeps) {
     }
     deps.metrics.publishSeconds(Number(process.hrtime.bigint() - started) / 1e9);
     if (claim === 'claimed') {
-      await deps.dedup.markPublished(d.integrationId, d.deliveryId).catch((err: unknown) => {
+      await deps.dedup.markPublished(integrationId, deliveryId).catch((err: unknown) => {
         elog.warn('could not mark delivery as published; a redelivery may be published again', { err });
       });
     }

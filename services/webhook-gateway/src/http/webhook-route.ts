@@ -83,6 +83,8 @@ export function createWebhookHandler(options: {
     req.on('end', () => {
       if (aborted) return;
       const rawBody = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+      // The 'data' listener keeps `chunks` for as long as the request lives; the body need not.
+      chunks.length = 0;
       acceptDelivery({
         integrationId,
         eventKey: header(req, 'x-event-key'),
