@@ -6,7 +6,7 @@ const http = require('node:http');
 const { randomUUID } = require('node:crypto');
 const amqp = require('amqplib');
 const Redis = require('ioredis');
-const { verifySignature } = require('@stacklink/bitbucket');
+const { verifySignature } = require('@stacklink/bitbucket/signature');
 
 const { PORT, RABBITMQ_URL, REDIS_URL, SECRET, EXCHANGE, KEY_PREFIX } = process.env;
 

@@ -1,4 +1,5 @@
-import { verifySignature } from '@stacklink/bitbucket';
+// Only the signature module: the gateway has no use for the REST client and its dependencies.
+import { verifySignature } from '@stacklink/bitbucket/signature';
 import { AppError, isAppError } from '@stacklink/errors';
 import { type CanonicalEvent, eventTypeForKey, normalize } from '@stacklink/events';
 import type { Logger } from '@stacklink/logger';
