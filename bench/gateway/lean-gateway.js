@@ -2,19 +2,35 @@
 // Reference: the least a correct gateway must do, on plain node:http and nothing else — the same
 // signature check, Redis dedup and a confirmed publish to a quorum queue. No secret lookup, no
 // normalization, no metrics, no logging.
+//
+// LEAN_DEDUP chooses the dedup:
+// - `two-step` (the reference the target is measured against): what issue 5 asks of dedup — a claim
+//   that a failed or unroutable publish releases, marked done only after the broker's confirm — and a
+//   `mandatory` publish, so an event no queue took is not acknowledged. Two Redis commands a delivery.
+// - `one-step`: SET NX for a day before publishing, never released, no `mandatory`. Cheaper, but a
+//   delivery whose publish fails stays "seen" and Bitbucket's retry is dropped as a duplicate: kept
+//   only to show what the safety costs.
 const http = require('node:http');
 const { randomUUID } = require('node:crypto');
 const amqp = require('amqplib');
 const Redis = require('ioredis');
 const { verifySignature } = require('@stacklink/bitbucket/signature');
 
-const { PORT, RABBITMQ_URL, REDIS_URL, SECRET, EXCHANGE, KEY_PREFIX } = process.env;
+const { PORT, RABBITMQ_URL, REDIS_URL, SECRET, EXCHANGE, KEY_PREFIX, LEAN_DEDUP = 'two-step' } = process.env;
+const TWO_STEP = LEAN_DEDUP === 'two-step';
+const DAY = 86400;
 
 async function main() {
-  // Same client setting as the gateway: commands of one tick share a socket write.
+  // Same client setting as the gateway had: commands of one tick share a socket write.
   const redis = new Redis(REDIS_URL, { enableAutoPipelining: true });
   const connection = await amqp.connect(RABBITMQ_URL);
   const channel = await connection.createConfirmChannel();
+  const returned = new Set();
+  channel.on('return', (message) => returned.add(message.properties.messageId));
+
+  const answer = (res, status, body) =>
+    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+
   const server = http.createServer((req, res) => {
     if (req.method === 'GET') {
       res.writeHead(200).end('ok');
@@ -28,10 +44,13 @@ async function main() {
         res.writeHead(401).end();
         return;
       }
-      const deliveryId = String(req.headers['x-request-id']);
-      const fresh = await redis.set(`${KEY_PREFIX}lean:${deliveryId}`, '1', 'EX', 86400, 'NX');
-      if (fresh !== 'OK') {
-        res.writeHead(200).end('{"duplicate":true}');
+      const key = `${KEY_PREFIX}lean:${String(req.headers['x-request-id'])}`;
+      const claimed = TWO_STEP
+        ? await redis.set(key, 'pending', 'EX', 60, 'NX')
+        : await redis.set(key, '1', 'EX', DAY, 'NX');
+      if (claimed !== 'OK') {
+        const done = !TWO_STEP || (await redis.get(key)) === 'done';
+        answer(res, done ? 200 : 503, { duplicate: done });
         return;
       }
       const id = randomUUID();
@@ -39,11 +58,16 @@ async function main() {
         EXCHANGE,
         'bitbucket-dc.pull_request.opened',
         body,
-        { persistent: true, messageId: id },
-        (err) => {
-          if (err) res.writeHead(503).end();
-          else
-            res.writeHead(202, { 'content-type': 'application/json' }).end(JSON.stringify({ eventId: id }));
+        { persistent: true, messageId: id, mandatory: TWO_STEP },
+        async (err) => {
+          const unroutable = returned.delete(id);
+          if (err || unroutable) {
+            if (TWO_STEP) await redis.del(key);
+            res.writeHead(503).end();
+            return;
+          }
+          if (TWO_STEP) await redis.set(key, 'done', 'EX', DAY);
+          answer(res, 202, { eventId: id });
         },
       );
     });
