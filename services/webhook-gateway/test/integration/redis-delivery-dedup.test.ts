@@ -19,13 +19,11 @@ describe('redis delivery dedup (real Redis)', () => {
   });
 
   const keyOf = (delivery: string) => `${prefix}gateway:delivery:int-1:${delivery}`;
+  const dedupOn = (client: Redis, pendingTtlSeconds = 60) =>
+    createRedisDeliveryDedup(client, { keyPrefix: prefix, ttlSeconds: 600, pendingTtlSeconds });
 
   it('claims a new delivery as pending, reports it in flight, then a duplicate once published', async () => {
-    const dedup = createRedisDeliveryDedup(redis, {
-      keyPrefix: prefix,
-      ttlSeconds: 600,
-      pendingTtlSeconds: 30,
-    });
+    const dedup = dedupOn(redis, 30);
 
     expect(await dedup.claim('int-1', 'd-1')).to.equal('claimed');
     expect(await redis.get(keyOf('d-1'))).to.equal('pending');
@@ -42,7 +40,7 @@ describe('redis delivery dedup (real Redis)', () => {
   });
 
   it('answers a burst of concurrent claims with one command, each delivery with its own answer', async () => {
-    const dedup = createRedisDeliveryDedup(redis, { keyPrefix: prefix, ttlSeconds: 600 });
+    const dedup = dedupOn(redis);
     await dedup.claim('int-1', 'published');
     await dedup.markPublished('int-1', 'published');
     await dedup.claim('int-1', 'pending');
@@ -70,11 +68,7 @@ describe('redis delivery dedup (real Redis)', () => {
   });
 
   it('claims again a pending delivery whose claim expired (the gateway that held it died)', async () => {
-    const dedup = createRedisDeliveryDedup(redis, {
-      keyPrefix: prefix,
-      ttlSeconds: 600,
-      pendingTtlSeconds: 1,
-    });
+    const dedup = dedupOn(redis, 1);
 
     expect(await dedup.claim('int-1', 'd-1')).to.equal('claimed');
     await new Promise((r) => setTimeout(r, 1200));
@@ -83,7 +77,7 @@ describe('redis delivery dedup (real Redis)', () => {
   });
 
   it('releases only a pending claim, never a published delivery', async () => {
-    const dedup = createRedisDeliveryDedup(redis, { keyPrefix: prefix, ttlSeconds: 600 });
+    const dedup = dedupOn(redis);
     await dedup.claim('int-1', 'failed');
     await dedup.claim('int-1', 'published');
     await dedup.markPublished('int-1', 'published');
@@ -104,7 +98,7 @@ describe('redis delivery dedup (real Redis)', () => {
     const cut = new Redis(proxy.urlFor(REDIS_URL), { maxRetriesPerRequest: 0, commandTimeout: 500 });
     cut.on('error', () => undefined);
     try {
-      const dedup = createRedisDeliveryDedup(cut, { keyPrefix: prefix, ttlSeconds: 600 });
+      const dedup = dedupOn(cut);
       expect(await dedup.claim('int-1', 'before')).to.equal('claimed');
       await proxy.cut();
 
