@@ -17,6 +17,7 @@ const FIXTURES = path.resolve(ROOT, '../shared/fixtures/bitbucket-dc/webhooks');
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = 50;
+const SETTLE_MS = 2000;
 
 /** A realistic ~5 KB pr:opened body: a real fixture with a description of the usual length. */
 function prOpenedBody() {
@@ -156,13 +157,24 @@ async function runGatewayBench() {
     });
     procs.push(...targets.map((t) => t.proc));
 
+    // Every target starts on a settled broker: purging tens of thousands of messages from a quorum
+    // queue keeps RabbitMQ busy for a moment, which would otherwise load whoever runs next.
+    const settle = async () => {
+      await ch.purgeQueue(sink);
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+    };
     // Warm-up: JIT, connection pools, the secret cache.
-    for (const t of targets) await load(t.url, body, signature, t.proc.pid).catch(() => undefined);
+    for (const t of targets) {
+      await load(t.url, body, signature, t.proc.pid).catch(() => undefined);
+      await settle();
+    }
     const samples = new Map(targets.map((t) => [t.label, []]));
     for (let round = 0; round < ROUNDS; round++) {
-      for (const t of targets) {
+      // The order rotates every round, so no target always follows the same one.
+      for (let i = 0; i < targets.length; i++) {
+        const t = targets[(i + round) % targets.length];
         samples.get(t.label).push(await load(t.url, body, signature, t.proc.pid));
-        await ch.purgeQueue(sink);
+        await settle();
       }
     }
     const summary = targets.map((t) => {
