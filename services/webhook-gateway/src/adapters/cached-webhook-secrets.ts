@@ -17,6 +17,7 @@ interface Entry {
 }
 
 export interface CachedWebhookSecrets extends WebhookSecretsPort {
+  cached(integrationId: string): SecretsLookup | undefined;
   /** Drops one integration (an `integration.*` event announced a change). */
   invalidate(integrationId: string): void;
   clear(): void;
@@ -67,6 +68,10 @@ export function createCachedWebhookSecrets(
   }
 
   return {
+    cached(id) {
+      const entry = entries.get(id);
+      return entry && entry.expiresAt > now() ? entry.lookup : undefined;
+    },
     async getSecrets(id) {
       const entry = entries.get(id);
       const t = now();

@@ -60,9 +60,9 @@ export function createAcceptDelivery(deps: AcceptDeliveryDeps) {
     if (eventKey === '')
       return problem(400, 'WEBHOOK.MISSING_EVENT_KEY', 'X-Event-Key header is required', 'bad_request');
 
-    let lookup;
+    let lookup = deps.secrets.cached?.(d.integrationId);
     try {
-      lookup = await deps.secrets.getSecrets(d.integrationId);
+      lookup ??= await deps.secrets.getSecrets(d.integrationId);
     } catch (err) {
       log.warn('webhook secrets unavailable', { err });
       return unavailable(

@@ -6,6 +6,8 @@ export type SecretsLookup = { kind: 'found'; secrets: string[] } | { kind: 'unkn
 export interface WebhookSecretsPort {
   /** Throws a retryable AppError when the secret source cannot answer and nothing usable is cached. */
   getSecrets(integrationId: string): Promise<SecretsLookup>;
+  /** A fresh answer already in memory, if any: the common case, answered without waiting. */
+  cached?(integrationId: string): SecretsLookup | undefined;
 }
 
 /**

@@ -50,6 +50,23 @@ describe('cached webhook secrets', () => {
     expect(src.calls).to.have.length(2);
   });
 
+  it('answers from memory without waiting only while the answer is fresh, and never after a change', async () => {
+    const src = source();
+    const cache = createCachedWebhookSecrets(src.load, options);
+    expect(cache.cached('i1')).to.equal(undefined);
+
+    await cache.getSecrets('i1');
+    expect(cache.cached('i1')).to.deep.equal({ kind: 'found', secrets: ['s1'] });
+    clock += 31_000;
+    // Expired: the caller must ask getSecrets, which refetches (or serves it stale if the source is down).
+    expect(cache.cached('i1')).to.equal(undefined);
+
+    await cache.getSecrets('i1');
+    cache.invalidate('i1');
+    expect(cache.cached('i1')).to.equal(undefined);
+    expect(src.calls).to.have.length(2);
+  });
+
   it('remembers an unknown integration briefly, so a flood of the same random id makes one call', async () => {
     const src = source();
     src.set({ kind: 'unknown' });
