@@ -21,6 +21,7 @@ import {
   stackTriggerTopology,
 } from '../../src/run-messages';
 import { countingMetrics, recordingRunEvents } from '../support/fakes';
+import { stackInput } from '../support/events';
 
 const ADMIN = 'admin-token-0123456789';
 const INTERNAL = 'internal-token-0123456789';
@@ -186,17 +187,7 @@ describe('dead-letter tooling and run leases on the stack-trigger API', function
 
   describe('POST /api/v1/runs/{id}/lease', () => {
     async function handedOutRun() {
-      const stack = await store.stacks.create({
-        name: 'prod',
-        integrationId: 'int-1',
-        repository: { projectKey: 'PRJ', slug: 'infra' },
-        branch: 'main',
-        projectRoot: '',
-        additionalProjectGlobs: [],
-        triggerOnTags: false,
-        allowForks: false,
-        labels: [],
-      });
+      const stack = await store.stacks.create(stackInput({ projectRoot: '' }));
       const { run } = await store.runs.create({
         stackId: stack.id,
         type: 'tracked',

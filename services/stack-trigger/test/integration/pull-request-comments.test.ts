@@ -11,6 +11,7 @@ import type { Store } from '../../src/adapters/store';
 import type { Stack } from '../../src/domain/model';
 import type { RunMessage } from '../../src/run-messages';
 import { runMessage, startReporterHarness, type ReporterHarness } from '../support/reporter-harness';
+import { stackInput } from '../support/events';
 
 const TOKEN = 'bitbucket-token-pr-comments';
 
@@ -54,18 +55,9 @@ describe('pull-request comments of proposed runs (reporter, store, Bitbucket sim
   });
 
   const addStack = (prComments: boolean): Promise<Stack> =>
-    store.stacks.create({
-      name: `stack-${randomUUID().slice(0, 8)}`,
-      integrationId: 'int-1',
-      repository: { projectKey: 'PRJ', slug: 'infra' },
-      branch: 'main',
-      projectRoot: 'infra',
-      additionalProjectGlobs: [],
-      triggerOnTags: false,
-      allowForks: false,
-      labels: [],
-      prComments,
-    });
+    store.stacks.create(
+      stackInput({ name: `stack-${randomUUID().slice(0, 8)}`, projectRoot: 'infra', prComments }),
+    );
 
   const proposed = (
     stack: Stack,

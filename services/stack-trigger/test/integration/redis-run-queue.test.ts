@@ -10,6 +10,7 @@ import type { NewRun, Run, Stack } from '../../src/domain/model';
 import { rebuildRunQueue } from '../../src/domain/rebuild-run-queue';
 import { createReportRunState } from '../../src/domain/report-run-state';
 import { recordingRunEvents } from '../support/fakes';
+import { stackInput } from '../support/events';
 
 const logger = createSilentLogger();
 
@@ -48,17 +49,7 @@ describe('Redis run queue', () => {
     namespace = uniqueNamespace('queue');
     redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
     store = openSqliteStore(':memory:');
-    stack = await store.stacks.create({
-      name: 'prod',
-      integrationId: 'int-1',
-      repository: { projectKey: 'PRJ', slug: 'infra' },
-      branch: 'main',
-      projectRoot: '',
-      additionalProjectGlobs: [],
-      triggerOnTags: false,
-      allowForks: false,
-      labels: [],
-    });
+    stack = await store.stacks.create(stackInput({ projectRoot: '' }));
     clock = 1_000_000;
     queue = createRedisRunQueue({ redis, namespace, leaseSeconds: 60, now: () => clock });
   });

@@ -8,7 +8,7 @@ import type {
   PushEvent,
 } from '../../src/domain/canonical-event';
 import type { TriggerInput } from '../../src/domain/decide-triggers';
-import type { Stack } from '../../src/domain/model';
+import type { NewStack, Stack } from '../../src/domain/model';
 
 /**
  * Canonical events of DESIGN.md §6 built by hand, until libs/events exports its normalizer; the
@@ -93,9 +93,9 @@ export function commentEvent(
   };
 }
 
-export function stack(overrides: Partial<Stack> = {}): Stack {
+/** What a test passes to `stacks.create`: stack `prod` on PRJ/infra, branch main, at `infra/prod`. */
+export function stackInput(overrides: Partial<NewStack> = {}): NewStack {
   return {
-    id: 'stack-a',
     name: 'prod',
     integrationId: 'int-1',
     repository: { projectKey: 'PRJ', slug: 'infra' },
@@ -105,6 +105,14 @@ export function stack(overrides: Partial<Stack> = {}): Stack {
     triggerOnTags: false,
     allowForks: false,
     labels: [],
+    ...overrides,
+  };
+}
+
+export function stack(overrides: Partial<Stack> = {}): Stack {
+  return {
+    id: 'stack-a',
+    ...stackInput(),
     prComments: false,
     enabled: true,
     createdAt: '2024-01-01T00:00:00.000Z',

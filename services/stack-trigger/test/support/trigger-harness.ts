@@ -26,6 +26,7 @@ import {
 } from '../../src/run-messages';
 import { readTriggerConfig, type TriggerConfig } from '../../src/trigger-config';
 import { startTriggerWorker, type TriggerWorker } from '../../src/trigger-main';
+import { stackInput } from './events';
 
 export const ADMIN_TOKEN = 'admin-token-for-trigger-tests-0123';
 export const INTERNAL_TOKEN = 'internal-token-for-trigger-tests-0123';
@@ -171,18 +172,15 @@ export async function startTriggerHarness(options: { pageSize?: number } = {}): 
       return slug;
     },
     addStack(slug, overrides = {}) {
-      return store.stacks.create({
-        name: `stack-${slug}-${randomBytes(4).toString('hex')}`,
-        integrationId: integration.id,
-        repository: { projectKey: PROJECT, slug },
-        branch: 'main',
-        projectRoot: 'stacks/app',
-        additionalProjectGlobs: [],
-        triggerOnTags: false,
-        allowForks: false,
-        labels: [],
-        ...overrides,
-      });
+      return store.stacks.create(
+        stackInput({
+          name: `stack-${slug}-${randomBytes(4).toString('hex')}`,
+          integrationId: integration.id,
+          repository: { projectKey: PROJECT, slug },
+          projectRoot: 'stacks/app',
+          ...overrides,
+        }),
+      );
     },
     triggerConfig(overrides = {}) {
       return readTriggerConfig({

@@ -3,9 +3,9 @@ import { createCapturingLogger } from '@stacklink/logger';
 import { openSqliteStore } from '../../src/adapters/sqlite-store';
 import type { Store } from '../../src/adapters/store';
 import { createHandleVcsEvent, type HandleVcsEventDeps } from '../../src/domain/handle-vcs-event';
-import type { NewStack, Stack } from '../../src/domain/model';
+import type { Stack } from '../../src/domain/model';
 import type { ChangedFiles } from '../../src/domain/stack-matches-files';
-import { commentEvent, files, prEvent, pushEvent, SHA } from '../support/events';
+import { commentEvent, files, prEvent, pushEvent, SHA, stackInput } from '../support/events';
 import {
   countingMetrics,
   fakeQueue,
@@ -13,19 +13,6 @@ import {
   recordingReplies,
   recordingRunEvents,
 } from '../support/fakes';
-
-const stackInput = (overrides: Partial<NewStack> = {}): NewStack => ({
-  name: 'prod',
-  integrationId: 'int-1',
-  repository: { projectKey: 'PRJ', slug: 'infra' },
-  branch: 'main',
-  projectRoot: 'infra/prod',
-  additionalProjectGlobs: [],
-  triggerOnTags: false,
-  allowForks: false,
-  labels: [],
-  ...overrides,
-});
 
 describe('handleVcsEvent', () => {
   let store: Store;

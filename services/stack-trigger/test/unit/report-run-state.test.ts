@@ -5,6 +5,7 @@ import type { Store } from '../../src/adapters/store';
 import type { Stack } from '../../src/domain/model';
 import { createReportRunState } from '../../src/domain/report-run-state';
 import { fakeQueue, recordingRunEvents } from '../support/fakes';
+import { stackInput } from '../support/events';
 
 describe('reportRunState', () => {
   let store: Store;
@@ -12,17 +13,7 @@ describe('reportRunState', () => {
 
   beforeEach(async () => {
     store = openSqliteStore(':memory:');
-    stack = await store.stacks.create({
-      name: 'prod',
-      integrationId: 'int-1',
-      repository: { projectKey: 'PRJ', slug: 'infra' },
-      branch: 'main',
-      projectRoot: 'infra',
-      additionalProjectGlobs: [],
-      triggerOnTags: false,
-      allowForks: false,
-      labels: [],
-    });
+    stack = await store.stacks.create(stackInput({ projectRoot: 'infra' }));
   });
   afterEach(() => store.close());
 
