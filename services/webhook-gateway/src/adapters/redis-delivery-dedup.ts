@@ -1,30 +1,31 @@
 import type Redis from 'ioredis';
 import type { DedupClaim, DeliveryDedupPort } from '../domain/ports';
 
-// Claims every key of a batch as pending, or says what it already is; one answer per key, in order.
-// A key listed twice in one batch is claimed once and reported in flight the second time.
-const CLAIM = `
+// One call per event-loop round: first marks the deliveries whose publish the broker confirmed as done
+// (remembered for the dedup window), then claims every new delivery as pending, or says what it
+// already is. KEYS holds the ARGV[1] keys to mark, then the keys to claim; one answer per claim, in
+// order. A key claimed twice in one call is claimed once and reported in flight the second time.
+const ROUND = `
+local marks = tonumber(ARGV[1])
+for i = 1, marks do redis.call('SET', KEYS[i], 'done', 'EX', ARGV[3]) end
 local answers = {}
-for i, key in ipairs(KEYS) do
-  if redis.call('SET', key, 'pending', 'NX', 'EX', ARGV[1]) then
-    answers[i] = 'claimed'
+for i = marks + 1, #KEYS do
+  local key = KEYS[i]
+  local answer
+  if redis.call('SET', key, 'pending', 'NX', 'EX', ARGV[2]) then
+    answer = 'claimed'
   else
     local v = redis.call('GET', key)
-    if v == 'done' then answers[i] = 'duplicate'
-    elseif v == 'pending' then answers[i] = 'in_flight'
+    if v == 'done' then answer = 'duplicate'
+    elseif v == 'pending' then answer = 'in_flight'
     else
-      redis.call('SET', key, 'pending', 'EX', ARGV[1])
-      answers[i] = 'claimed'
+      redis.call('SET', key, 'pending', 'EX', ARGV[2])
+      answer = 'claimed'
     end
   end
+  answers[i - marks] = answer
 end
 return answers
-`;
-
-// Marks every key of a batch as published, remembered for the dedup window.
-const MARK = `
-for _, key in ipairs(KEYS) do redis.call('SET', key, 'done', 'EX', ARGV[1]) end
-return #KEYS
 `;
 
 // Only a pending claim is released: a delivery already published stays remembered.
@@ -34,36 +35,56 @@ return 0
 `;
 
 interface DedupCommands {
-  stacklinkClaimDeliveries(numberOfKeys: number, ...keysThenTtl: string[]): Promise<string[]>;
-  stacklinkMarkDeliveries(numberOfKeys: number, ...keysThenTtl: string[]): Promise<number>;
+  stacklinkDedupRound(numberOfKeys: number, ...keysThenArgs: string[]): Promise<string[]>;
   stacklinkReleaseDelivery(key: string): Promise<number>;
 }
 
-/** The most keys one script call carries; a larger burst is split over several calls. */
+/** The most keys one script call carries; a larger round is split over several calls. */
 const MAX_BATCH = 256;
 
+interface Waiting {
+  key: string;
+  /** true: mark as published; false: claim. */
+  mark: boolean;
+  resolve: (answer: string | undefined) => void;
+  reject: (err: unknown) => void;
+}
+
 /**
- * Collects the calls made while the event loop works through one round of I/O and sends them as one
- * command when that round ends. Under load a single Redis command then answers for every delivery
- * that arrived together, instead of one command (and its client-side cost) per delivery.
+ * Collects the claims and marks made while the event loop works through one round of I/O and sends
+ * them as one command when that round ends. Under load a single Redis command then answers for every
+ * delivery that arrived together and records every publish the broker confirmed in the meantime,
+ * instead of a command (and its client-side cost and socket write) per delivery and step.
  */
-function batched<R>(send: (keys: string[]) => Promise<R[]>): (key: string) => Promise<R> {
-  let waiting: { key: string; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
+function roundBatcher(
+  send: (marks: string[], claims: string[]) => Promise<string[]>,
+): (key: string, mark: boolean) => Promise<string | undefined> {
+  let waiting: Waiting[] = [];
   const flush = () => {
     const calls = waiting;
     waiting = [];
     for (let i = 0; i < calls.length; i += MAX_BATCH) {
       const slice = calls.slice(i, i + MAX_BATCH);
-      send(slice.map((c) => c.key)).then(
-        (answers) => slice.forEach((c, j) => c.resolve(answers[j]!)),
-        (err: unknown) => slice.forEach((c) => c.reject(err)),
+      const marks = slice.filter((c) => c.mark);
+      const claims = slice.filter((c) => !c.mark);
+      send(
+        marks.map((c) => c.key),
+        claims.map((c) => c.key),
+      ).then(
+        (answers) => {
+          for (const c of marks) c.resolve(undefined);
+          claims.forEach((c, j) => c.resolve(answers[j]));
+        },
+        (err: unknown) => {
+          for (const c of slice) c.reject(err);
+        },
       );
     }
   };
-  return (key) =>
-    new Promise<R>((resolve, reject) => {
+  return (key, mark) =>
+    new Promise((resolve, reject) => {
       if (waiting.length === 0) setImmediate(flush);
-      waiting.push({ key, resolve, reject });
+      waiting.push({ key, mark, resolve, reject });
     });
 }
 
@@ -74,23 +95,27 @@ export function createRedisDeliveryDedup(
   const pendingTtl = String(options.pendingTtlSeconds ?? 60);
   const ttl = String(options.ttlSeconds);
   // defineCommand sends EVALSHA: the script text crosses the wire once, not on every call.
-  if (!('stacklinkClaimDeliveries' in redis)) {
-    redis.defineCommand('stacklinkClaimDeliveries', { lua: CLAIM });
-    redis.defineCommand('stacklinkMarkDeliveries', { lua: MARK });
+  if (!('stacklinkDedupRound' in redis)) {
+    redis.defineCommand('stacklinkDedupRound', { lua: ROUND });
     redis.defineCommand('stacklinkReleaseDelivery', { numberOfKeys: 1, lua: RELEASE });
   }
   const commands = redis as unknown as DedupCommands;
   const key = (integrationId: string, deliveryId: string) =>
     `${options.keyPrefix}gateway:delivery:${integrationId}:${deliveryId}`;
-  const claimKey = batched((keys) => commands.stacklinkClaimDeliveries(keys.length, ...keys, pendingTtl));
-  const markKey = batched(async (keys) => {
-    await commands.stacklinkMarkDeliveries(keys.length, ...keys, ttl);
-    return keys.map(() => undefined);
-  });
+  const inRound = roundBatcher((marks, claims) =>
+    commands.stacklinkDedupRound(
+      marks.length + claims.length,
+      ...marks,
+      ...claims,
+      String(marks.length),
+      pendingTtl,
+      ttl,
+    ),
+  );
   return {
     async claim(integrationId, deliveryId): Promise<DedupClaim> {
       try {
-        const result = await claimKey(key(integrationId, deliveryId));
+        const result = await inRound(key(integrationId, deliveryId), false);
         return result === 'claimed' || result === 'duplicate' || result === 'in_flight'
           ? result
           : 'unavailable';
@@ -99,7 +124,7 @@ export function createRedisDeliveryDedup(
       }
     },
     async markPublished(integrationId, deliveryId) {
-      await markKey(key(integrationId, deliveryId));
+      await inRound(key(integrationId, deliveryId), true);
     },
     async release(integrationId, deliveryId) {
       await commands.stacklinkReleaseDelivery(key(integrationId, deliveryId));

@@ -67,6 +67,34 @@ describe('redis delivery dedup (real Redis)', () => {
     expect(commands.filter((c) => c === 'evalsha' || c === 'eval')).to.have.length(2);
   });
 
+  it('sends the marks and the claims of one round as one command, marks first', async () => {
+    const dedup = dedupOn(redis);
+    await dedup.claim('int-1', 'confirmed');
+    await dedup.claim('int-1', 'other');
+    const monitor = await redis.monitor();
+    const commands: string[] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args.some((a) => a.startsWith(prefix))) commands.push(String(args[0]).toLowerCase());
+    });
+
+    const [, , retried, fresh] = await Promise.all([
+      dedup.markPublished('int-1', 'confirmed'),
+      dedup.markPublished('int-1', 'other'),
+      // Bitbucket's retry of a delivery confirmed in the same round is already a duplicate.
+      dedup.claim('int-1', 'confirmed'),
+      dedup.claim('int-1', 'fresh'),
+    ]);
+    monitor.disconnect();
+
+    expect([retried, fresh]).to.deep.equal(['duplicate', 'claimed']);
+    expect(await redis.mget(keyOf('confirmed'), keyOf('other'), keyOf('fresh'))).to.deep.equal([
+      'done',
+      'done',
+      'pending',
+    ]);
+    expect(commands.filter((c) => c === 'evalsha' || c === 'eval')).to.have.length(1);
+  });
+
   it('claims again a pending delivery whose claim expired (the gateway that held it died)', async () => {
     const dedup = dedupOn(redis, 1);
 
