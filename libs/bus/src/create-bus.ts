@@ -10,6 +10,7 @@ import type {
 } from 'amqplib';
 import { AppError } from '@stacklink/errors';
 import { BackoffOptions, DEFAULT_BACKOFF, reconnectDelayMs } from './backoff';
+import { coalesceFrameWrites } from './coalesce-writes';
 import {
   attemptOf,
   deadLetterHeaders,
@@ -333,6 +334,8 @@ class AmqpBus implements Bus {
       this.logger.warn('bus connection error', { error: errorText(err) }),
     );
     connection.on('close', () => this.onConnectionClosed(connection));
+    // The publishes of one event-loop round leave in one socket write (see coalesce-writes.ts).
+    coalesceFrameWrites(connection);
     this.connection = connection;
     try {
       await this.assertTopology(connection);
