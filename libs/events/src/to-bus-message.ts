@@ -10,8 +10,11 @@ export function routingKeyFor(type: EventType): string {
   return `${PROVIDER}.${type}`;
 }
 
-/** AMQP headers on every event message, so consumers can filter below the routing key. */
-export interface EventMessageHeaders {
+/**
+ * AMQP headers on every event message, so consumers can filter below the routing key. A type rather
+ * than an interface so that it is a plain record of header values to the bus.
+ */
+export type EventMessageHeaders = {
   integrationId: string;
   /** `repository.projectKey` of the event (the target repository for pull requests). */
   projectKey: string;
@@ -19,7 +22,7 @@ export interface EventMessageHeaders {
   repositorySlug: string;
   eventType: EventType;
   specVersion: number;
-}
+};
 
 export interface BusMessage {
   exchange: typeof VCS_EVENTS_EXCHANGE;
