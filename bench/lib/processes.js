@@ -20,7 +20,9 @@ async function startNode(name, entry, env, readyUrl, timeoutMs = 30000) {
   // BENCH_PROFILE=<name> writes a V8 CPU profile of that process to bench/results/ for analysis.
   const profile =
     process.env.BENCH_PROFILE === name ? ['--cpu-prof', `--cpu-prof-dir=${__dirname}/../results`] : [];
-  const child = spawn(process.execPath, [...profile, entry], {
+  // BENCH_NODE_FLAGS (e.g. --perf-basic-prof, for `perf record`) go to every process a bench starts.
+  const flags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...flags, ...profile, entry], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
