@@ -23,16 +23,25 @@ describe('redis delivery dedup (real Redis)', () => {
     createRedisDeliveryDedup(client, { keyPrefix: prefix, ttlSeconds: 600, pendingTtlSeconds });
   /**
    * Counts the script calls clients send on this test's keys from now on; the returned function stops
-   * and answers. MONITOR shows the scripts' own calls too, so only EVALSHA/EVAL are counted.
+   * and answers. MONITOR shows the scripts' own calls too, so only EVALSHA/EVAL are counted. MONITOR
+   * lines arrive after the commands' replies, in the order Redis ran them: stopping sends a marker and
+   * waits for its line, so every call made before it has been seen.
    */
   const watchScriptCalls = async (): Promise<() => Promise<number>> => {
     const monitor = await redis.monitor();
+    const marker = `${prefix}end-of-watch`;
     let calls = 0;
+    let markerSeen: () => void = () => undefined;
+    const seen = new Promise<void>((resolve) => (markerSeen = resolve));
     monitor.on('monitor', (_time: string, args: string[]) => {
       const command = String(args[0]).toLowerCase();
-      if ((command === 'evalsha' || command === 'eval') && args.some((a) => a.startsWith(prefix))) calls++;
+      if (args.includes(marker)) markerSeen();
+      else if ((command === 'evalsha' || command === 'eval') && args.some((a) => a.startsWith(prefix)))
+        calls++;
     });
     return async () => {
+      await redis.echo(marker);
+      await seen;
       monitor.disconnect();
       return calls;
     };
