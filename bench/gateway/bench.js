@@ -77,6 +77,11 @@ async function runGatewayBench() {
     INTERNAL_TOKEN: internalToken,
   };
   const procs = [];
+  // Every process is stopped at the end, also when a later one fails to start.
+  const started = (proc) => {
+    procs.push(proc);
+    return proc;
+  };
   const admin = await amqp.connect(RABBITMQ_URL);
   try {
     // A durable quorum queue bound to vcs.events stands in for stack-trigger's queue: the gateway
@@ -104,11 +109,13 @@ async function runGatewayBench() {
     targets.push({
       key: 'bare',
       label: 'bare node:http (reads body)',
-      proc: await startNode(
-        'bare',
-        path.join(__dirname, 'bare-server.js'),
-        { PORT: String(barePort) },
-        `http://127.0.0.1:${barePort}/`,
+      proc: started(
+        await startNode(
+          'bare',
+          path.join(__dirname, 'bare-server.js'),
+          { PORT: String(barePort) },
+          `http://127.0.0.1:${barePort}/`,
+        ),
       ),
       url: `http://127.0.0.1:${barePort}/webhooks/bitbucket-dc/${id}`,
     });
@@ -122,18 +129,20 @@ async function runGatewayBench() {
       targets.push({
         key,
         label,
-        proc: await startNode(
-          key,
-          path.join(__dirname, 'lean-gateway.js'),
-          {
-            ...common,
-            PORT: String(port),
-            SECRET: webhook.secret,
-            EXCHANGE: exchange,
-            KEY_PREFIX: `${namespace}:`,
-            LEAN_DEDUP: dedup,
-          },
-          `http://127.0.0.1:${port}/`,
+        proc: started(
+          await startNode(
+            key,
+            path.join(__dirname, 'lean-gateway.js'),
+            {
+              ...common,
+              PORT: String(port),
+              SECRET: webhook.secret,
+              EXCHANGE: exchange,
+              KEY_PREFIX: `${namespace}:`,
+              LEAN_DEDUP: dedup,
+            },
+            `http://127.0.0.1:${port}/`,
+          ),
         ),
         url: `http://127.0.0.1:${port}/webhooks/bitbucket-dc/${id}`,
       });
@@ -142,20 +151,21 @@ async function runGatewayBench() {
     targets.push({
       key: 'gateway',
       label: 'stacklink webhook-gateway',
-      proc: await startNode(
-        'gateway',
-        path.join(ROOT, 'services/webhook-gateway/dist/src/main.js'),
-        {
-          ...common,
-          PORT: String(gatewayPort),
-          HOST: '127.0.0.1',
-          INTEGRATION_URL: integration.url,
-        },
-        `http://127.0.0.1:${gatewayPort}/readyz`,
+      proc: started(
+        await startNode(
+          'gateway',
+          path.join(ROOT, 'services/webhook-gateway/dist/src/main.js'),
+          {
+            ...common,
+            PORT: String(gatewayPort),
+            HOST: '127.0.0.1',
+            INTEGRATION_URL: integration.url,
+          },
+          `http://127.0.0.1:${gatewayPort}/readyz`,
+        ),
       ),
       url: `http://127.0.0.1:${gatewayPort}/webhooks/bitbucket-dc/${id}`,
     });
-    procs.push(...targets.map((t) => t.proc));
     // BENCH_TARGETS=lean,gateway measures a subset (quicker while working on one target).
     const only = process.env.BENCH_TARGETS?.split(',');
     if (only) targets.splice(0, targets.length, ...targets.filter((t) => only.includes(t.key)));
