@@ -5,18 +5,26 @@ import type { BitbucketClients } from './bitbucket-clients';
  * Answers a `/stacklink` command as a reply to the command's own comment (DESIGN.md §7). Creating a
  * comment is retried by libs/bitbucket only when Bitbucket certainly did not act (429, refused
  * connection); any other failure fails the event, which the bus retries.
+ *
+ * The same event can come again after its reply was posted (a worker that died before acking it), so
+ * the replies of the command's comment are read first: the same text already there is our answer, and
+ * it is not posted twice.
  */
 export function createBitbucketCommentReplies(clients: BitbucketClients): CommentRepliesPort {
   return {
     async reply(target) {
       const client = await clients.forIntegration(target.integrationId);
-      await client.createPullRequestComment(
-        target.repository.projectKey,
-        target.repository.slug,
+      const { projectKey, slug } = target.repository;
+      const command = await client.getPullRequestComment(
+        projectKey,
+        slug,
         target.pullRequestId,
-        target.text,
-        { parentId: target.parentCommentId },
+        target.parentCommentId,
       );
+      if ((command.comments ?? []).some((reply) => reply.text === target.text)) return;
+      await client.createPullRequestComment(projectKey, slug, target.pullRequestId, target.text, {
+        parentId: target.parentCommentId,
+      });
     },
   };
 }

@@ -4,6 +4,7 @@ import Redis from 'ioredis';
 import { createTcpProxy, RABBITMQ_URL, REDIS_URL, waitFor } from '@stacklink/testing';
 import { normalize, type CanonicalEvent } from '@stacklink/events';
 import type { Delivery } from '@stacklink/bitbucket-simulator';
+import { processRegistry } from '@stacklink/http';
 import { createSilentLogger } from '@stacklink/logger';
 import { createBusRunEvents } from '../../src/adapters/bus-run-events';
 import { createRedisRunQueue, redisKeyPrefix } from '../../src/adapters/redis-run-queue';
@@ -344,6 +345,31 @@ describe('trigger worker (RabbitMQ, Redis, SQLite, integration service, gateway 
     expect(reply.pullRequestId).to.equal(pr.id);
   });
 
+  it('answers a /stacklink comment once when its event comes again (a worker died after replying, before its ack)', async () => {
+    const slug = h.addRepository();
+    await h.addStack(slug);
+    await h.startWorker();
+    await h.sim.push({ project: 'PRJ', repo: slug, branch: 'feature', files: ['README.md'] });
+    const pr = await h.sim.openPullRequest({ project: 'PRJ', repo: slug, from: 'feature', to: 'main' });
+    h.deliverTo('sink');
+    const { commentId, deliveries } = await h.sim.addComment({
+      project: 'PRJ',
+      repo: slug,
+      id: pr.id,
+      text: '/stacklink what',
+    });
+    const repliesTo = () => h.sim.recorded.comments.filter((c) => c.parentId === commentId);
+    const before = await commentEventsHandled();
+
+    const event = await h.publishDelivery(deliveries[0]!);
+    await waitFor(() => repliesTo().length === 1);
+    // The bus hands the same message again, as it does when the worker that replied died before acking.
+    await h.publishEvent(event);
+    await waitFor(async () => (await commentEventsHandled()) === before + 2);
+
+    expect(repliesTo()).to.have.length(1);
+  });
+
   it('hands the event of a worker that lost its broker connection mid-event to another worker, which makes exactly the runs', async () => {
     const slug = h.addRepository();
     const stack = await h.addStack(slug);
@@ -519,4 +545,13 @@ async function queueDepth(h: TriggerHarness): Promise<number> {
   } finally {
     await connection.close();
   }
+}
+
+/** Comment events the trigger worker of this process has handled so far (its own metric). */
+async function commentEventsHandled(): Promise<number> {
+  const metric = processRegistry().getSingleMetric('stacklink_trigger_events_total');
+  const values = metric === undefined ? [] : (await metric.get()).values;
+  return values
+    .filter((v) => v.labels.type === 'pull_request.comment_added' && v.labels.outcome === 'handled')
+    .reduce((sum, v) => sum + v.value, 0);
 }
