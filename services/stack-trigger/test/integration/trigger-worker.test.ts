@@ -327,37 +327,30 @@ describe('trigger worker (RabbitMQ, Redis, SQLite, integration service, gateway 
     expect(await h.store.runs.listByStack(stack.id)).to.be.empty;
   });
 
-  it('answers a /stacklink comment with a reply to that comment on the pull request', async () => {
+  /** A repository with a stack and a running worker, and an open pull request to comment on. */
+  const pullRequestWithWorker = async () => {
     const slug = h.addRepository();
     await h.addStack(slug);
     await h.startWorker();
     await h.sim.push({ project: 'PRJ', repo: slug, branch: 'feature', files: ['README.md'] });
     const pr = await h.sim.openPullRequest({ project: 'PRJ', repo: slug, from: 'feature', to: 'main' });
+    const comment = (text: string) => h.sim.addComment({ project: 'PRJ', repo: slug, id: pr.id, text });
+    return { pr, comment };
+  };
 
-    const { commentId } = await h.sim.addComment({
-      project: 'PRJ',
-      repo: slug,
-      id: pr.id,
-      text: '/stacklink what',
-    });
+  it('answers a /stacklink comment with a reply to that comment on the pull request', async () => {
+    const { pr, comment } = await pullRequestWithWorker();
+
+    const { commentId } = await comment('/stacklink what');
     const reply = await waitFor(() => h.sim.recorded.comments.find((c) => c.parentId === commentId));
     expect(reply.text).to.contain('/stacklink propose');
     expect(reply.pullRequestId).to.equal(pr.id);
   });
 
   it('answers a /stacklink comment once when its event comes again (a worker died after replying, before its ack)', async () => {
-    const slug = h.addRepository();
-    await h.addStack(slug);
-    await h.startWorker();
-    await h.sim.push({ project: 'PRJ', repo: slug, branch: 'feature', files: ['README.md'] });
-    const pr = await h.sim.openPullRequest({ project: 'PRJ', repo: slug, from: 'feature', to: 'main' });
+    const { comment } = await pullRequestWithWorker();
     h.deliverTo('sink');
-    const { commentId, deliveries } = await h.sim.addComment({
-      project: 'PRJ',
-      repo: slug,
-      id: pr.id,
-      text: '/stacklink what',
-    });
+    const { commentId, deliveries } = await comment('/stacklink what');
     const repliesTo = () => h.sim.recorded.comments.filter((c) => c.parentId === commentId);
     const before = await commentEventsHandled();
 
