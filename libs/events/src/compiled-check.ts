@@ -1,4 +1,4 @@
-import Ajv, { type ValidateFunction } from 'ajv';
+import Ajv, { _, type KeywordCxt, type ValidateFunction } from 'ajv';
 import Joi from 'joi';
 
 /*
@@ -31,6 +31,8 @@ export interface CompileCheckOptions {
 export type CompiledCheck = (value: unknown) => boolean;
 
 const JOI_LEAF = 'x-joi-leaf';
+/** `[min, max?]` string length in UTF-16 units (`.length`), as joi counts it. */
+const UTF16_LENGTH = 'x-utf16-length';
 const KNOWN_DESCRIPTION_KEYS = new Set([
   'type',
   'flags',
@@ -105,8 +107,10 @@ class Translator {
     }
     const base = this.base(d, path);
     if (allow.length === 0) return base;
-    // Values allowed besides the type's own (allow('') or allow(null)).
-    return { anyOf: [{ enum: allow }, base] };
+    // Values allowed besides the type's own (allow('') or allow(null)). The type's own schema comes
+    // first: ajv stops at the first branch that passes, and a failed branch builds an error object, so
+    // the usual value (a non-empty name, an object) costs no error.
+    return { anyOf: [base, { enum: allow }] };
   }
 
   private base(d: Description, path: string): JsonSchema {
@@ -119,8 +123,8 @@ class Translator {
         return { type: 'boolean' };
       case 'string':
         return this.leaf(d, NATIVE_STRING_RULES, () => {
-          // joi refuses '' unless allowed. Lengths are in UTF-16 units, as joi counts them: JSON
-          // Schema's minLength counts code points, so lengths become a pattern (no u flag).
+          // joi refuses '' unless allowed. Lengths are in UTF-16 units, as joi counts them (JSON
+          // Schema's minLength counts code points, over the whole string): our own length keyword.
           let min = 1;
           let max: number | undefined;
           const patterns: string[] = [];
@@ -132,10 +136,7 @@ class Translator {
             else if (rule.name === 'pattern') patterns.push(regexSource(rule.args, path));
             else unsupported(path, `string rule ${rule.name}`);
           }
-          // (ajv's minLength would count code points over the whole string; a pattern stops early.)
-          if (min > 1 || max !== undefined) patterns.push(`^[\\s\\S]{${min},${max ?? ''}}$`);
-          else if (patterns.every((p) => new RegExp(p).test(''))) patterns.push('^[\\s\\S]');
-          const s: JsonSchema = { type: 'string' };
+          const s: JsonSchema = { type: 'string', [UTF16_LENGTH]: max === undefined ? [min] : [min, max] };
           if (patterns.length === 1) s.pattern = patterns[0];
           else if (patterns.length > 1) s.allOf = patterns.map((pattern) => ({ pattern }));
           return s;
@@ -298,6 +299,20 @@ export function compileCheck(schema: Joi.Schema, options: CompileCheckOptions): 
   const leaves = translator.leaves;
   // Regular expressions without the u flag, as joi runs them.
   const ajv = new Ajv({ unicodeRegExp: false, strict: true, strictTypes: false, strictRequired: false });
+  ajv.addKeyword({
+    keyword: UTF16_LENGTH,
+    type: 'string',
+    schemaType: 'array',
+    // Inlined into the generated check: a comparison of `.length`, no call.
+    code(cxt: KeywordCxt) {
+      const [min, max] = cxt.schema as [number, number?];
+      cxt.fail(
+        max === undefined
+          ? _`${cxt.data}.length < ${min}`
+          : _`${cxt.data}.length < ${min} || ${cxt.data}.length > ${max}`,
+      );
+    },
+  });
   ajv.addKeyword({
     keyword: JOI_LEAF,
     schemaType: 'number',

@@ -223,6 +223,30 @@ describe('compiled check', () => {
     }
   });
 
+  it('counts string lengths in UTF-16 units at both bounds, and keeps the values allow() adds', () => {
+    const schema = Joi.object({
+      bounded: Joi.string().min(3).max(5),
+      named: Joi.string().allow(''),
+      link: Joi.object({ href: Joi.string() }).allow(null),
+    });
+    const rocket = '\u{1F680}'; // one code point, two UTF-16 units
+    const values = [
+      ...['xx', 'xxx', 'xxxxx', 'xxxxxx', rocket, `${rocket}x`, rocket.repeat(2), rocket.repeat(3)].map(
+        (bounded) => ({ bounded }),
+      ),
+      ...['', 'x', null, 1].map((named) => ({ named })),
+      ...[null, { href: 'x' }, { href: '' }, 'x'].map((link) => ({ link })),
+    ];
+
+    expect(agree(schema, false, values)).to.equal(values.length);
+    const check = compileCheck(schema, { allowUnknown: false });
+    // Three code points but six units: over the maximum for joi, so for the check.
+    expect(check({ bounded: rocket.repeat(3) })).to.equal(false);
+    expect(check({ bounded: `${rocket}x` })).to.equal(true);
+    expect(check({ named: '' })).to.equal(true);
+    expect(check({ link: null })).to.equal(true);
+  });
+
   it('states a when() on a sibling key, including a branch that makes the key required', () => {
     const check = compileCheck(
       Joi.object({
