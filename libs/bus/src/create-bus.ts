@@ -1,16 +1,9 @@
 import amqp from 'amqplib';
-import type {
-  Channel,
-  ChannelModel,
-  ConfirmChannel,
-  ConsumeMessage,
-  GetMessage,
-  Message,
-  Options,
-} from 'amqplib';
+import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, GetMessage, Message } from 'amqplib';
 import { AppError } from '@stacklink/errors';
 import { BackoffOptions, DEFAULT_BACKOFF, reconnectDelayMs } from './backoff';
 import { coalesceFrameWrites } from './coalesce-writes';
+import { type MessageProperties, messagePublisher, type PublishMessage } from './direct-publish';
 import {
   attemptOf,
   deadLetterHeaders,
@@ -97,6 +90,8 @@ async function settledWithin(promise: Promise<unknown>, ms: number): Promise<boo
 
 interface Publisher {
   channel: ConfirmChannel;
+  /** The channel's publish for the bus's own messages (see direct-publish.ts). */
+  publish: PublishMessage;
   /** Publishes awaiting their confirm, by publish id; `returned` is set by basic.return. */
   pending: Map<string, { returned: boolean }>;
 }
@@ -444,7 +439,7 @@ class AmqpBus implements Bus {
 
   private async openPublisher(connection: ChannelModel): Promise<Publisher> {
     const channel = await connection.createConfirmChannel();
-    const publisher: Publisher = { channel, pending: new Map() };
+    const publisher: Publisher = { channel, publish: messagePublisher(channel).publish, pending: new Map() };
     // RabbitMQ sends basic.return before the basic.ack of the same message, and amqplib emits them in
     // frame order, so the flag is set by the time the confirm callback runs.
     channel.on('return', (message: Message) => {
@@ -498,9 +493,9 @@ class AmqpBus implements Bus {
     exchange: string,
     routingKey: string,
     content: Buffer,
-    // A fresh object of the caller's, headers included: it is completed in place (persistent, mandatory,
-    // the publish id) rather than copied, on the hot path of every publish.
-    properties: Omit<Options.Publish, 'headers'> & { headers: Record<string, unknown> },
+    // A fresh object of the caller's, headers included: the publish id is added to its headers in place
+    // rather than copied, on the hot path of every publish. Every message is persistent and mandatory.
+    properties: MessageProperties,
   ): Promise<void> {
     const publisher = this.publisher;
     if (!publisher || !this.connection) {
@@ -536,10 +531,8 @@ class AmqpBus implements Bus {
         this.publishTimeoutMs,
       );
       try {
-        properties.persistent = true;
-        properties.mandatory = true;
         properties.headers[HEADERS.publishId] = publishId;
-        publisher.channel.publish(exchange, routingKey, content, properties, (err: unknown) => {
+        publisher.publish(exchange, routingKey, content, properties, (err: unknown) => {
           if (err) {
             const nacked = errorText(err) === 'message nacked';
             finish({
@@ -771,9 +764,9 @@ class AmqpBus implements Bus {
   }
 }
 
-function copiedProperties(message: Message): Options.Publish {
+function copiedProperties(message: Message): Omit<MessageProperties, 'headers'> {
   const props = message.properties;
-  const out: Options.Publish = {
+  const out: Omit<MessageProperties, 'headers'> = {
     contentType: (props.contentType as string | undefined) ?? 'application/json',
   };
   if (props.messageId !== undefined) out.messageId = props.messageId as string;

@@ -1,0 +1,139 @@
+import { createRequire } from 'node:module';
+import { expect } from 'chai';
+import amqp from 'amqplib';
+import { RABBITMQ_URL } from '@stacklink/testing';
+import { type MessageProperties, messagePublisher } from '../../src/direct-publish';
+
+// amqplib's own argument builder and encoder, to compare frames with: internals, pinned by
+// package-lock.json like the code under test.
+const load = createRequire(__filename);
+const args = load('amqplib/lib/api_args') as {
+  publish: (exchange: string, routingKey: string, options: amqp.Options.Publish) => object;
+};
+const defs = load('amqplib/lib/defs') as {
+  BasicPublish: number;
+  BasicProperties: number;
+  encodeMethod: (id: number, channel: number, fields: object) => Buffer;
+  encodeProperties: (id: number, channel: number, size: number, fields: object) => Buffer;
+};
+
+const encoded = (fields: object, props: object) =>
+  Buffer.concat([
+    defs.encodeMethod(defs.BasicPublish, 1, fields),
+    defs.encodeProperties(defs.BasicProperties, 1, 123, props),
+  ]);
+
+/** A stand-in channel that records what the direct publish hands to amqplib's internals. */
+function recordingChannel() {
+  const calls: { confirmed?: unknown; fields?: object; props?: object; content?: Buffer }[] = [];
+  const channel = {
+    pushConfirmCallback: (confirmed: unknown) => calls.push({ confirmed }),
+    sendMessage: (fields: object, props: object, content: Buffer) => {
+      Object.assign(calls[calls.length - 1]!, { fields, props, content });
+      return true;
+    },
+  };
+  return { channel: channel as unknown as amqp.ConfirmChannel, calls };
+}
+
+describe('direct publish (amqplib internals, real RabbitMQ)', () => {
+  const models: amqp.ChannelModel[] = [];
+  afterEach(async () => {
+    for (const m of models.splice(0)) await m.close().catch(() => undefined);
+  });
+
+  it('hands amqplib fields that encode byte for byte as its own publish would, headers as they are', () => {
+    const { channel, calls } = recordingChannel();
+    const { publish, direct } = messagePublisher(channel);
+    expect(direct).to.equal(true);
+    const cases: MessageProperties[] = [
+      { headers: {} },
+      {
+        contentType: 'application/json',
+        messageId: '2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d',
+        timestamp: 1_764_000_000,
+        headers: { integrationId: 'int-1', projectKey: 'PRJ', specVersion: 1, 'x-attempt': 3 },
+      },
+      { correlationId: 'c-1', messageId: 'm-1', headers: { nested: { a: 'b' }, list: ['x'], flag: true } },
+    ];
+    const confirmed = () => undefined;
+    for (const properties of cases) {
+      const headers = properties.headers;
+      expect(publish('ex.events', 'work.created', Buffer.from('{}'), properties, confirmed)).to.equal(true);
+      const call = calls[calls.length - 1]!;
+      expect(call.confirmed).to.equal(confirmed);
+      expect((call.props as { headers: unknown }).headers).to.equal(headers);
+      const theirs = args.publish('ex.events', 'work.created', {
+        ...properties,
+        persistent: true,
+        mandatory: true,
+      });
+      expect(encoded(call.fields!, call.props!).equals(encoded(theirs, theirs))).to.equal(
+        true,
+        JSON.stringify(properties),
+      );
+    }
+  });
+
+  it('falls back to amqplib publish, persistent and mandatory, when the internals are not there', () => {
+    const seen: unknown[][] = [];
+    const channel = { publish: (...a: unknown[]) => seen.push(a) > 0 } as unknown as amqp.ConfirmChannel;
+    const { publish, direct } = messagePublisher(channel);
+    const confirmed = () => undefined;
+
+    expect(direct).to.equal(false);
+    publish('ex', 'rk', Buffer.from('x'), { messageId: 'm-1', headers: { a: 1 } }, confirmed);
+    expect(seen[0]!.slice(0, 2)).to.deep.equal(['ex', 'rk']);
+    expect(seen[0]![3]).to.deep.equal({
+      messageId: 'm-1',
+      headers: { a: 1 },
+      persistent: true,
+      mandatory: true,
+    });
+    expect(seen[0]![4]).to.equal(confirmed);
+  });
+
+  it('a real broker confirms the message and stores it with every property; an unroutable one comes back', async () => {
+    const model = await amqp.connect(RABBITMQ_URL);
+    models.push(model);
+    const channel = await model.createConfirmChannel();
+    const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
+    const { publish, direct } = messagePublisher(channel);
+    expect(direct).to.equal(true);
+    const returned: amqp.Message[] = [];
+    channel.on('return', (m: amqp.Message) => returned.push(m));
+    const send = (routingKey: string, exchange = '') =>
+      new Promise<void>((resolve, reject) =>
+        publish(
+          exchange,
+          routingKey,
+          Buffer.from('{"id":1}'),
+          {
+            contentType: 'application/json',
+            messageId: `m-${routingKey}`,
+            timestamp: 1_764_000_000,
+            correlationId: 'c-1',
+            headers: { integrationId: 'int-1', specVersion: 1 },
+          },
+          (err) => (err ? reject(new Error('not confirmed')) : resolve()),
+        ),
+      );
+
+    await send(queue);
+    await send('no-such-queue', 'amq.direct');
+
+    const message = await channel.get(queue, { noAck: true });
+    if (message === false) throw new Error('the queue was empty');
+    expect(message.content.toString()).to.equal('{"id":1}');
+    expect(message.properties).to.include({
+      contentType: 'application/json',
+      messageId: `m-${queue}`,
+      timestamp: 1_764_000_000,
+      correlationId: 'c-1',
+      deliveryMode: 2,
+    });
+    expect(message.properties.headers).to.deep.equal({ integrationId: 'int-1', specVersion: 1 });
+    // Mandatory: the broker returns what no queue took, before confirming it.
+    expect(returned.map((m) => m.properties.messageId as unknown)).to.deep.equal(['m-no-such-queue']);
+  });
+});
