@@ -147,25 +147,35 @@ async function runGatewayBench() {
         url: `http://127.0.0.1:${port}/webhooks/bitbucket-dc/${id}`,
       });
     }
-    const gatewayPort = await freePort();
-    targets.push({
-      key: 'gateway',
-      label: 'stacklink webhook-gateway',
-      proc: started(
-        await startNode(
-          'gateway',
-          path.join(ROOT, 'services/webhook-gateway/dist/src/main.js'),
-          {
-            ...common,
-            PORT: String(gatewayPort),
-            HOST: '127.0.0.1',
-            INTEGRATION_URL: integration.url,
-          },
-          `http://127.0.0.1:${gatewayPort}/readyz`,
+    // BENCH_GATEWAY_B=<path to another build's main.js> measures a second gateway build in the same run
+    // (e.g. a worktree of the last commit): an A/B comparison under the same machine noise.
+    const gateways = [
+      ['gateway', 'stacklink webhook-gateway', path.join(ROOT, 'services/webhook-gateway/dist/src/main.js')],
+    ];
+    if (process.env.BENCH_GATEWAY_B) {
+      gateways.push(['gateway-b', 'webhook-gateway, build B', path.resolve(process.env.BENCH_GATEWAY_B)]);
+    }
+    for (const [key, label, main] of gateways) {
+      const gatewayPort = await freePort();
+      targets.push({
+        key,
+        label,
+        proc: started(
+          await startNode(
+            key,
+            main,
+            {
+              ...common,
+              PORT: String(gatewayPort),
+              HOST: '127.0.0.1',
+              INTEGRATION_URL: integration.url,
+            },
+            `http://127.0.0.1:${gatewayPort}/readyz`,
+          ),
         ),
-      ),
-      url: `http://127.0.0.1:${gatewayPort}/webhooks/bitbucket-dc/${id}`,
-    });
+        url: `http://127.0.0.1:${gatewayPort}/webhooks/bitbucket-dc/${id}`,
+      });
+    }
     // BENCH_TARGETS=lean,gateway measures a subset (quicker while working on one target).
     const only = process.env.BENCH_TARGETS?.split(',');
     if (only) targets.splice(0, targets.length, ...targets.filter((t) => only.includes(t.key)));
