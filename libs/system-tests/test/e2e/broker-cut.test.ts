@@ -79,6 +79,7 @@ describe('end to end: the gateways lose RabbitMQ in the middle of a burst', func
       timeoutMs: 60_000,
       allowedExtra: refused,
     });
+    await system.settle({ quietMs: 1000, timeoutMs: 30_000 });
     await system.stopAll();
     const depths = await system.queueDepths();
     expect(

@@ -54,6 +54,7 @@ describe('end to end: a burst of 200 deliveries while a trigger worker and a rep
     expect(runs).to.have.length(DELIVERIES);
 
     // Stopped consumers hand back anything unacked, so a depth of 0 now means nothing was left behind.
+    await system.settle({ quietMs: 1000, timeoutMs: 30_000 });
     await system.stopAll();
     expect(await system.queueDepths()).to.deep.equal({
       'stack-trigger.vcs-events': 0,

@@ -308,6 +308,24 @@ export class System {
     }
   }
 
+  /**
+   * Waits until no queue has had a message waiting for `quietMs` on end. A run's last commit status can
+   * be posted while an older update of the same run is still on its way (two reporters, redeliveries
+   * after a crash); the reporter then skips it as stale, but stopping in that moment hands it back to
+   * its queue. The depth check after stopping is only meaningful once the system has settled.
+   */
+  async settle(options: { quietMs: number; timeoutMs: number }): Promise<void> {
+    let quietSince = Date.now();
+    await waitFor(
+      async () => {
+        const depths = await this.queueDepths();
+        if (Object.values(depths).some((d) => d > 0)) quietSince = Date.now();
+        return Date.now() - quietSince >= options.quietMs;
+      },
+      { timeoutMs: options.timeoutMs, intervalMs: 100, message: 'the queues did not settle' },
+    );
+  }
+
   /** Waits until every run of the stacks is in one of `states`; returns them by stack. */
   async waitForRuns(
     stackIds: string[],
