@@ -105,47 +105,29 @@ async function runGatewayBench() {
     const body = prOpenedBody();
     const signature = sign(webhook.secret, body);
     const targets = [];
-    const barePort = await freePort();
-    targets.push({
-      key: 'bare',
-      label: 'bare node:http (reads body)',
-      proc: started(
-        await startNode(
-          'bare',
-          path.join(__dirname, 'bare-server.js'),
-          { PORT: String(barePort) },
-          `http://127.0.0.1:${barePort}/`,
-        ),
-      ),
-      url: `http://127.0.0.1:${barePort}/webhooks/bitbucket-dc/${id}`,
-    });
+    /** Starts a target on a free port (it gets PORT) and adds it to the ones measured. */
+    const addTarget = async (key, label, script, env, readyPath) => {
+      const port = await freePort();
+      const proc = started(
+        await startNode(key, script, { ...env, PORT: String(port) }, `http://127.0.0.1:${port}${readyPath}`),
+      );
+      targets.push({ key, label, proc, url: `http://127.0.0.1:${port}/webhooks/bitbucket-dc/${id}` });
+    };
+    await addTarget('bare', 'bare node:http (reads body)', path.join(__dirname, 'bare-server.js'), {}, '/');
     // The reference of the target: the dedup issue 5 asks for (see lean-gateway.js). The one-step
     // variant, which can lose a delivery, is measured beside it to show what that safety costs.
     for (const [key, label, dedup] of [
       ['lean', 'lean reference gateway', 'two-step'],
       ['lean-one-step', 'lean, one-step dedup (unsafe)', 'one-step'],
     ]) {
-      const port = await freePort();
-      targets.push({
-        key,
-        label,
-        proc: started(
-          await startNode(
-            key,
-            path.join(__dirname, 'lean-gateway.js'),
-            {
-              ...common,
-              PORT: String(port),
-              SECRET: webhook.secret,
-              EXCHANGE: exchange,
-              KEY_PREFIX: `${namespace}:`,
-              LEAN_DEDUP: dedup,
-            },
-            `http://127.0.0.1:${port}/`,
-          ),
-        ),
-        url: `http://127.0.0.1:${port}/webhooks/bitbucket-dc/${id}`,
-      });
+      const env = {
+        ...common,
+        SECRET: webhook.secret,
+        EXCHANGE: exchange,
+        KEY_PREFIX: `${namespace}:`,
+        LEAN_DEDUP: dedup,
+      };
+      await addTarget(key, label, path.join(__dirname, 'lean-gateway.js'), env, '/');
     }
     // BENCH_GATEWAY_B=<path to another build's main.js> measures a second gateway build in the same run
     // (e.g. a worktree of the last commit): an A/B comparison under the same machine noise.
@@ -155,27 +137,8 @@ async function runGatewayBench() {
     if (process.env.BENCH_GATEWAY_B) {
       gateways.push(['gateway-b', 'webhook-gateway, build B', path.resolve(process.env.BENCH_GATEWAY_B)]);
     }
-    for (const [key, label, main] of gateways) {
-      const gatewayPort = await freePort();
-      targets.push({
-        key,
-        label,
-        proc: started(
-          await startNode(
-            key,
-            main,
-            {
-              ...common,
-              PORT: String(gatewayPort),
-              HOST: '127.0.0.1',
-              INTEGRATION_URL: integration.url,
-            },
-            `http://127.0.0.1:${gatewayPort}/readyz`,
-          ),
-        ),
-        url: `http://127.0.0.1:${gatewayPort}/webhooks/bitbucket-dc/${id}`,
-      });
-    }
+    const gatewayEnv = { ...common, HOST: '127.0.0.1', INTEGRATION_URL: integration.url };
+    for (const [key, label, main] of gateways) await addTarget(key, label, main, gatewayEnv, '/readyz');
     // BENCH_TARGETS=lean,gateway measures a subset (quicker while working on one target).
     const only = process.env.BENCH_TARGETS?.split(',');
     if (only) targets.splice(0, targets.length, ...targets.filter((t) => only.includes(t.key)));
