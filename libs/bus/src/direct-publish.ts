@@ -42,9 +42,7 @@ interface ConfirmChannelInternals {
  */
 export function messagePublisher(channel: ConfirmChannel): { publish: PublishMessage; direct: boolean } {
   const internals = channel as unknown as ConfirmChannelInternals;
-  const push = internals.pushConfirmCallback;
-  const send = internals.sendMessage;
-  if (typeof push !== 'function' || typeof send !== 'function') {
+  if (typeof internals.pushConfirmCallback !== 'function' || typeof internals.sendMessage !== 'function') {
     return {
       direct: false,
       publish: (exchange, routingKey, content, properties, confirmed) =>
@@ -82,8 +80,11 @@ export function messagePublisher(channel: ConfirmChannel): { publish: PublishMes
         appId: undefined,
         clusterId: undefined,
       };
-      push.call(channel, confirmed);
-      return send.call(channel, fields, fields, content);
+      // Looked up on every call, not kept: a closed channel replaces sendMessage with one that throws,
+      // as publish does then.
+      const ch = internals as Required<ConfirmChannelInternals>;
+      ch.pushConfirmCallback(confirmed);
+      return ch.sendMessage(fields, fields, content);
     },
   };
 }

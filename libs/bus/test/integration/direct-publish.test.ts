@@ -135,5 +135,9 @@ describe('direct publish (amqplib internals, real RabbitMQ)', () => {
     expect(message.properties.headers).to.deep.equal({ integrationId: 'int-1', specVersion: 1 });
     // Mandatory: the broker returns what no queue took, before confirming it.
     expect(returned.map((m) => m.properties.messageId as unknown)).to.deep.equal(['m-no-such-queue']);
+
+    // Like publish, it throws at once on a closed channel (the bus then reports the connection lost).
+    await channel.close();
+    expect(() => publish('', queue, Buffer.from('x'), { headers: {} }, () => undefined)).to.throw(/closed/i);
   });
 });
