@@ -284,7 +284,10 @@ function unsupported(path: string, what: string): never {
   throw new Error(`compiled check: joi construct not translated at "${path || '(root)'}": ${what}`);
 }
 
-/** The JSON Schema the compiled check runs, with `x-joi-leaf` marking leaves joi checks itself. */
+/**
+ * The JSON Schema the compiled check runs, with `x-joi-leaf` marking leaves joi checks itself and
+ * `x-utf16-length` the string lengths (in UTF-16 units).
+ */
 export function toJsonSchema(schema: Joi.Schema, options: CompileCheckOptions): JsonSchema {
   return new Translator(options).schema(schema.describe() as Description, '');
 }
