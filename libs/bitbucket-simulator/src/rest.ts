@@ -531,6 +531,26 @@ export function createRestRouter(ctx: RestContext): Router {
     res.status(201).json(render.comment(comment));
   });
 
+  // The pull request's activity, newest first, as Bitbucket pages it; only its comments are simulated
+  // (one COMMENTED / ADDED activity per top-level comment, with the comment as it is now).
+  router.get(both(`${REPO}/pull-requests/:prId/activities`), (req, res) => {
+    if (!user(res)) return;
+    const found = pullRequest(req, res);
+    if (!found) return;
+    const activities = state.comments
+      .filter((c) => c.pullRequestId === found.pr.id && c.repoId === found.r.id && c.parentId === undefined)
+      .reverse()
+      .map((c) => ({
+        id: c.id,
+        createdDate: c.createdDate,
+        user: render.user(c.author),
+        action: 'COMMENTED',
+        commentAction: 'ADDED',
+        comment: render.comment(c),
+      }));
+    page(req, res, activities);
+  });
+
   const comment = (req: Request, res: Response) => {
     const found = pullRequest(req, res);
     if (!found) return undefined;

@@ -7,6 +7,7 @@ import { BitbucketErrorCode, bitbucketError, networkError, statusError, type Bit
 import {
   BUILD_STATES,
   pageOf,
+  parseActivity,
   parseApplicationProperties,
   parseBuildCapabilities,
   parseCapabilities,
@@ -18,6 +19,7 @@ import {
   parseRepository,
   parseWebhook,
   parseWebhookCapabilities,
+  type Activity,
   type ApplicationProperties,
   type BuildState,
   type BuildStatus,
@@ -163,6 +165,16 @@ export interface BitbucketClient {
     commentId: number,
     update: { text: string; version: number },
   ): Promise<Comment>;
+  /**
+   * The pull request's activity (comments, approvals, updates…), newest first, at most `maxItems` of
+   * it (default 500): a busy pull request has thousands, and callers look for something recent.
+   */
+  listPullRequestActivities(
+    projectKey: string,
+    slug: string,
+    pullRequestId: number,
+    options?: { maxItems?: number },
+  ): Promise<Collected<Activity>>;
   /** Posts `text`, split into a first comment and replies to it when it is over Bitbucket's limit. */
   postLongPullRequestComment(
     projectKey: string,
@@ -583,6 +595,16 @@ export function createBitbucketClient(options: BitbucketClientOptions): Bitbucke
           parse: parseComment,
         })
       ).data;
+    },
+
+    listPullRequestActivities(projectKey, slug, pullRequestId, activityOptions = {}) {
+      const maxItems = activityOptions.maxItems ?? 500;
+      const parsePage = pageOf(parseActivity);
+      return collectPages(
+        (page) =>
+          get(`${repoPath(projectKey, slug)}/pull-requests/${pullRequestId}/activities`, parsePage, page),
+        { ...limits, maxItems },
+      );
     },
 
     async postLongPullRequestComment(projectKey, slug, pullRequestId, text) {

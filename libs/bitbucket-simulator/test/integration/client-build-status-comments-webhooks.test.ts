@@ -150,6 +150,25 @@ describe('client against the simulator: pull-request comments', () => {
     expect(stored.slice(1).map((c) => c.parentId)).to.deep.equal([posted[0]!.id, posted[0]!.id]);
   });
 
+  it('lists the pull request’s comment activity newest first over several pages, up to maxItems', async () => {
+    const texts = ['one', 'two', 'three', 'four', 'five'];
+    const posted = [];
+    for (const text of texts) posted.push(await client.createPullRequestComment('PRJ', 'infra', prId, text));
+    // A reply is part of its comment, not an activity of its own.
+    await client.createPullRequestComment('PRJ', 'infra', prId, 'a reply', { parentId: posted[0]!.id });
+
+    const all = await client.listPullRequestActivities('PRJ', 'infra', prId);
+    expect(all).to.include({ truncated: false, pages: 2 }); // the simulator pages by 3
+    expect(all.values.map((a) => [a.action, a.commentAction, a.comment?.id, a.comment?.text])).to.deep.equal(
+      [...posted].reverse().map((c) => ['COMMENTED', 'ADDED', c.id, c.text]),
+    );
+    expect(all.values.at(-1)!.comment!.comments!.map((c) => c.text)).to.deep.equal(['a reply']);
+
+    const recent = await client.listPullRequestActivities('PRJ', 'infra', prId, { maxItems: 2 });
+    expect(recent.truncated).to.equal(true);
+    expect(recent.values.map((a) => a.comment?.text)).to.deep.equal(['five', 'four']);
+  });
+
   it('refuses a single comment over the limit before sending it', async () => {
     const err = await rejection(
       client.createPullRequestComment('PRJ', 'infra', prId, 'x'.repeat(MAX_COMMENT_LENGTH + 1)),
