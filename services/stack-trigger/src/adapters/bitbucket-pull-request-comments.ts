@@ -43,6 +43,22 @@ export function createBitbucketPullRequestComments(call: RateLimitedBitbucket): 
       }
       return { outcome: 'updated', comment: { id: updated.id, version: updated.version } };
     },
+    async findRecent(target, marker) {
+      const { projectKey, slug } = target.repository;
+      const { values } = await call(target.integrationId, (client) =>
+        client.listPullRequestActivities(projectKey, slug, target.pullRequestId),
+      );
+      // Newest first; a comment's ADDED activity carries the comment as it is now (edits included).
+      const found = values.find(
+        (a) =>
+          a.action === 'COMMENTED' &&
+          a.commentAction === 'ADDED' &&
+          a.comment !== undefined &&
+          a.comment.parent === undefined &&
+          a.comment.text.includes(marker),
+      )?.comment;
+      return found === undefined ? undefined : { id: found.id, version: found.version };
+    },
     async get(target, commentId) {
       const { projectKey, slug } = target.repository;
       try {

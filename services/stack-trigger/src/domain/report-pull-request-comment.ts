@@ -38,8 +38,8 @@ export function pullRequestCommentText(update: RunStateUpdate, publicUiUrl: stri
  * Which comment belongs to the run is kept in the store (RunCommentRepositoryPort), not in Redis:
  * losing it would mean a second comment. An edit names the comment's version; when Bitbucket says it
  * changed meanwhile (409: someone edited it), the current version is read and the edit tried again.
- * Known gap: a reporter that dies between creating the comment and saving its id creates a second
- * one when the update is retried.
+ * A reporter that dies between creating the comment and saving its id finds it again when the
+ * update is retried, by the run's link in its text, and edits it rather than posting a second.
  */
 export function createReportPullRequestComment(deps: ReportPullRequestCommentDeps) {
   const conflictTries = deps.conflictTries ?? 3;
@@ -67,15 +67,26 @@ export function createReportPullRequestComment(deps: ReportPullRequestCommentDep
         runVersion: update.version,
       });
 
+    let comment: PostedComment;
     if (kept === undefined) {
-      const created = await deps.comments.create(target, text);
-      await save(created);
-      log.info('pull request comment created', { commentId: created.id, version: update.version });
-      return 'created';
+      // A reporter that died after creating the comment and before saving its id left it on the pull
+      // request: the run's link, which no other comment carries, finds it, and it is edited instead.
+      const earlier = await deps.comments.findRecent(
+        target,
+        runUrl(deps.publicUiUrl, update.stack.id, update.runId),
+      );
+      if (earlier === undefined) {
+        const created = await deps.comments.create(target, text);
+        await save(created);
+        log.info('pull request comment created', { commentId: created.id, version: update.version });
+        return 'created';
+      }
+      log.info('pull request comment found from an earlier attempt', { commentId: earlier.id });
+      comment = earlier;
+    } else {
+      if (kept.runVersion >= update.version) return 'skipped';
+      comment = { id: kept.commentId, version: kept.commentVersion };
     }
-    if (kept.runVersion >= update.version) return 'skipped';
-
-    let comment: PostedComment = { id: kept.commentId, version: kept.commentVersion };
     for (let attempt = 1; ; attempt++) {
       const edit = await deps.comments.update(target, comment, text);
       if (edit.outcome === 'updated') {

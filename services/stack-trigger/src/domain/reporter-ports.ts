@@ -70,4 +70,9 @@ export interface PullRequestCommentsPort {
   update(target: PullRequestTarget, comment: PostedComment, text: string): Promise<CommentEdit>;
   /** The comment's current version; undefined when it is gone. */
   get(target: PullRequestTarget, commentId: number): Promise<PostedComment | undefined>;
+  /**
+   * The newest top-level comment on the pull request whose text contains `marker`, among its recent
+   * activity; undefined when there is none.
+   */
+  findRecent(target: PullRequestTarget, marker: string): Promise<PostedComment | undefined>;
 }

@@ -10,7 +10,13 @@ import { openSqliteStore } from '../../src/adapters/sqlite-store';
 import type { Store } from '../../src/adapters/store';
 import type { Stack } from '../../src/domain/model';
 import type { RunMessage } from '../../src/run-messages';
-import { runMessage, startReporterHarness, type ReporterHarness } from '../support/reporter-harness';
+import { pullRequestCommentText } from '../../src/domain/report-pull-request-comment';
+import {
+  REPORTER_PUBLIC_UI_URL,
+  runMessage,
+  startReporterHarness,
+  type ReporterHarness,
+} from '../support/reporter-harness';
 import { stackInput } from '../support/events';
 
 const TOKEN = 'bitbucket-token-pr-comments';
@@ -122,6 +128,38 @@ describe('pull-request comments of proposed runs (reporter, store, Bitbucket sim
     await waitFor(() => comment!.text.includes('**Running**'), { message: 'the stale edit was not retried' });
     expect(commentsOf(runId)).to.have.length(1);
     expect((await store.runComments.get(runId))?.commentVersion).to.equal(2);
+  });
+
+  it('finds the comment a reporter created before dying (its id never stored) and edits it, rather than posting a second', async () => {
+    const stack = await addStack(true);
+    const runId = randomUUID();
+    // What the reporter posted for QUEUED before it died: the comment exists, the store knows nothing.
+    const queued = proposed(stack, runId, 1, 'QUEUED');
+    await sim.addComment({
+      project: 'PRJ',
+      repo: 'infra',
+      id: pullRequestId,
+      actor: 'stacklink',
+      text: pullRequestCommentText(queued, REPORTER_PUBLIC_UI_URL),
+    });
+    // Other comments on the pull request, newer and older, are left alone.
+    await sim.addComment({ project: 'PRJ', repo: 'infra', id: pullRequestId, text: 'looks good to me' });
+    expect(await store.runComments.get(runId)).to.equal(undefined);
+
+    await h.publish(proposed(stack, runId, 2, 'RUNNING'));
+
+    const [comment] = commentsOf(runId);
+    await waitFor(() => comment!.text.includes('**Running**'), {
+      message: 'the earlier comment was not edited',
+    });
+    expect(commentsOf(runId)).to.have.length(1);
+    expect(sim.recorded.comments.find((c) => c.text === 'looks good to me')?.version).to.equal(0);
+    expect(await store.runComments.get(runId)).to.deep.equal({
+      runId,
+      commentId: comment!.id,
+      commentVersion: 1,
+      runVersion: 2,
+    });
   });
 
   it('splits a text over Bitbucket’s limit into the comment and replies to it', async () => {

@@ -35,6 +35,9 @@ export interface ReporterHarness {
 }
 
 /** A reporter started as `make up` starts it (its config from env), plus a bus to publish run updates. */
+/** The reporter's public UI address in these tests: run links in statuses and comments start with it. */
+export const REPORTER_PUBLIC_UI_URL = 'https://stacklink.example.com/ui';
+
 export async function startReporterHarness(
   integrations: Record<string, CredentialsEntry>,
   env: Record<string, string> = {},
@@ -52,7 +55,7 @@ export async function startReporterHarness(
     NAMESPACE: namespace,
     INTERNAL_TOKEN: INTERNAL,
     INTEGRATION_URL: credentials.url,
-    PUBLIC_UI_URL: 'https://stacklink.example.com/ui',
+    PUBLIC_UI_URL: REPORTER_PUBLIC_UI_URL,
     REPORTER_RATE_PER_SECOND: '1000',
     REPORTER_RATE_BURST: '100',
     ...env,
