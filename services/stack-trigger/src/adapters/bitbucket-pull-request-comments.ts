@@ -43,21 +43,17 @@ export function createBitbucketPullRequestComments(call: RateLimitedBitbucket): 
       }
       return { outcome: 'updated', comment: { id: updated.id, version: updated.version } };
     },
-    async findRecent(target, marker) {
+    async recent(target) {
       const { projectKey, slug } = target.repository;
       const { values } = await call(target.integrationId, (client) =>
         client.listPullRequestActivities(projectKey, slug, target.pullRequestId),
       );
-      // Newest first; a comment's ADDED activity carries the comment as it is now (edits included).
-      const found = values.find(
-        (a) =>
-          a.action === 'COMMENTED' &&
-          a.commentAction === 'ADDED' &&
-          a.comment !== undefined &&
-          a.comment.parent === undefined &&
-          a.comment.text.includes(marker),
-      )?.comment;
-      return found === undefined ? undefined : { id: found.id, version: found.version };
+      // A comment's ADDED activity carries the comment as it is now (edits included).
+      return values.flatMap(({ action, commentAction, comment }) =>
+        action === 'COMMENTED' && commentAction === 'ADDED' && comment && comment.parent === undefined
+          ? [{ id: comment.id, version: comment.version, text: comment.text }]
+          : [],
+      );
     },
     async get(target, commentId) {
       const { projectKey, slug } = target.repository;

@@ -17,10 +17,13 @@ export interface ReportPullRequestCommentDeps {
 
 export type CommentOutcome = 'created' | 'updated' | 'skipped';
 
+/** How every comment of ours begins. */
+const COMMENT_HEADING = '**Stacklink**';
+
 /** What the comment says for one run state: plain Markdown, any length (the adapter splits it). */
 export function pullRequestCommentText(update: RunStateUpdate, publicUiUrl: string): string {
   const lines = [
-    `**Stacklink** · proposed run of stack \`${update.stack.name}\` on \`${update.commit.slice(0, 12)}\`: **${STATE_WORDS[update.state]}**`,
+    `${COMMENT_HEADING} · proposed run of stack \`${update.stack.name}\` on \`${update.commit.slice(0, 12)}\`: **${STATE_WORDS[update.state]}**`,
   ];
   // The link before the note: a note over Bitbucket's limit spills into replies, the link stays on top.
   lines.push('', `[Run details](${runUrl(publicUiUrl, update.stack.id, update.runId)})`);
@@ -70,10 +73,11 @@ export function createReportPullRequestComment(deps: ReportPullRequestCommentDep
     let comment: PostedComment;
     if (kept === undefined) {
       // A reporter that died after creating the comment and before saving its id left it on the pull
-      // request: the run's link, which no other comment carries, finds it, and it is edited instead.
-      const earlier = await deps.comments.findRecent(
-        target,
-        runUrl(deps.publicUiUrl, update.stack.id, update.runId),
+      // request: our heading and the run's link, which no other run's comment carries, find it, and
+      // it is edited instead of posting a second.
+      const link = runUrl(deps.publicUiUrl, update.stack.id, update.runId);
+      const earlier = (await deps.comments.recent(target)).find(
+        (c) => c.text.startsWith(COMMENT_HEADING) && c.text.includes(link),
       );
       if (earlier === undefined) {
         const created = await deps.comments.create(target, text);
@@ -82,7 +86,7 @@ export function createReportPullRequestComment(deps: ReportPullRequestCommentDep
         return 'created';
       }
       log.info('pull request comment found from an earlier attempt', { commentId: earlier.id });
-      comment = earlier;
+      comment = { id: earlier.id, version: earlier.version };
     } else {
       if (kept.runVersion >= update.version) return 'skipped';
       comment = { id: kept.commentId, version: kept.commentVersion };

@@ -70,9 +70,6 @@ export interface PullRequestCommentsPort {
   update(target: PullRequestTarget, comment: PostedComment, text: string): Promise<CommentEdit>;
   /** The comment's current version; undefined when it is gone. */
   get(target: PullRequestTarget, commentId: number): Promise<PostedComment | undefined>;
-  /**
-   * The newest top-level comment on the pull request whose text contains `marker`, among its recent
-   * activity; undefined when there is none.
-   */
-  findRecent(target: PullRequestTarget, marker: string): Promise<PostedComment | undefined>;
+  /** The pull request's top-level comments among its recent activity, newest first. */
+  recent(target: PullRequestTarget): Promise<(PostedComment & { text: string })[]>;
 }

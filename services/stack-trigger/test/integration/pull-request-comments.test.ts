@@ -10,6 +10,7 @@ import { openSqliteStore } from '../../src/adapters/sqlite-store';
 import type { Store } from '../../src/adapters/store';
 import type { Stack } from '../../src/domain/model';
 import type { RunMessage } from '../../src/run-messages';
+import { runUrl } from '../../src/domain/commit-status';
 import { pullRequestCommentText } from '../../src/domain/report-pull-request-comment';
 import {
   REPORTER_PUBLIC_UI_URL,
@@ -142,18 +143,19 @@ describe('pull-request comments of proposed runs (reporter, store, Bitbucket sim
       actor: 'stacklink',
       text: pullRequestCommentText(queued, REPORTER_PUBLIC_UI_URL),
     });
-    // Other comments on the pull request, newer and older, are left alone.
-    await sim.addComment({ project: 'PRJ', repo: 'infra', id: pullRequestId, text: 'looks good to me' });
+    // A reviewer's newer comment quoting the run's link is not ours, and is left alone.
+    const quote = `looks good, see ${runUrl(REPORTER_PUBLIC_UI_URL, stack.id, runId)}`;
+    await sim.addComment({ project: 'PRJ', repo: 'infra', id: pullRequestId, text: quote });
     expect(await store.runComments.get(runId)).to.equal(undefined);
 
     await h.publish(proposed(stack, runId, 2, 'RUNNING'));
 
-    const [comment] = commentsOf(runId);
+    const [comment, reviewers] = commentsOf(runId);
     await waitFor(() => comment!.text.includes('**Running**'), {
       message: 'the earlier comment was not edited',
     });
-    expect(commentsOf(runId)).to.have.length(1);
-    expect(sim.recorded.comments.find((c) => c.text === 'looks good to me')?.version).to.equal(0);
+    expect(commentsOf(runId).map((c) => c.id)).to.deep.equal([comment!.id, reviewers!.id]);
+    expect(reviewers).to.include({ text: quote, version: 0 });
     expect(await store.runComments.get(runId)).to.deep.equal({
       runId,
       commentId: comment!.id,
