@@ -11,7 +11,13 @@ import type {
   StackRepositoryPort,
   TriggerMetricsPort,
 } from './ports';
-import { createPublishBatch, dispatchRuns, queueRun } from './queue-run';
+import {
+  cancelQueuedRunsOf,
+  createPublishBatch,
+  dispatchRuns,
+  queueRun,
+  stackDisabledNote,
+} from './queue-run';
 import type { ChangedFiles, RefChanges } from './stack-matches-files';
 
 export interface HandleVcsEventDeps {
@@ -173,6 +179,28 @@ export function createHandleVcsEvent(
       });
     }
 
+    // A stack disabled while this event was handled (after the list above, before its runs were created)
+    // must not keep them: disabling cancels the queued runs that exist when it does. So each stack that
+    // got a run is read again; one disabled by now has its queued runs canceled here, as disabling
+    // does, and nothing handed out. Either this read sees the disable, or the disable's cancel, which
+    // comes after it, sees the run.
+    for (const stack of [...touchedStacks]) {
+      const current = await deps.stacks.get(stack.id);
+      if (current?.enabled !== false) continue;
+      touchedStacks.delete(stack);
+      const canceled = await cancelQueuedRunsOf(
+        deps,
+        current,
+        stackDisabledNote(current.disabledReason),
+        publishes,
+      );
+      result.canceled.push(...canceled);
+      if (canceled.length > 0) deps.metrics.runsCanceled(canceled.length);
+      log.info('queued runs of a stack disabled meanwhile canceled', {
+        stackId: stack.id,
+        runIds: canceled.map((r) => r.id),
+      });
+    }
     await Promise.all(
       [...touchedStacks].map((stack) => dispatchRuns({ ...deps, logger: log }, stack, publishes)),
     );

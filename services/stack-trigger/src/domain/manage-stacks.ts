@@ -8,7 +8,7 @@ import type {
   RunRepositoryPort,
   StackRepositoryPort,
 } from './ports';
-import { createPublishBatch } from './queue-run';
+import { cancelQueuedRunsOf, createPublishBatch, stackDisabledNote } from './queue-run';
 
 export interface ManageStacksDeps {
   stacks: StackRepositoryPort;
@@ -60,12 +60,8 @@ export function createManageStacks(deps: ManageStacksDeps) {
    * a retried request (the API died in between) cancels what is left.
    */
   const cancelQueuedRuns = async (stack: Stack, note: string): Promise<Run[]> => {
-    const canceled = await deps.runs.cancelQueued({ stackId: stack.id, note });
     const publishes = createPublishBatch();
-    for (const run of canceled) {
-      await deps.queue.remove(run);
-      publishes.add(deps.runEvents.publishStateChanged(run, stack));
-    }
+    const canceled = await cancelQueuedRunsOf(deps, stack, note, publishes);
     await publishes.settle();
     if (canceled.length > 0) {
       deps.logger.info('queued runs of a disabled stack canceled', {
@@ -96,7 +92,7 @@ export function createManageStacks(deps: ManageStacksDeps) {
         patch.enabled === true ? { ...patch, disabledReason: undefined } : patch,
       );
       if (updated === undefined) throw new AppError('STACK.NOT_FOUND', `no stack ${id}`, { status: 404 });
-      if (patch.enabled === false) await cancelQueuedRuns(updated, 'stack disabled');
+      if (patch.enabled === false) await cancelQueuedRuns(updated, stackDisabledNote());
       return updated;
     },
     async delete(id: string): Promise<void> {
@@ -123,7 +119,7 @@ export function createManageStacks(deps: ManageStacksDeps) {
           : stack;
         if (updated === undefined) continue;
         disabled.push(updated);
-        await cancelQueuedRuns(updated, `stack disabled: ${reason}`);
+        await cancelQueuedRuns(updated, stackDisabledNote(reason));
       }
       deps.logger.info('stacks of an integration disabled', {
         integrationId,

@@ -106,3 +106,26 @@ export async function publish(publishes: PublishBatch | undefined, sent: Promise
   if (publishes === undefined) await sent;
   else publishes.add(sent);
 }
+
+/** The note of a run canceled because its stack was disabled. */
+export function stackDisabledNote(reason?: string): string {
+  return reason === undefined ? 'stack disabled' : `stack disabled: ${reason}`;
+}
+
+/**
+ * Cancels the stack's QUEUED runs (waiting, or handed out but not started), takes them out of the Redis
+ * queue and announces each; RUNNING runs are left to finish. Answers the runs canceled.
+ */
+export async function cancelQueuedRunsOf(
+  deps: Pick<QueueRunDeps, 'runs' | 'queue' | 'runEvents'>,
+  stack: Stack,
+  note: string,
+  publishes: PublishBatch,
+): Promise<Run[]> {
+  const canceled = await deps.runs.cancelQueued({ stackId: stack.id, note });
+  for (const run of canceled) {
+    await deps.queue.remove(run);
+    publishes.add(deps.runEvents.publishStateChanged(run, stack));
+  }
+  return canceled;
+}

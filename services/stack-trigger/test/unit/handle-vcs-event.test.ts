@@ -310,4 +310,32 @@ describe('handleVcsEvent', () => {
     expect(deps.runEvents.ready.map((r) => r.id)).to.deep.equal([t1.id, p1.id]);
     expect(deps.queue.queued.has(t2.id)).to.be.true;
   });
+
+  it('cancels, and does not hand out, the run of a stack disabled after the worker read it as enabled', async () => {
+    const handle = setup();
+    // The stack is disabled while the worker asks Bitbucket what the push changed: after it listed the
+    // stacks, before it creates the run. Disabling then finds no queued run to cancel.
+    const lookUp = deps.changedFiles.pushChanges.bind(deps.changedFiles);
+    deps.changedFiles.pushChanges = async (event, changes) => {
+      await store.stacks.update(prod.id, { enabled: false, disabledReason: 'integration deleted' });
+      expect(await store.runs.cancelQueued({ stackId: prod.id, note: 'stack disabled' })).to.be.empty;
+      return lookUp(event, changes);
+    };
+
+    const result = await handle(pushEvent({ after: SHA(31) }));
+
+    const run = result.created[0]!;
+    expect(result.canceled.map((r) => r.id)).to.deep.equal([run.id]);
+    expect(await store.runs.get(run.id)).to.include({
+      state: 'CANCELED',
+      note: 'stack disabled: integration deleted',
+    });
+    expect(deps.runEvents.ready).to.be.empty;
+    expect(deps.queue.queued.has(run.id) || deps.queue.leased.has(run.id)).to.be.false;
+    // QUEUED, then CANCELED: the reporter posts both.
+    expect(deps.runEvents.stateChanged.map((r) => [r.id, r.state])).to.deep.equal([
+      [run.id, 'QUEUED'],
+      [run.id, 'CANCELED'],
+    ]);
+  });
 });
