@@ -76,12 +76,8 @@ async function runGatewayBench() {
     LOG_LEVEL: 'warn',
     INTERNAL_TOKEN: internalToken,
   };
-  const procs = [];
   // Every process is stopped at the end, also when a later one fails to start.
-  const started = (proc) => {
-    procs.push(proc);
-    return proc;
-  };
+  const procs = [];
   const admin = await amqp.connect(RABBITMQ_URL);
   try {
     // A durable quorum queue bound to vcs.events stands in for stack-trigger's queue: the gateway
@@ -108,9 +104,13 @@ async function runGatewayBench() {
     /** Starts a target on a free port (it gets PORT) and adds it to the ones measured. */
     const addTarget = async (key, label, script, env, readyPath) => {
       const port = await freePort();
-      const proc = started(
-        await startNode(key, script, { ...env, PORT: String(port) }, `http://127.0.0.1:${port}${readyPath}`),
+      const proc = await startNode(
+        key,
+        script,
+        { ...env, PORT: String(port) },
+        `http://127.0.0.1:${port}${readyPath}`,
       );
+      procs.push(proc);
       targets.push({ key, label, proc, url: `http://127.0.0.1:${port}/webhooks/bitbucket-dc/${id}` });
     };
     await addTarget('bare', 'bare node:http (reads body)', path.join(__dirname, 'bare-server.js'), {}, '/');

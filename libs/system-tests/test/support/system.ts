@@ -56,6 +56,9 @@ export interface QueueDepths {
  * balancer), N trigger workers, N reporters and the reference runner. The Bitbucket simulator runs
  * in-process as Bitbucket. The gateways reach RabbitMQ through a TCP proxy so a test can cut them off.
  */
+/** The queues that carry work, by logical name (each has a dead-letter queue beside it). */
+const WORK_QUEUES = [VCS_EVENTS_QUEUE, STATUS_UPDATES_QUEUE, RUNS_READY_QUEUE];
+
 export class System {
   readonly namespace: string;
   readonly adminToken = randomBytes(24).toString('hex');
@@ -295,18 +298,26 @@ export class System {
 
   /** Ready messages in the work queues and their dead-letter queues (checkQueue, per physical name). */
   async queueDepths(): Promise<QueueDepths> {
-    const names = [VCS_EVENTS_QUEUE, STATUS_UPDATES_QUEUE, RUNS_READY_QUEUE];
+    return this.withChannel((channel) =>
+      this.depthsOf(channel, [...WORK_QUEUES, ...WORK_QUEUES.map(deadLetterQueueName)]),
+    );
+  }
+
+  private async withChannel<T>(use: (channel: amqp.Channel) => Promise<T>): Promise<T> {
     const connection = await amqp.connect(RABBITMQ_URL);
     try {
-      const channel = await connection.createChannel();
-      const depths: QueueDepths = {};
-      for (const name of [...names, ...names.map(deadLetterQueueName)]) {
-        depths[name] = (await channel.checkQueue(`${this.namespace}.${name}`)).messageCount;
-      }
-      return depths;
+      return await use(await connection.createChannel());
     } finally {
       await connection.close().catch(() => undefined);
     }
+  }
+
+  private async depthsOf(channel: amqp.Channel, names: string[]): Promise<QueueDepths> {
+    const depths: QueueDepths = {};
+    for (const name of names) {
+      depths[name] = (await channel.checkQueue(`${this.namespace}.${name}`)).messageCount;
+    }
+    return depths;
   }
 
   /**
@@ -319,12 +330,14 @@ export class System {
   async settle(options: { quietMs: number; timeoutMs: number }): Promise<void> {
     const deadline = Date.now() + options.timeoutMs;
     let quietSince = Date.now();
-    while (Date.now() < deadline) {
-      const depths = Object.entries(await this.queueDepths());
-      if (depths.some(([name, depth]) => !name.endsWith('.dlq') && depth > 0)) quietSince = Date.now();
-      else if (Date.now() - quietSince >= options.quietMs) return;
-      await sleep(100);
-    }
+    await this.withChannel(async (channel) => {
+      while (Date.now() < deadline) {
+        const depths = await this.depthsOf(channel, WORK_QUEUES);
+        if (Object.values(depths).some((depth) => depth > 0)) quietSince = Date.now();
+        else if (Date.now() - quietSince >= options.quietMs) return;
+        await sleep(100);
+      }
+    });
   }
 
   /** Waits until every run of the stacks is in one of `states`; returns them by stack. */
