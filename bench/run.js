@@ -26,6 +26,7 @@ async function main() {
         .map(([k, ok]) => `${k} ${ok ? 'met' : 'MISSED'}`)
         .join(', ')}`,
     );
+    for (const note of result.notes ?? []) console.log(note);
   }
   console.log(`\nbench finished in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }

@@ -10,14 +10,22 @@
 // - `one-step`: SET NX for a day before publishing, never released, no `mandatory`. Cheaper, but a
 //   delivery whose publish fails stays "seen" and Bitbucket's retry is dropped as a duplicate: kept
 //   only to show what the safety costs.
+//
+// LEAN_NORMALIZE=1 adds the one piece of work DESIGN.md §6 asks of every gateway and the reference
+// leaves out: parse the body, normalize() it into the canonical event (which checks the payload and the
+// event) and publish the event's JSON instead of the raw body. Nothing else of the gateway's: no
+// secret lookup, no AMQP headers, no metrics. It shows how near the reference a normalizing gateway can
+// get on this machine at best.
 const http = require('node:http');
 const { randomUUID } = require('node:crypto');
 const amqp = require('amqplib');
 const Redis = require('ioredis');
 const { verifySignature } = require('@stacklink/bitbucket/signature');
+const { normalize } = require('@stacklink/events');
 
 const { PORT, RABBITMQ_URL, REDIS_URL, SECRET, EXCHANGE, KEY_PREFIX, LEAN_DEDUP = 'two-step' } = process.env;
 const TWO_STEP = LEAN_DEDUP === 'two-step';
+const NORMALIZE = process.env.LEAN_NORMALIZE === '1';
 const DAY = 86400;
 
 async function main() {
@@ -44,6 +52,28 @@ async function main() {
         res.writeHead(401).end();
         return;
       }
+      let id = randomUUID();
+      let content = body;
+      if (NORMALIZE) {
+        try {
+          const out = normalize({
+            eventKey: String(req.headers['x-event-key']),
+            deliveryId: String(req.headers['x-request-id']),
+            integrationId: 'bench',
+            receivedAt: new Date(),
+            body: JSON.parse(body.toString('utf8')),
+          });
+          if (out.kind !== 'event') {
+            answer(res, 200, { ignored: true });
+            return;
+          }
+          id = out.event.id;
+          content = Buffer.from(JSON.stringify(out.event));
+        } catch {
+          res.writeHead(400).end();
+          return;
+        }
+      }
       const key = `${KEY_PREFIX}lean:${String(req.headers['x-request-id'])}`;
       const claimed = TWO_STEP
         ? await redis.set(key, 'pending', 'EX', 60, 'NX')
@@ -53,11 +83,10 @@ async function main() {
         answer(res, done ? 200 : 503, { duplicate: done });
         return;
       }
-      const id = randomUUID();
       channel.publish(
         EXCHANGE,
         'bitbucket-dc.pull_request.opened',
-        body,
+        content,
         { persistent: true, messageId: id, mandatory: TWO_STEP },
         async (err) => {
           const unroutable = returned.delete(id);
