@@ -52,9 +52,12 @@ async function main() {
         res.writeHead(401).end();
         return;
       }
-      let id = randomUUID();
+      let id;
       let content = body;
-      if (NORMALIZE) {
+      let routingKey = 'bitbucket-dc.pull_request.opened';
+      if (!NORMALIZE) {
+        id = randomUUID();
+      } else {
         try {
           const out = normalize({
             eventKey: String(req.headers['x-event-key']),
@@ -68,6 +71,7 @@ async function main() {
             return;
           }
           id = out.event.id;
+          routingKey = `bitbucket-dc.${out.event.type}`;
           content = Buffer.from(JSON.stringify(out.event));
         } catch {
           res.writeHead(400).end();
@@ -85,7 +89,7 @@ async function main() {
       }
       channel.publish(
         EXCHANGE,
-        'bitbucket-dc.pull_request.opened',
+        routingKey,
         content,
         { persistent: true, messageId: id, mandatory: TWO_STEP },
         async (err) => {
