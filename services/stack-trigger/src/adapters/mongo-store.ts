@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import mongoose, { Schema, type Connection, type Model } from 'mongoose';
+import { AppError } from '@stacklink/errors';
 import { withStackDefaults, type NewRun, type Run, type Stack, type StackPatch } from '../domain/model';
 import type {
   RunComment,
@@ -13,6 +14,8 @@ import type { Store } from './store';
 interface StackDoc extends Omit<Stack, 'id'> {
   _id: string;
   repoKey: string;
+  /** Bumped by every update, which lands only on the revision it read; absent on older documents. */
+  rev?: number;
 }
 
 interface RunDoc extends Omit<Run, 'id'> {
@@ -49,6 +52,7 @@ const stackSchema = new Schema<StackDoc>(
     disabledReason: String,
     createdAt: String,
     updatedAt: String,
+    rev: Number,
   },
   { versionKey: false, collection: 'stack_trigger_stacks' },
 );
@@ -94,6 +98,9 @@ const counterSchema = new Schema<CounterDoc>(
   { _id: String, last: Number },
   { versionKey: false, collection: 'stack_trigger_run_sequences' },
 );
+
+/** How often an update of a stack is tried again on a newer read before it gives up with a conflict. */
+const UPDATE_ATTEMPTS = 3;
 
 function isDuplicateKey(err: unknown): boolean {
   return (err as { code?: number }).code === 11000;
@@ -152,6 +159,20 @@ export async function openMongoStore(url: string, now: () => Date = () => new Da
   const Counters: Model<CounterDoc> = connection.model<CounterDoc>('StackTriggerRunSequence', counterSchema);
   await Promise.all([Stacks.syncIndexes(), Runs.syncIndexes()]);
 
+  /**
+   * See RunRepositoryPort.create: a run a push created belongs to the pull request of its commit. The
+   * run as stored after adopting (or as it is, when it has a pull request already or the input none).
+   */
+  async function adoptPullRequest(existing: RunDoc, input: NewRun): Promise<RunDoc> {
+    if (!input.pullRequest || existing.pullRequestId !== undefined) return existing;
+    const adopted = await Runs.findOneAndUpdate(
+      { _id: existing._id, pullRequestId: { $exists: false } },
+      { $set: { pullRequest: input.pullRequest, pullRequestId: input.pullRequest.id } },
+      { new: true },
+    ).lean<RunDoc>();
+    return adopted ?? (await Runs.findById(existing._id).lean<RunDoc>()) ?? existing;
+  }
+
   const stacks: StackRepositoryPort = {
     async create(input) {
       const at = now().toISOString();
@@ -161,6 +182,7 @@ export async function openMongoStore(url: string, now: () => Date = () => new Da
         repoKey: repositoryKey(input.integrationId, input.repository),
         createdAt: at,
         updatedAt: at,
+        rev: 0,
       };
       try {
         await Stacks.create(doc);
@@ -185,33 +207,47 @@ export async function openMongoStore(url: string, now: () => Date = () => new Da
       return docs.map(toStack);
     },
     async update(id, patch: StackPatch) {
-      const current = await this.get(id);
-      if (!current) return undefined;
-      const next: Stack = {
-        ...current,
-        ...patch,
-        id,
-        createdAt: current.createdAt,
-        updatedAt: now().toISOString(),
-      };
-      const { id: _id, disabledReason, ...fields } = next;
-      try {
-        await Stacks.updateOne(
-          { _id: id },
-          {
-            $set: {
-              ...fields,
-              ...(disabledReason === undefined ? {} : { disabledReason }),
-              repoKey: repositoryKey(next.integrationId, next.repository),
+      // SQLite reads and writes in one transaction; here the write lands only if the stack is still at
+      // the revision read, so a PATCH that read the stack before a concurrent disable (an integration
+      // deleted with force) cannot write `enabled: true` back over it. Otherwise: read again, apply again.
+      for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt += 1) {
+        const doc = await Stacks.findById(id).lean<StackDoc>();
+        if (!doc) return undefined;
+        const current = toStack(doc);
+        const next: Stack = {
+          ...current,
+          ...patch,
+          id,
+          createdAt: current.createdAt,
+          updatedAt: now().toISOString(),
+        };
+        const { id: _id, disabledReason, ...fields } = next;
+        let stored: StackDoc | null;
+        try {
+          stored = await Stacks.findOneAndUpdate(
+            { _id: id, rev: doc.rev ?? { $exists: false } },
+            {
+              $set: {
+                ...fields,
+                ...(disabledReason === undefined ? {} : { disabledReason }),
+                repoKey: repositoryKey(next.integrationId, next.repository),
+              },
+              $inc: { rev: 1 },
+              ...(disabledReason === undefined ? { $unset: { disabledReason: 1 } } : {}),
             },
-            ...(disabledReason === undefined ? { $unset: { disabledReason: 1 } } : {}),
-          },
-        );
-      } catch (err) {
-        if (isDuplicateKey(err)) throw nameTaken(next.name, err);
-        throw err;
+            { new: true },
+          ).lean<StackDoc>();
+        } catch (err) {
+          if (isDuplicateKey(err)) throw nameTaken(next.name, err);
+          throw err;
+        }
+        if (stored) return toStack(stored);
       }
-      return next;
+      throw new AppError(
+        'STACK.CONFLICT',
+        `stack ${id} was changed by another request at the same time; read it again and retry`,
+        { status: 409, retryable: true },
+      );
     },
     async delete(id) {
       const runIds = (await Runs.find({ stackId: id }, { _id: 1 }).lean<{ _id: string }[]>()).map(
@@ -231,19 +267,7 @@ export async function openMongoStore(url: string, now: () => Date = () => new Da
         commit: input.commit,
         type: input.type,
       }).lean<RunDoc>();
-      if (existing) {
-        // See RunRepositoryPort.create: a run a push created belongs to the pull request of its commit.
-        if (input.pullRequest && existing.pullRequestId === undefined) {
-          const adopted = await Runs.findOneAndUpdate(
-            { _id: existing._id, pullRequestId: { $exists: false } },
-            { $set: { pullRequest: input.pullRequest, pullRequestId: input.pullRequest.id } },
-            { new: true },
-          ).lean<RunDoc>();
-          const current = adopted ?? (await Runs.findById(existing._id).lean<RunDoc>());
-          return { run: toRun(current ?? existing), created: false };
-        }
-        return { run: toRun(existing), created: false };
-      }
+      if (existing) return { run: toRun(await adoptPullRequest(existing, input)), created: false };
       const counter = await Counters.findOneAndUpdate(
         { _id: input.stackId },
         { $inc: { last: 1 } },
@@ -277,7 +301,8 @@ export async function openMongoStore(url: string, now: () => Date = () => new Da
           type: input.type,
         }).lean<RunDoc>();
         if (!winner) throw err;
-        return { run: toRun(winner), created: false };
+        // The winner may be the push's run and this the pull request's: adopt it here as well.
+        return { run: toRun(await adoptPullRequest(winner, input)), created: false };
       }
     },
     async get(id) {
