@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
+import mongoose from 'mongoose';
 import { openMongoStore } from '../../src/adapters/mongo-store';
 import { MIGRATIONS, openSqliteStore } from '../../src/adapters/sqlite-store';
 import type { Store } from '../../src/adapters/store';
@@ -31,6 +32,22 @@ const newRun = (stackId: string, overrides: Partial<NewRun> = {}): NewRun => ({
   trigger: { kind: 'pull_request', eventId: 'e-1', deliveryId: 'd-1' },
   ...overrides,
 });
+
+/** The run a push creates: the same run as a pull request's, but without the pull request. */
+const pushRun = (stackId: string, overrides: Partial<NewRun> = {}): NewRun => {
+  const { pullRequest: _none, ...run } = newRun(stackId, { ref: 'refs/heads/feature', ...overrides });
+  return run;
+};
+
+/**
+ * MONGO_URL with its database (if it names one) replaced by `database`, its options kept:
+ * `mongodb://h:27017/stacklink-test?x=1` → `mongodb://h:27017/<database>?x=1`.
+ */
+function withDatabase(mongoUrl: string, database: string): string {
+  const match = /^(mongodb(?:\+srv)?:\/\/[^/?]+)(?:\/[^?]*)?(\?.*)?$/.exec(mongoUrl);
+  if (!match) throw new Error(`MONGO_URL is not a mongodb:// URL: ${mongoUrl}`);
+  return `${match[1]}/${database}${match[2] ?? ''}`;
+}
 
 /** The same behaviour from every store (DESIGN.md §3): one suite, run against each adapter. */
 function storeContract(open: () => Promise<Store>): void {
@@ -84,6 +101,20 @@ function storeContract(open: () => Promise<Store>): void {
       });
       expect(await store.stacks.get(s.id)).to.deep.equal(updated);
       expect(await store.stacks.update('missing', { branch: 'x' })).to.be.undefined;
+    });
+
+    it('lands both of two updates of the same stack made at the same time', async () => {
+      const s = await store.stacks.create(newStack());
+      // A user's PATCH and the disable of a force-deleted integration: neither may undo the other.
+      await Promise.all([
+        store.stacks.update(s.id, { branch: 'develop' }),
+        store.stacks.update(s.id, { enabled: false, disabledReason: 'integration int-1 was deleted' }),
+      ]);
+      expect(await store.stacks.get(s.id)).to.include({
+        branch: 'develop',
+        enabled: false,
+        disabledReason: 'integration int-1 was deleted',
+      });
     });
 
     it('deletes a stack with its runs', async () => {
@@ -176,7 +207,8 @@ function storeContract(open: () => Promise<Store>): void {
     it('gives a run a push created the pull request of a later creation of the same run', async () => {
       const s = await store.stacks.create(newStack());
       const pullRequest = { id: 7, sourceRef: 'refs/heads/feature', targetRef: 'refs/heads/main' };
-      const pushed = await store.runs.create(newRun(s.id, { type: 'proposed', ref: 'refs/heads/feature' }));
+      const pushed = await store.runs.create(pushRun(s.id));
+      expect(pushed.run.pullRequest, "a push's run starts without a pull request").to.be.undefined;
       const again = await store.runs.create(
         newRun(s.id, { type: 'proposed', ref: 'refs/heads/feature', pullRequest }),
       );
@@ -193,6 +225,23 @@ function storeContract(open: () => Promise<Store>): void {
         note: 'x',
       });
       expect(canceled.map((r) => r.id)).to.deep.equal([pushed.run.id]);
+    });
+
+    it("gives the run the pull request when the push's and the pull request's creations race", async () => {
+      const s = await store.stacks.create(newStack());
+      const pullRequest = { id: 7, sourceRef: 'refs/heads/feature', targetRef: 'refs/heads/main' };
+      // Bitbucket sends both at once; which creation wins must not matter (several commits, both orders).
+      for (const [i, commit] of ['1', '2', '3', '4', '5', '6'].map((c) => c.repeat(40)).entries()) {
+        const creations = [
+          () => store.runs.create(pushRun(s.id, { commit })),
+          () => store.runs.create(newRun(s.id, { commit, pullRequest })),
+        ];
+        if (i % 2 === 1) creations.reverse();
+        const results = await Promise.all(creations.map((create) => create()));
+        expect(results.filter((r) => r.created)).to.have.length(1);
+        const stored = await store.runs.find(s.id, commit, 'proposed');
+        expect(stored?.pullRequest, `commit ${commit}`).to.deep.equal(pullRequest);
+      }
     });
 
     it('creates one run when many creations of the same run race', async () => {
@@ -398,17 +447,37 @@ describe('store contract', () => {
     });
   });
 
+  it('points each MongoDB run at a database of its own, whatever database MONGO_URL names', () => {
+    expect(withDatabase('mongodb://127.0.0.1:27017', 't1')).to.equal('mongodb://127.0.0.1:27017/t1');
+    expect(withDatabase('mongodb://127.0.0.1:27017/', 't1')).to.equal('mongodb://127.0.0.1:27017/t1');
+    expect(withDatabase('mongodb://u:p@h1:1,h2:2/stacklink-test?replicaSet=rs0', 't1')).to.equal(
+      'mongodb://u:p@h1:1,h2:2/t1?replicaSet=rs0',
+    );
+    expect(withDatabase('mongodb+srv://db.example/x?tls=true', 't1')).to.equal(
+      'mongodb+srv://db.example/t1?tls=true',
+    );
+    expect(() => withDatabase('http://127.0.0.1', 't1')).to.throw(/MONGO_URL/);
+  });
+
   const mongoUrl = process.env.MONGO_URL;
   if (mongoUrl) {
     describe('MongoDB store', () => {
       storeContract(async () => {
-        const store = await openMongoStore(
-          mongoUrl.replace(
-            /\/?(\?|$)/,
-            `/stack_trigger_test_${Date.now()}_${Math.random().toString(16).slice(2)}$1`,
-          ),
+        const url = withDatabase(
+          mongoUrl,
+          `stack_trigger_test_${Date.now()}_${Math.random().toString(16).slice(2)}`,
         );
-        return store;
+        const store = await openMongoStore(url);
+        return {
+          ...store,
+          // Each test gets its own database; it goes with the test.
+          close: async () => {
+            await store.close();
+            const connection = await mongoose.createConnection(url).asPromise();
+            await connection.dropDatabase();
+            await connection.close();
+          },
+        };
       });
     });
   } else {
