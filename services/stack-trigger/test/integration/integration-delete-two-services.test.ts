@@ -7,6 +7,7 @@ import { startIntegrationService } from '@stacklink/integration/dist/src/main';
 import { RABBITMQ_URL, REDIS_URL } from '@stacklink/testing';
 import { readConfig } from '../../src/config';
 import { startStackTriggerApi, type StackTriggerApi } from '../../src/main';
+import { VCS_EVENTS_QUEUE } from '../../src/run-messages';
 import { pushEvent } from '../support/events';
 import {
   ADMIN_TOKEN,
@@ -153,9 +154,10 @@ describe('deleting an integration with the integration service and stack-trigger
 
     // One event at a time, in order: the disabled stack's event is handled before the control event.
     await h.startWorker({ TRIGGER_CONCURRENCY: '1' });
+    const disabledStackEvent = randomUUID();
     await h.publishEvent({
       ...pushEvent({ after: 'b'.repeat(40) }),
-      id: randomUUID(),
+      id: disabledStackEvent,
       integrationId,
       repository: { projectKey: PROJECT, slug, id: 1, name: slug },
     });
@@ -164,6 +166,10 @@ describe('deleting an integration with the integration service and stack-trigger
     await h.sim.push({ project: PROJECT, repo: controlSlug, branch: 'main', files: ['stacks/app/main.tf'] });
     await waitForRuns(h, control.id, 1);
     expect(await h.store.runs.listByStack(stack.body.id)).to.deep.equal([]);
+    // Ignored, not failed: a worker that still matched the stack would look up its changed files with
+    // the deleted integration's credentials, fail for good and park the event.
+    const parked = await h.bus.inspectDeadLetters(VCS_EVENTS_QUEUE, 50);
+    expect(parked.map((d) => d.messageId)).to.not.include(disabledStackEvent);
 
     const manual = await call(`${api.url}/api/v1`, 'POST', `/stacks/${stack.body.id}/runs`, {
       commit: 'c'.repeat(40),

@@ -88,7 +88,28 @@ describe('handleVcsEvent', () => {
     const pr = await handle(prEvent('pull_request.opened'));
     expect(pr.created).to.be.empty;
     expect(pr.existing).to.have.length(1);
-    expect(await store.runs.listByStack(prod.id)).to.have.length(1);
+    const runs = await store.runs.listByStack(prod.id);
+    expect(runs).to.have.length(1);
+    // The push came first; its run now belongs to the pull request, so a decline or a newer commit cancels it.
+    expect(runs[0]!.pullRequest?.id).to.equal(7);
+  });
+
+  it('starts no run for a disabled stack, and runs the enabled stack of the same repository', async () => {
+    const staging = await store.stacks.create(stackInput({ name: 'staging', projectRoot: 'infra/staging' }));
+    await store.stacks.update(prod.id, { enabled: false, disabledReason: 'integration int-1 was deleted' });
+    const handle = setup(files('infra/prod/main.tf', 'infra/staging/main.tf'));
+    const result = await handle(pushEvent({ after: SHA(6) }));
+    expect(result.created.map((r) => r.stackId)).to.deep.equal([staging.id]);
+    expect(await store.runs.listByStack(prod.id)).to.be.empty;
+  });
+
+  it('does not ask Bitbucket for changed files when the only stack of the repository is disabled', async () => {
+    await store.stacks.update(prod.id, { enabled: false });
+    const handle = setup();
+    const result = await handle(pushEvent());
+    expect(result.ignored).to.equal('no stack uses this repository');
+    expect(deps.changedFiles.calls).to.be.empty;
+    expect(await store.runs.listByStack(prod.id)).to.be.empty;
   });
 
   it('does not ask Bitbucket for changed files when no stack uses the repository', async () => {
