@@ -58,7 +58,7 @@ describe('paging', () => {
     expect(result.truncated).to.equal(true);
   });
 
-  it('ends a server that never reports the last page at the cap, as truncated', async () => {
+  it('ends a server that never reports the last page at its first empty page, not truncated', async () => {
     const { fetchPage } = resource(6, { neverLast: true });
     const result = await collectPages(fetchPage, { ...roomy, maxPages: 10 });
     expect(result.values).to.deep.equal([0, 1, 2, 3, 4, 5]);

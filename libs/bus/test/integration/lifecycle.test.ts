@@ -39,9 +39,11 @@ describe('bus lifecycle (real RabbitMQ)', () => {
       },
     };
     // RabbitMQ accepts a re-declaration only when durability and every argument are equivalent, and
-    // refuses one that differs; so one success and one refusal pin down what exists.
+    // refuses one that differs; so, for a queue that exists (checkQueue fails on one the bus never
+    // declared), one success and one refusal pin down what it is.
     for (const [queue, args] of Object.entries(expected)) {
       const channel = await h.adminChannel();
+      await channel.checkQueue(h.physical(queue));
       await channel.assertQueue(h.physical(queue), { durable: true, arguments: args });
       const error = await rejectionOf(
         channel.assertQueue(h.physical(queue), {
