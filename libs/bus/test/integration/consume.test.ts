@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { AppError } from '@stacklink/errors';
+import { createCapturingLogger } from '@stacklink/logger';
 import { waitFor } from '@stacklink/testing';
 import { IncomingMessage } from '../../src';
 import { gate, Harness } from './harness';
@@ -50,7 +51,8 @@ describe('bus consume (real RabbitMQ)', () => {
 
   it('when a consumer dies mid-handler without acking, the message is redelivered and handled once by the survivor', async () => {
     const proxy = await h.proxy();
-    const doomed = h.bus({ url: proxy.urlFor(h.url) });
+    const { logger, text } = createCapturingLogger();
+    const doomed = h.bus({ url: proxy.urlFor(h.url), logger });
     const survivor = h.bus();
     await Promise.all([doomed.start(), survivor.start()]);
     const stuck = gate();
@@ -71,12 +73,28 @@ describe('bus consume (real RabbitMQ)', () => {
 
     await waitFor(() => survivorSeen.length === 1, { message: 'the message was not redelivered' });
     expect(survivorSeen[0]).to.include({ messageId: 'evt-1', redelivered: true, attempt: 1 });
-    // The dead consumer's handler finishing late must neither ack nor bring a second delivery.
+    // The dead consumer comes back (a new connection and channel) before its handler finishes: the late
+    // finish must neither ack on the new channel nor bring a second delivery.
+    await proxy.restore();
+    await waitFor(async () => (await h.consumerCount('work')) === 2, {
+      message: 'the first consumer never came back',
+    });
     stuck.open();
-    await survivor.close();
-    expect(survivorSeen).to.have.length(1);
-    expect(doomedSeen).to.have.length(1);
+    await survivor.publish('events', 'work.created', { id: 2 }, { messageId: 'evt-2' });
+    const handled = () => [...doomedSeen, ...survivorSeen];
+    await waitFor(() => handled().some((m) => m.messageId === 'evt-2'), {
+      message: 'a message published after the reconnect was never handled',
+    });
+    await Promise.all([doomed.close(), survivor.close()]);
+    expect(handled().filter((m) => m.messageId === 'evt-1')).to.have.length(2);
+    expect(handled().filter((m) => m.messageId === 'evt-2')).to.have.length(1);
+    expect(survivorSeen[0]).to.include({ messageId: 'evt-1' });
+    expect(doomedSeen[0]).to.include({ messageId: 'evt-1' });
     expect(await h.readyCount('work')).to.equal(0);
+    // Its ack went to the channel that delivered it, which is gone; on the new channel the broker would
+    // have refused the unknown delivery tag by closing that channel.
+    expect(text()).to.contain('bus could not settle a message');
+    expect(text()).to.not.contain('bus consumer channel error');
   });
 
   it('a handler failing with a retryable error is retried with growing delays, then dead-lettered with the error', async () => {

@@ -68,9 +68,18 @@ export class Harness {
 
   /** Ready messages in a queue (logical name); unacked ones are not counted. */
   async readyCount(queue: string): Promise<number> {
+    return (await this.checkQueue(queue)).messageCount;
+  }
+
+  /** Consumers attached to a queue (logical name). */
+  async consumerCount(queue: string): Promise<number> {
+    return (await this.checkQueue(queue)).consumerCount;
+  }
+
+  private async checkQueue(queue: string): Promise<amqp.Replies.AssertQueue> {
     const channel = await this.adminChannel();
     try {
-      return (await channel.checkQueue(this.physical(queue))).messageCount;
+      return await channel.checkQueue(this.physical(queue));
     } finally {
       await channel.close().catch(() => undefined);
     }
