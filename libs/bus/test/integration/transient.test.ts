@@ -47,23 +47,24 @@ describe('bus transient queues (real RabbitMQ)', () => {
     expect(String(gone.message)).to.contain('NOT_FOUND');
   });
 
-  it('two processes each get their own copy of an announcement on their own transient queue', async () => {
-    const a = h.bus();
-    const b = new Harness(topology);
-    const busB = b.bus();
-    try {
-      const gotA: unknown[] = [];
-      const gotB: unknown[] = [];
-      await a.consume('replica-feed', async (m) => void gotA.push(m.body));
-      await busB.consume('replica-feed', async (m) => void gotB.push(m.body));
-      await a.start();
-      await busB.start();
-      // Each harness has its own namespace, so publish to both exchanges as a real pair would share one.
-      await a.publish('announcements', 'k', { v: 1 }, { messageId: 'a1' });
-      await busB.publish('announcements', 'k', { v: 1 }, { messageId: 'b1' });
-      await waitFor(() => gotA.length === 1 && gotB.length === 1, { message: 'each replica got its copy' });
-    } finally {
-      await b.cleanup();
-    }
+  it('two processes each get their own copy of one announcement, on a transient queue of their own', async () => {
+    // As the gateway's replicas do: one exchange, one queue per process, named after the process.
+    const replica = (queue: string): Topology => ({
+      exchanges: topology.exchanges,
+      queues: [{ ...topology.queues[0]!, name: queue }],
+    });
+    const a = h.bus({ topology: replica('replica-feed-a') });
+    const b = h.bus({ topology: replica('replica-feed-b') });
+    const gotA: unknown[] = [];
+    const gotB: unknown[] = [];
+    await a.consume('replica-feed-a', async (m) => void gotA.push(m.body));
+    await b.consume('replica-feed-b', async (m) => void gotB.push(m.body));
+    await Promise.all([a.start(), b.start()]);
+
+    await a.publish('announcements', 'k', { v: 1 }, { messageId: 'a1' });
+
+    await waitFor(() => gotA.length === 1 && gotB.length === 1, { message: 'each replica got its copy' });
+    expect(gotA).to.deep.equal([{ v: 1 }]);
+    expect(gotB).to.deep.equal([{ v: 1 }]);
   });
 });
