@@ -4,7 +4,10 @@ import { toIntegrationView, type IntegrationView } from './integration-view';
 import { modifyIntegration } from './modify-integration';
 import type { IntegrationDeps, IntegrationRecord } from './ports';
 
-/** PATCH: the name stays; everything else may change, the access token may be replaced. */
+/**
+ * PATCH: the name stays; everything else may change, the access token may be replaced (and must be,
+ * when the API host changes).
+ */
 export interface UpdateIntegrationInput {
   /** Accepted only when unchanged. */
   name?: string;
@@ -31,6 +34,16 @@ export async function updateIntegration(
       throw new AppError('VALIDATION.FAILED', message, {
         status: 400,
         details: { fields: [{ field: 'name', message }] },
+      });
+    }
+    // The stored token goes only to the host it was given for: otherwise a PATCH of apiHost alone would
+    // send it, as a bearer token, to whatever host the request names.
+    if (input.apiHost !== undefined && input.apiHost !== current.apiHost && input.accessToken === undefined) {
+      const message =
+        '"accessToken" is required when "apiHost" changes; the stored token is never sent to another host';
+      throw new AppError('VALIDATION.FAILED', message, {
+        status: 400,
+        details: { fields: [{ field: 'accessToken', message }] },
       });
     }
     const next: IntegrationRecord = {

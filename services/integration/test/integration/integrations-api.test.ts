@@ -104,6 +104,24 @@ describe('integrations API', () => {
     expect(await service.repository.findById(created.id as string)).to.deep.equal(before);
   });
 
+  it('refuses to move the API host without a new access token, with 400 naming accessToken, and changes nothing', async () => {
+    const created = (await service.admin('POST', '/integrations', integrationInput())).body;
+    const before = await service.repository.findById(created.id as string);
+    const res = await service.admin('PATCH', `/integrations/${created.id}`, {
+      apiHost: 'https://elsewhere.example.test',
+    });
+    expect(res.status).to.equal(400);
+    expect(res.body.error.details.fields[0].field).to.equal('accessToken');
+    expect(await service.repository.findById(created.id as string)).to.deep.equal(before);
+    // The same host sent back unchanged (as a client echoing the whole record does) needs no token.
+    const same = await service.admin('PATCH', `/integrations/${created.id}`, {
+      apiHost: `${created.apiHost as string}/`,
+      username: 'other-bot',
+    });
+    expect(same.status).to.equal(200);
+    expect(same.body).to.include({ apiHost: created.apiHost, username: 'other-bot' });
+  });
+
   it('answers 404 to PATCH of an unknown integration', async () => {
     const res = await service.admin('PATCH', '/integrations/nope', { username: 'x' });
     expect(res.status).to.equal(404);
