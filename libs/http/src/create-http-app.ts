@@ -61,14 +61,20 @@ export function createHttpApp(options: HttpAppOptions, mount: (app: Express) => 
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      // The route's pattern, never the path itself: a request answered before any route matched (a 401
+      // from the auth middleware, a 415) must not add a series per path anyone cares to send.
+      const pattern = (req.route as { path?: string } | undefined)?.path;
       const route =
-        (req.route as { path?: string } | undefined)?.path ??
-        (res.statusCode === 404 ? 'unmatched' : req.path);
+        pattern === undefined
+          ? res.statusCode === 404
+            ? 'unmatched'
+            : 'unrouted'
+          : String(req.baseUrl ?? '') + String(pattern);
       duration.observe(
         {
           service: options.service,
           method: req.method,
-          route: String(req.baseUrl ?? '') + String(route),
+          route,
           status: res.statusCode,
         },
         seconds,

@@ -42,6 +42,11 @@ describe('http app', () => {
           writes += 1;
           res.status(201).json({ name: body.name });
         });
+        // Auth for a whole prefix, as the services mount it: a 401 here is answered before any route.
+        a.use('/guarded', bearerAuth(TOKEN));
+        a.get('/guarded/:id', (_req, res) => {
+          res.json({ ok: true });
+        });
         a.get('/conflict', () => {
           throw new AppError('THING.CONFLICT', 'thing exists', { status: 409 });
         });
@@ -92,6 +97,23 @@ describe('http app', () => {
     expect(res.headers.get('content-type')).to.contain('text/plain');
     expect(text).to.contain('stacklink_process_cpu_user_seconds_total');
     expect(text).to.match(/stacklink_http_request_duration_seconds_count\{[^}]*route="\/healthz"/);
+  });
+
+  it('labels request durations by route pattern, never by a path no route matched', async () => {
+    const ok = await fetch(`${server.url}/guarded/known-7`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    const refused = await fetch(`${server.url}/guarded/probe-4711`);
+    expect([ok.status, refused.status]).to.deep.equal([200, 401]);
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    expect(text).to.match(
+      /stacklink_http_request_duration_seconds_count\{[^}]*route="\/guarded\/:id"[^}]*status="200"/,
+    );
+    expect(text).to.match(
+      /stacklink_http_request_duration_seconds_count\{[^}]*route="unrouted"[^}]*status="401"/,
+    );
+    expect(text).to.not.contain('probe-4711');
+    expect(text).to.not.contain('known-7');
   });
 
   it('when the bearer token is missing or wrong, it answers 401 and runs nothing', async () => {
