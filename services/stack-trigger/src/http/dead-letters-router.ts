@@ -6,11 +6,13 @@ import { DEAD_LETTER_QUEUES, toParkedMessage, type DeadLettersPort } from '../de
 const queue = Joi.string()
   .valid(...DEAD_LETTER_QUEUES)
   .required();
-const listQuery = Joi.object({ queue, limit: Joi.number().integer().min(1).max(1000).default(100) });
+const listQuery = Joi.object({ queue, limit: Joi.number().integer().min(1).max(1000).default(100) }).label(
+  'query',
+);
 const replayBody = Joi.object({
   queue,
   messageIds: Joi.array().items(Joi.string().min(1).max(500)).min(1).max(1000),
-});
+}).label('body');
 
 /**
  * `/internal/v1/dead-letters` (INTERNAL_TOKEN): lists parked messages with their error and attempt

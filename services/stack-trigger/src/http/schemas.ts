@@ -44,14 +44,18 @@ export const createStackSchema = Joi.object({
   labels: stackFields.labels.default([]),
   prComments: stackFields.prComments.default(false),
   enabled: stackFields.enabled.default(true),
-}).required();
+})
+  .required()
+  .label('body');
 
-export const patchStackSchema = Joi.object(stackFields).min(1).required();
+export const patchStackSchema = Joi.object(stackFields).min(1).required().label('body');
 
 export const runStateSchema = Joi.object({
   state: Joi.string().valid('RUNNING', 'FINISHED', 'FAILED', 'CANCELED').required(),
   note: Joi.string().max(2000),
-}).required();
+})
+  .required()
+  .label('body');
 
 export const manualRunSchema = Joi.object({
   commit: Joi.string()
@@ -60,14 +64,18 @@ export const manualRunSchema = Joi.object({
   type: Joi.string().valid('tracked', 'proposed').default('tracked'),
   ref: Joi.string().pattern(/^refs\/\S+$/, 'a full ref name'),
   note: Joi.string().max(2000),
-}).required();
+})
+  .required()
+  .label('body');
 
-export const listRunsQuerySchema = Joi.object({ limit: Joi.number().integer().min(1).max(1000) });
+export const listRunsQuerySchema = Joi.object({ limit: Joi.number().integer().min(1).max(1000) }).label(
+  'query',
+);
 
 export const internalStacksQuerySchema = Joi.object({
   integrationId: Joi.string().min(1).max(100).required(),
-});
+}).label('query');
 
 export const disableStacksBodySchema = Joi.object({
   reason: Joi.string().min(1).max(500),
-});
+}).label('body');

@@ -23,7 +23,7 @@ const logger = createSilentLogger();
 interface Answer {
   id: string;
   branch: string;
-  error: { code: string; details: { fields: { field: string }[] } };
+  error: { code: string; message: string; details: { fields: { field: string }[] } };
   stacks: { id: string }[];
   runs: unknown[];
   [field: string]: unknown;
@@ -188,6 +188,16 @@ describe('stack-trigger API', () => {
       expect(await store.stacks.list()).to.be.empty;
     });
   }
+
+  it('names the body, not "value", when the body itself is missing or empty', async () => {
+    const missing = await call('POST', '/api/v1/stacks');
+    expect(missing.status).to.equal(400);
+    expect(missing.body.error.message).to.equal('"body" is required');
+    const created = await call('POST', '/api/v1/stacks', validStack());
+    const empty = await call('PATCH', `/api/v1/stacks/${created.body.id}`, {});
+    expect(empty.status).to.equal(400);
+    expect(empty.body.error.message).to.equal('"body" must have at least 1 key');
+  });
 
   it('answers 400 naming integrationId when the integration does not exist, and stores nothing', async () => {
     const res = await call('POST', '/api/v1/stacks', validStack({ integrationId: 'int-404' }));
