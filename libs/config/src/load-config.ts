@@ -4,6 +4,17 @@ import { AppError } from '@stacklink/errors';
 export type Env = Record<string, string | undefined>;
 
 /**
+ * joi's own pattern messages quote the rejected value, and a variable's value may hold a password
+ * (`STORE_URL=mongodb://user:password@…` with a typo): these name the variable and the expected form only.
+ */
+const VALUE_FREE_MESSAGES = {
+  'string.pattern.base': '{{#label}} does not have the required form',
+  'string.pattern.name': '{{#label}} must be {{#name}}',
+  'string.pattern.invert.base': '{{#label}} does not have the required form',
+  'string.pattern.invert.name': '{{#label}} must not be {{#name}}',
+};
+
+/**
  * Validates environment variables against a joi object schema whose keys are the variable names.
  * Every bad variable is reported at once, by name (DESIGN.md §2); unknown variables are ignored
  * because the environment holds far more than ours. The caller supplies the typed result shape.
@@ -14,6 +25,7 @@ export function loadConfig<T>(schema: Joi.ObjectSchema, env: Env = process.env):
     allowUnknown: true,
     stripUnknown: true,
     convert: true,
+    messages: VALUE_FREE_MESSAGES,
   });
   const error = result.error;
   if (error) {

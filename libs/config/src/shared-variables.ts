@@ -12,7 +12,16 @@ const base64Key32 = Joi.string()
       : helpers.message({ custom: 'must decode to exactly 32 bytes' }),
   );
 
-const httpUrl = Joi.string().uri({ scheme: ['http', 'https'] });
+/** An http(s) URL without `user:password@`: errors and logs name such URLs, and fetch refuses them. */
+const httpUrl = Joi.string()
+  .uri({ scheme: ['http', 'https'] })
+  .custom(
+    (value: string, helpers) =>
+      /^[a-z]+:\/\/[^/?#]*@/i.test(value)
+        ? helpers.message({ custom: '{{#label}} must not carry credentials (user:password@)' })
+        : value,
+    'no user:password@',
+  );
 
 export const sharedVariables = {
   RABBITMQ_URL: Joi.string()

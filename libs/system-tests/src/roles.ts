@@ -107,6 +107,8 @@ function describeRule(rule: { name: string; args?: Record<string, unknown> }): s
       return 'integer';
     case 'base64':
       return 'base64';
+    case 'custom':
+      return typeof args.description === 'string' ? args.description : 'custom';
     default:
       return rule.name;
   }

@@ -1,4 +1,4 @@
-import { Joi, loadConfig, sharedVariables, type Env } from '@stacklink/config';
+import { Joi, loadConfig, sharedVariables, validators, type Env } from '@stacklink/config';
 
 /** The reference runner's variables (README "Configuration"); nothing else reads process.env. */
 export const runnerConfigSchema = Joi.object({
@@ -10,9 +10,7 @@ export const runnerConfigSchema = Joi.object({
   NAMESPACE: sharedVariables.NAMESPACE,
   LOG_LEVEL: sharedVariables.LOG_LEVEL,
   /** The stack-trigger API the runner reports to (POST /api/v1/runs/{id}/state and /lease). */
-  STACK_TRIGGER_URL: Joi.string()
-    .uri({ scheme: ['http', 'https'] })
-    .default('http://127.0.0.1:8082'),
+  STACK_TRIGGER_URL: validators.httpUrl.default('http://127.0.0.1:8082'),
   ADMIN_TOKEN: sharedVariables.ADMIN_TOKEN,
   /** Run by `/bin/sh -c` with the run's details in STACKLINK_* variables. */
   RUNNER_COMMAND: Joi.string()

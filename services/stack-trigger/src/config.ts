@@ -1,4 +1,4 @@
-import { Joi, loadConfig, sharedVariables, type Env } from '@stacklink/config';
+import { Joi, loadConfig, sharedVariables, validators, type Env } from '@stacklink/config';
 
 /** The variables of the stack-trigger processes (DESIGN.md §2); nothing else reads process.env. */
 export const configSchema = Joi.object({
@@ -11,9 +11,7 @@ export const configSchema = Joi.object({
   RABBITMQ_URL: sharedVariables.RABBITMQ_URL,
   ADMIN_TOKEN: sharedVariables.ADMIN_TOKEN,
   INTERNAL_TOKEN: sharedVariables.INTERNAL_TOKEN,
-  INTEGRATION_URL: Joi.string()
-    .uri({ scheme: ['http', 'https'] })
-    .default('http://127.0.0.1:8081'),
+  INTEGRATION_URL: validators.httpUrl.default('http://127.0.0.1:8081'),
   PUBLIC_UI_URL: sharedVariables.PUBLIC_UI_URL,
   LOG_LEVEL: sharedVariables.LOG_LEVEL,
   NAMESPACE: sharedVariables.NAMESPACE,

@@ -1,4 +1,4 @@
-import { Joi, loadConfig, sharedVariables, type Env } from '@stacklink/config';
+import { Joi, loadConfig, sharedVariables, validators, type Env } from '@stacklink/config';
 
 /** Every variable the gateway reads (DESIGN.md §2 plus its own); nothing else reads process.env. */
 export const configSchema = Joi.object({
@@ -10,9 +10,7 @@ export const configSchema = Joi.object({
   LOG_LEVEL: sharedVariables.LOG_LEVEL,
   NAMESPACE: sharedVariables.NAMESPACE,
   /** Where the integration service's internal API answers. */
-  INTEGRATION_URL: Joi.string()
-    .uri({ scheme: ['http', 'https'] })
-    .default('http://127.0.0.1:8081'),
+  INTEGRATION_URL: validators.httpUrl.default('http://127.0.0.1:8081'),
   WEBHOOK_BODY_LIMIT_BYTES: Joi.number()
     .integer()
     .min(1024)

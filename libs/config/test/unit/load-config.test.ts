@@ -57,6 +57,34 @@ describe('loadConfig', () => {
     expect(text).to.contain('MASTER_KEY').and.to.contain('PORT').and.to.contain('32 bytes');
   });
 
+  it('names a variable that does not have its form without repeating its value, which may hold a password', () => {
+    const storeSchema = Joi.object({
+      STORE_URL: sharedVariables.STORE_URL,
+      NAMESPACE: sharedVariables.NAMESPACE,
+      PUBLIC_UI_URL: sharedVariables.PUBLIC_UI_URL,
+    });
+    let caught: unknown;
+    try {
+      loadConfig(storeSchema, {
+        STORE_URL: 'postgres://admin:S3cretPassw0rd@db:5432/x',
+        NAMESPACE: 'Not Allowed S3cret',
+        PUBLIC_UI_URL: 'https://ui:S3cretPassw0rd@stacklink.example',
+      });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).to.be.instanceOf(AppError);
+    const text = describeConfigError(caught);
+    expect((caught as AppError).details).to.deep.include({
+      variables: ['STORE_URL', 'NAMESPACE', 'PUBLIC_UI_URL'],
+    });
+    expect(text).to.contain('STORE_URL: STORE_URL must be mongodb://… or sqlite:<path>');
+    expect(text).to.contain('NAMESPACE: NAMESPACE does not have the required form');
+    expect(text).to.contain('PUBLIC_UI_URL: PUBLIC_UI_URL must not carry credentials');
+    expect(text).to.not.contain('S3cret');
+    expect(JSON.stringify((caught as AppError).details)).to.not.contain('S3cret');
+  });
+
   it('when a required variable is missing, it names it', () => {
     expect(() => loadConfig<Config>(schema, { MASTER_KEY: key }))
       .to.throw(AppError)
