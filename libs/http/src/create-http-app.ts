@@ -143,8 +143,13 @@ async function runCheck(c: ReadinessCheck): Promise<boolean> {
   }
 }
 
-/** body-parser signals problems with `type` and `status`; give them our codes. */
+/**
+ * body-parser signals problems with `type` and `status`, the router a path it cannot decode with a
+ * URIError; give them our codes (the rest would be an opaque 500).
+ */
 function fromBodyParser(err: unknown): unknown {
+  if (err instanceof URIError)
+    return new AppError('HTTP.INVALID_PATH', 'request path has invalid percent-encoding', { status: 400 });
   const e = err as { type?: string; status?: number; limit?: number };
   if (e && typeof e === 'object' && typeof e.type === 'string') {
     if (e.type === 'entity.too.large')

@@ -116,6 +116,12 @@ describe('http app', () => {
     expect(text).to.not.contain('known-7');
   });
 
+  it('answers 400 to a path parameter with broken percent-encoding, not 500', async () => {
+    const res = await fetch(`${server.url}/guarded/x%2`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(res.status).to.equal(400);
+    expect(((await res.json()) as { error: { code: string } }).error.code).to.equal('HTTP.INVALID_PATH');
+  });
+
   it('when the bearer token is missing or wrong, it answers 401 and runs nothing', async () => {
     const before = writes;
     const missing = await fetch(`${server.url}/things`, {
