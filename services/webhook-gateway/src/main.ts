@@ -3,7 +3,7 @@ import { setFlagsFromString } from 'node:v8';
 import Redis from 'ioredis';
 import { createBus } from '@stacklink/bus';
 import { runMain, startServer } from '@stacklink/http';
-import { createLogger, type Logger } from '@stacklink/logger';
+import { createLogger, registerSecret, type Logger } from '@stacklink/logger';
 import { createBusEventPublisher } from './adapters/bus-event-publisher';
 import { createCachedWebhookSecrets } from './adapters/cached-webhook-secrets';
 import { createIntegrationSecretsClient } from './adapters/integration-secrets-client';
@@ -15,6 +15,8 @@ import { createIntegrationEventsConsumer } from './consumers/integration-events'
 
 /** Wiring only: config → logger → connections → app → listen → shutdown (STYLE.md). */
 export async function startGateway(config: GatewayConfig, options: { logger?: Logger } = {}) {
+  // Redacted by value from every log line, as the other services do with their tokens.
+  registerSecret(config.INTERNAL_TOKEN);
   const logger = options.logger ?? createLogger({ service: 'webhook-gateway', level: config.LOG_LEVEL });
   const instance = `${hostname()}-${process.pid}`;
   const bus = createBus({
