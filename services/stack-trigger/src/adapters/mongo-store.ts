@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import mongoose, { Schema, type Connection, type Model } from 'mongoose';
 import { AppError } from '@stacklink/errors';
-import { withStackDefaults, type NewRun, type Run, type Stack, type StackPatch } from '../domain/model';
+import {
+  patchedStack,
+  withStackDefaults,
+  type NewRun,
+  type Run,
+  type Stack,
+  type StackPatch,
+} from '../domain/model';
 import type {
   RunComment,
   RunCommentRepositoryPort,
@@ -213,14 +220,7 @@ export async function openMongoStore(url: string, now: () => Date = () => new Da
       for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt += 1) {
         const doc = await Stacks.findById(id).lean<StackDoc>();
         if (!doc) return undefined;
-        const current = toStack(doc);
-        const next: Stack = {
-          ...current,
-          ...patch,
-          id,
-          createdAt: current.createdAt,
-          updatedAt: now().toISOString(),
-        };
+        const next = patchedStack(toStack(doc), patch, now());
         const { id: _id, disabledReason, ...fields } = next;
         let stored: StackDoc | null;
         try {

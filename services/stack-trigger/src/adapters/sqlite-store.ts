@@ -11,7 +11,7 @@ import type {
   Stack,
   StackPatch,
 } from '../domain/model';
-import { withStackDefaults } from '../domain/model';
+import { patchedStack, withStackDefaults } from '../domain/model';
 import type {
   CreatedRun,
   RunCommentRepositoryPort,
@@ -251,14 +251,7 @@ function createStackRepository(db: Database.Database, now: () => Date): StackRep
     async update(id, patch: StackPatch) {
       const row = byId.get(id) as StackRow | undefined;
       if (!row) return undefined;
-      const current = toStack(row);
-      const next: Stack = {
-        ...current,
-        ...patch,
-        id,
-        createdAt: current.createdAt,
-        updatedAt: now().toISOString(),
-      };
+      const next = patchedStack(toStack(row), patch, now());
       try {
         sql(
           'UPDATE stack_trigger_stacks SET name = ?, integration_id = ?, repo_key = ?, doc = ?, updated_at = ? WHERE id = ?',

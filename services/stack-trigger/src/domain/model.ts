@@ -44,6 +44,11 @@ export function withStackDefaults<T extends NewStack>(stack: T): T & Pick<Stack,
 export type StackPatch = Partial<Omit<NewStack, 'integrationId' | 'repository'>> &
   Partial<Pick<NewStack, 'integrationId' | 'repository'>>;
 
+/** The stack an update stores: the patch over the current stack; the id and creation time stay. */
+export function patchedStack(current: Stack, patch: StackPatch, at: Date): Stack {
+  return { ...current, ...patch, id: current.id, createdAt: current.createdAt, updatedAt: at.toISOString() };
+}
+
 export const RUN_TYPES = ['tracked', 'proposed'] as const;
 export type RunType = (typeof RUN_TYPES)[number];
 
