@@ -116,8 +116,8 @@ async function runGatewayBench() {
     await addTarget('bare', 'bare node:http (reads body)', path.join(__dirname, 'bare-server.js'), {}, '/');
     // The reference of the target: the dedup issue 5 asks for (see lean-gateway.js). The one-step
     // variant, which can lose a delivery, is measured beside it to show what that safety costs; the
-    // normalizing one adds only the normalization DESIGN.md §6 asks of every gateway, to show how near
-    // the reference a gateway that does its job can come on this machine.
+    // normalizing one adds only the normalization DESIGN.md §6 asks of every gateway, to show what that
+    // work costs against the reference on this machine.
     for (const [key, label, dedup, normalizeToo] of [
       ['lean', 'lean reference gateway', 'two-step', '0'],
       ['lean-one-step', 'lean, one-step dedup (unsafe)', 'one-step', '0'],
