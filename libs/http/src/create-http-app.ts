@@ -115,7 +115,7 @@ export function createHttpApp(options: HttpAppOptions, mount: (app: Express) => 
     next(new AppError('HTTP.NOT_FOUND', `no route for ${req.method} ${req.path}`, { status: 404 }));
   });
   const onError: ErrorRequestHandler = (err: unknown, req, res, _next) => {
-    const { status, body } = handleError(fromBodyParser(err), req.log ?? options.logger, {
+    const { status, body } = handleError(fromRequestParsing(err), req.log ?? options.logger, {
       method: req.method,
       path: req.path,
     });
@@ -147,7 +147,7 @@ async function runCheck(c: ReadinessCheck): Promise<boolean> {
  * body-parser signals problems with `type` and `status`, the router a path it cannot decode with a
  * URIError; give them our codes (the rest would be an opaque 500).
  */
-function fromBodyParser(err: unknown): unknown {
+function fromRequestParsing(err: unknown): unknown {
   if (err instanceof URIError)
     return new AppError('HTTP.INVALID_PATH', 'request path has invalid percent-encoding', { status: 400 });
   const e = err as { type?: string; status?: number; limit?: number };

@@ -49,6 +49,9 @@ export interface QueueDepths {
   [queue: string]: number;
 }
 
+/** The queues that carry work, by logical name (each has a dead-letter queue beside it). */
+const WORK_QUEUES = [VCS_EVENTS_QUEUE, STATUS_UPDATES_QUEUE, RUNS_READY_QUEUE];
+
 /**
  * Every Stacklink role as its own OS process on one machine (DESIGN.md §2, §10), like `make up`, in a
  * namespace of its own on the loopback RabbitMQ and Redis, with a temporary SQLite store: the
@@ -56,9 +59,6 @@ export interface QueueDepths {
  * balancer), N trigger workers, N reporters and the reference runner. The Bitbucket simulator runs
  * in-process as Bitbucket. The gateways reach RabbitMQ through a TCP proxy so a test can cut them off.
  */
-/** The queues that carry work, by logical name (each has a dead-letter queue beside it). */
-const WORK_QUEUES = [VCS_EVENTS_QUEUE, STATUS_UPDATES_QUEUE, RUNS_READY_QUEUE];
-
 export class System {
   readonly namespace: string;
   readonly adminToken = randomBytes(24).toString('hex');
