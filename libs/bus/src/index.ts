@@ -1,6 +1,14 @@
 export { createBus, describeBrokerUrl } from './create-bus';
 export type { PublishFailureReason } from './create-bus';
-export { topologyNames, deadLetterQueueName, retryQueueName, DEFAULT_RETRY_DELAYS_MS } from './names';
+export {
+  topologyNames,
+  deadLetterQueueName,
+  retryQueueName,
+  DEFAULT_RETRY_DELAYS_MS,
+  // The namespaced (physical) name of a queue, for tools that look queues up on the broker.
+  createNamer,
+} from './names';
+export type { Namer } from './names';
 export { HEADERS } from './headers';
 export type {
   Bus,
