@@ -1,7 +1,9 @@
-export { createApp } from './app';
-export type { AppOptions } from './app';
-export { integrationConfigSchema, loadIntegrationConfig, reencryptConfigSchema } from './config';
+// The integration service's public entry: what other packages may import. Side-effect free: main.ts
+// starts the service only when it is the process (`require.main === module`).
+
+// In-process start for the other services' integration tests (gateway, stack-trigger).
+export { startIntegrationService } from './main';
+export { integrationConfigSchema, loadIntegrationConfig } from './config';
 export type { IntegrationConfig } from './config';
-export type { ConnectionTestReport, ConnectionCheck } from './domain/test-connection';
-export type { IntegrationEvent, IntegrationEventType } from './domain/ports';
-export { INTEGRATION_EVENTS_EXCHANGE } from './adapters/bus-integration-events';
+// The exchanges and queues it declares, for the system tests that assert or delete them.
+export { integrationTopology } from './adapters/bus-integration-events';

@@ -1,0 +1,28 @@
+// stack-trigger's public entry: what other packages may import. Side-effect free: the roles' *main.ts
+// start a process only when they are the process (`require.main === module`) and are not imported here.
+
+// Each role's variables, for the system tests' role checks and configuration reference.
+export { configSchema } from './config';
+export { triggerConfigSchema } from './trigger-config';
+export { reporterConfigSchema } from './reporter-config';
+// The `runs` exchange contract and the queues it declares: the runner's contract test, system tests, bench.
+export {
+  RUN_READY,
+  RUN_STATE_CHANGED,
+  RUNS_EXCHANGE,
+  RUNS_READY_QUEUE,
+  STATUS_UPDATES_QUEUE,
+  VCS_EVENTS_QUEUE,
+  runsReadyQueueSpec,
+  stackTriggerTopology,
+} from './run-messages';
+export type { RunMessage } from './run-messages';
+// The records the API serves, for tests that read runs and stacks.
+export type { Run, Stack } from './domain/model';
+// The API assembled in-process over a SQLite store, Redis run queue and bus run events: the runner's
+// integration test; the store also seeds stacks for the trigger bench.
+export { createApp } from './app';
+export { openSqliteStore } from './adapters/sqlite-store';
+export type { Store } from './adapters/store';
+export { createRedisRunQueue } from './adapters/redis-run-queue';
+export { createBusRunEvents } from './adapters/bus-run-events';
