@@ -11,7 +11,7 @@ const path = require('node:path');
 const { startSimulator, WEBHOOK_EVENTS } = require('@stacklink/bitbucket-simulator');
 const { topologyNames } = require('@stacklink/bus');
 const { deleteNamespace, RABBITMQ_URL, REDIS_URL } = require('@stacklink/testing');
-const { stackTriggerTopology } = require('@stacklink/stack-trigger/dist/src/run-messages');
+const { stackTriggerTopology } = require('@stacklink/stack-trigger');
 const { freePort, startNode } = require('../lib/processes');
 
 const ROOT = path.resolve(__dirname, '../..');

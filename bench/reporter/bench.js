@@ -10,11 +10,7 @@ const { createBitbucketClient } = require('@stacklink/bitbucket');
 const { startSimulator } = require('@stacklink/bitbucket-simulator');
 const { createBus, topologyNames } = require('@stacklink/bus');
 const { createSilentLogger } = require('@stacklink/logger');
-const {
-  RUN_STATE_CHANGED,
-  RUNS_EXCHANGE,
-  stackTriggerTopology,
-} = require('@stacklink/stack-trigger/dist/src/run-messages');
+const { RUN_STATE_CHANGED, RUNS_EXCHANGE, stackTriggerTopology } = require('@stacklink/stack-trigger');
 const { deleteNamespace, RABBITMQ_URL, REDIS_URL } = require('@stacklink/testing');
 const { freePort, median, startNode } = require('../lib/processes');
 

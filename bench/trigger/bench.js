@@ -11,7 +11,7 @@ const path = require('node:path');
 const amqp = require('amqplib');
 const { startSimulator } = require('@stacklink/bitbucket-simulator');
 const { topologyNames } = require('@stacklink/bus');
-const { stackTriggerTopology } = require('@stacklink/stack-trigger/dist/src/run-messages');
+const { stackTriggerTopology } = require('@stacklink/stack-trigger');
 const { toBusMessage } = require('@stacklink/events');
 const { deleteNamespace, RABBITMQ_URL, REDIS_URL } = require('@stacklink/testing');
 const { cpuSeconds, freePort, median, startNode } = require('../lib/processes');
@@ -56,7 +56,7 @@ async function runTriggerBench() {
     });
 
     // Ten stacks on the repository, tracking main, one project root each.
-    const { openSqliteStore } = require('@stacklink/stack-trigger/dist/src/adapters/sqlite-store');
+    const { openSqliteStore } = require('@stacklink/stack-trigger');
     const store = openSqliteStore(storePath);
     for (let i = 0; i < STACKS; i++) {
       await store.stacks.create({

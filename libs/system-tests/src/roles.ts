@@ -1,10 +1,12 @@
 import type Joi from 'joi';
-import { integrationConfigSchema } from '@stacklink/integration/dist/src/config';
-import { runnerConfigSchema } from '@stacklink/runner/dist/src/config';
-import { configSchema as stackTriggerApiConfigSchema } from '@stacklink/stack-trigger/dist/src/config';
-import { reporterConfigSchema } from '@stacklink/stack-trigger/dist/src/reporter-config';
-import { triggerConfigSchema } from '@stacklink/stack-trigger/dist/src/trigger-config';
-import { configSchema as gatewayConfigSchema } from '@stacklink/webhook-gateway/dist/src/config';
+import { integrationConfigSchema } from '@stacklink/integration';
+import { runnerConfigSchema } from '@stacklink/runner';
+import {
+  configSchema as stackTriggerApiConfigSchema,
+  reporterConfigSchema,
+  triggerConfigSchema,
+} from '@stacklink/stack-trigger';
+import { configSchema as gatewayConfigSchema } from '@stacklink/webhook-gateway';
 
 /** Every process role of DESIGN.md §2 with the joi schema that is the truth about its environment. */
 export interface RoleSpec {

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { topologyNames } from '@stacklink/bus';
-import { integrationTopology } from '@stacklink/integration/dist/src/adapters/bus-integration-events';
-import { stackTriggerTopology } from '@stacklink/stack-trigger/dist/src/run-messages';
+import { integrationTopology } from '@stacklink/integration';
+import { stackTriggerTopology } from '@stacklink/stack-trigger';
 import { deleteNamespace, RABBITMQ_URL, REDIS_URL, uniqueNamespace, waitFor } from '@stacklink/testing';
-import { gatewayTopology } from '@stacklink/webhook-gateway/dist/src/topology';
+import { gatewayTopology } from '@stacklink/webhook-gateway';
 import { ROOT } from '../support/role-process';
 import { freePort } from '../support/system';
 

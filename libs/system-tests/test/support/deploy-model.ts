@@ -1,9 +1,9 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-import { createNamer } from '@stacklink/bus/dist/src/names';
-import { RUNS_READY_QUEUE } from '@stacklink/runner/dist/src/contract';
-import { STATUS_UPDATES_QUEUE, VCS_EVENTS_QUEUE } from '@stacklink/stack-trigger/dist/src/run-messages';
+import { createNamer } from '@stacklink/bus';
+import { RUNS_READY_QUEUE } from '@stacklink/runner';
+import { STATUS_UPDATES_QUEUE, VCS_EVENTS_QUEUE } from '@stacklink/stack-trigger';
 import { ROLES, variablesOf, type VariableSpec } from '../../src';
 
 /**

@@ -7,14 +7,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import amqp from 'amqplib';
 import { startSimulator, type BitbucketSimulator, type RecordedStatus } from '@stacklink/bitbucket-simulator';
 import { deadLetterQueueName, topologyNames } from '@stacklink/bus';
-import { integrationTopology } from '@stacklink/integration/dist/src/adapters/bus-integration-events';
-import type { Run, Stack } from '@stacklink/stack-trigger/dist/src/domain/model';
+import { integrationTopology } from '@stacklink/integration';
 import {
   RUNS_READY_QUEUE,
   STATUS_UPDATES_QUEUE,
   VCS_EVENTS_QUEUE,
   stackTriggerTopology,
-} from '@stacklink/stack-trigger/dist/src/run-messages';
+  type Run,
+  type Stack,
+} from '@stacklink/stack-trigger';
 import {
   createTcpProxy,
   deleteNamespace,
@@ -24,7 +25,7 @@ import {
   waitFor,
   type TcpProxy,
 } from '@stacklink/testing';
-import { gatewayTopology } from '@stacklink/webhook-gateway/dist/src/topology';
+import { gatewayTopology } from '@stacklink/webhook-gateway';
 import { RoleProcess, type Role } from './role-process';
 import { startRoundRobinForwarder, type RoundRobinForwarder } from './round-robin-forwarder';
 

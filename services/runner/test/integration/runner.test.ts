@@ -7,13 +7,15 @@ import { createBus, topologyNames, type Bus } from '@stacklink/bus';
 import { startServer, type RunningServer } from '@stacklink/http';
 import { createCapturingLogger, createSilentLogger } from '@stacklink/logger';
 import { deleteNamespace, RABBITMQ_URL, REDIS_URL, uniqueNamespace, waitFor } from '@stacklink/testing';
-import { createBusRunEvents } from '@stacklink/stack-trigger/dist/src/adapters/bus-run-events';
-import { createRedisRunQueue } from '@stacklink/stack-trigger/dist/src/adapters/redis-run-queue';
-import { openSqliteStore } from '@stacklink/stack-trigger/dist/src/adapters/sqlite-store';
-import type { Store } from '@stacklink/stack-trigger/dist/src/adapters/store';
-import { createApp } from '@stacklink/stack-trigger/dist/src/app';
-import type { Run } from '@stacklink/stack-trigger/dist/src/domain/model';
-import { stackTriggerTopology } from '@stacklink/stack-trigger/dist/src/run-messages';
+import {
+  createApp,
+  createBusRunEvents,
+  createRedisRunQueue,
+  openSqliteStore,
+  stackTriggerTopology,
+  type Run,
+  type Store,
+} from '@stacklink/stack-trigger';
 import { readRunnerConfig } from '../../src/config';
 import { startRunner, type Runner } from '../../src/main';
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import * as contract from '@stacklink/stack-trigger/dist/src/run-messages';
+import * as contract from '@stacklink/stack-trigger';
 import { RUN_READY, RUNS_EXCHANGE, RUNS_READY_QUEUE, runsReadyQueueSpec } from '../../src/contract';
 
 describe('the runner’s copy of the runs exchange contract', () => {

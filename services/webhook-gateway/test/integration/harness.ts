@@ -5,8 +5,7 @@ import path from 'node:path';
 import amqp from 'amqplib';
 import { sign } from '@stacklink/bitbucket';
 import { createCapturingLogger, createSilentLogger, type Logger } from '@stacklink/logger';
-import { loadIntegrationConfig } from '@stacklink/integration/dist/src/config';
-import { startIntegrationService } from '@stacklink/integration/dist/src/main';
+import { loadIntegrationConfig, startIntegrationService } from '@stacklink/integration';
 import {
   createTcpProxy,
   deleteNamespace,
