@@ -1,4 +1,4 @@
-# Thin wrapper over npm scripts and scripts/ (DESIGN.md §10).
+# Thin wrapper over npm scripts and scripts/ (docs/architecture.md §10).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# make up (DESIGN.md §10): every role as its own process in the background, logs and pids in ./.run/,
-# on the embedded store and loopback RabbitMQ/Redis. ROLES limits which roles start; a role whose pid
+# make up (docs/architecture.md §10): every role as its own process in the background, logs and pids in
+# ./.run/, on the embedded store and loopback RabbitMQ/Redis. ROLES limits which roles start; a role whose pid
 # is alive is left alone, so `make up ROLES=trigger` restarts only a role that died.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +21,7 @@ if [ ! -f "$RUN_DIR/dev.env" ]; then
   echo "make up: generated development credentials in $RUN_DIR/dev.env (shown once):"
   sed 's/^/  /' "$RUN_DIR/dev.env"
 fi
-# Values already in the environment win over the generated ones (every variable of DESIGN.md §2).
+# Values already in the environment win over the generated ones (every variable of docs/architecture.md §2).
 # (split on the first '=' only: base64 values end in '=').
 while IFS= read -r line; do
   name=${line%%=*}

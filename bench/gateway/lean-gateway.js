@@ -11,7 +11,7 @@
 //   delivery whose publish fails stays "seen" and Bitbucket's retry is dropped as a duplicate: kept
 //   only to show what the safety costs.
 //
-// LEAN_NORMALIZE=1 adds the one piece of work DESIGN.md §6 asks of every gateway and the reference
+// LEAN_NORMALIZE=1 adds the one piece of work docs/architecture.md §6 asks of every gateway and the reference
 // leaves out: parse the body, normalize() it into the canonical event (which checks the payload and the
 // event) and publish the event's JSON instead of the raw body. Nothing else of the gateway's: no
 // secret lookup, no AMQP headers, no metrics. It shows what the normalization costs against the

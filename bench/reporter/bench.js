@@ -1,7 +1,7 @@
 'use strict';
-// Reporter throughput (issue: DESIGN.md §8): commit statuses delivered per second to a Bitbucket limited
-// to 5 requests/s versus an unlimited one, and the 429s met. The reference beside ours, measured in the
-// same run: a naive reporter — the Bitbucket client with its own retries (it honours Retry-After), 20
+// Reporter throughput (issue: docs/architecture.md §8): commit statuses delivered per second to a Bitbucket
+// limited to 5 requests/s versus an unlimited one, and the 429s met. The reference beside ours, measured in
+// the same run: a naive reporter — the Bitbucket client with its own retries (it honours Retry-After), 20
 // posts at once, no shared rate limit — against the same limited server.
 const { randomBytes, randomUUID } = require('node:crypto');
 const { createServer } = require('node:http');

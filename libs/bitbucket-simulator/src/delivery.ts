@@ -22,7 +22,7 @@ export interface Delivery {
   at: number;
 }
 
-/** Bitbucket gives receivers 10 s before counting the delivery as failed (DESIGN.md §5). */
+/** Bitbucket gives receivers 10 s before counting the delivery as failed (docs/architecture.md §5). */
 const DELIVERY_TIMEOUT_MS = 10_000;
 
 /** POSTs one webhook the way Bitbucket does: exact header set, raw JSON body, optional signature. */
@@ -39,7 +39,7 @@ export async function deliver(
     'Content-Type': 'application/json; charset=utf-8',
     'User-Agent': userAgent,
   };
-  // Bitbucket sends the "Test connection" ping unsigned (DESIGN.md §5).
+  // Bitbucket sends the "Test connection" ping unsigned (docs/architecture.md §5).
   if (target.secret && eventKey !== 'diagnostics:ping')
     headers['X-Hub-Signature'] = sign(target.secret, body);
   const delivery: Delivery = {

@@ -88,7 +88,7 @@ export interface ChangedFiles {
   /** Every affected path, deduplicated; a move contributes its old and its new path. */
   paths: string[];
   changes: Change[];
-  /** True when Bitbucket's list was cut short: treat everything as affected (DESIGN.md §7). */
+  /** True when Bitbucket's list was cut short: treat everything as affected (docs/architecture.md §7). */
   truncated: boolean;
 }
 

@@ -1,6 +1,6 @@
 /**
  * Bitbucket sends dates as epoch milliseconds (Server 5.x–9.x REST and webhooks) or as ISO-8601
- * strings (webhook `date`, DC 10.x commit timestamps, some PR fields) — see DESIGN.md §6.
+ * strings (webhook `date`, DC 10.x commit timestamps, some PR fields) — see docs/architecture.md §6.
  */
 const ISO_8601 =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/;

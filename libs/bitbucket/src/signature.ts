@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-/** Algorithms Bitbucket may announce in `X-Hub-Signature`; `sha1` is refused (DESIGN.md §5). */
+/** Algorithms Bitbucket may announce in `X-Hub-Signature`; `sha1` is refused (docs/architecture.md §5). */
 export type SignatureAlgorithm = 'sha256' | 'sha384' | 'sha512';
 
 export const SIGNATURE_ALGORITHMS: readonly SignatureAlgorithm[] = ['sha256', 'sha384', 'sha512'];

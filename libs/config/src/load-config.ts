@@ -16,7 +16,7 @@ const VALUE_FREE_MESSAGES = {
 
 /**
  * Validates environment variables against a joi object schema whose keys are the variable names.
- * Every bad variable is reported at once, by name (DESIGN.md §2); unknown variables are ignored
+ * Every bad variable is reported at once, by name (docs/architecture.md §2); unknown variables are ignored
  * because the environment holds far more than ours. The caller supplies the typed result shape.
  */
 export function loadConfig<T>(schema: Joi.ObjectSchema, env: Env = process.env): T {

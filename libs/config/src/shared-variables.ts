@@ -1,7 +1,7 @@
 import Joi from 'joi';
 
 /**
- * The variables of DESIGN.md §2, shared by every process. A service builds its schema with
+ * The variables of docs/architecture.md §2, shared by every process. A service builds its schema with
  * `Joi.object({...sharedVariables.pick, ...its own})` so the names and defaults live in one place.
  */
 const base64Key32 = Joi.string()

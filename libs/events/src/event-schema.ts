@@ -128,7 +128,7 @@ export interface ValidateEventOptions {
   /**
    * `producer`: the event must match the schema exactly (what we publish is what we document).
    * `consumer`: unknown extra keys are allowed anywhere, because a newer producer within the same
-   * specVersion may add fields (DESIGN.md §6: changes are additive within a version).
+   * specVersion may add fields (docs/architecture.md §6: changes are additive within a version).
    */
   mode: 'producer' | 'consumer';
 }

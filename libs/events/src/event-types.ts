@@ -1,10 +1,13 @@
-/** Version of the canonical event schema. Changes within a version are additive only (DESIGN.md §6). */
+/**
+ * Version of the canonical event schema. Changes within a version are additive only
+ * (docs/architecture.md §6).
+ */
 export const SPEC_VERSION = 1;
 
 /** The only provider so far; also the first segment of every routing key. */
 export const PROVIDER = 'bitbucket-dc';
 
-/** Every canonical event type of specVersion 1 (DESIGN.md §6), in catalogue order. */
+/** Every canonical event type of specVersion 1 (docs/architecture.md §6), in catalogue order. */
 export const EVENT_TYPES = [
   'push',
   'pull_request.opened',
@@ -65,7 +68,7 @@ export function eventTypeForKey(eventKey: string): EventType | undefined {
  */
 export const IGNORED_EVENT_KEYS: ReadonlyMap<string, string> = new Map([
   // Bitbucket's "Test connection" button; the body is only {"test": true} — the gateway answers it
-  // before signature checks because Bitbucket sends it unsigned (DESIGN.md §5).
+  // before signature checks because Bitbucket sends it unsigned (docs/architecture.md §5).
   ['diagnostics:ping', 'a connection test, not an event'],
   // A mirror finished syncing: the primary already sent repo:refs_changed for the same push.
   ['mirror:repo_synchronized', 'repeats a push the primary server already sent'],
@@ -74,7 +77,7 @@ export const IGNORED_EVENT_KEYS: ReadonlyMap<string, string> = new Map([
   ['repo:comment:added', 'commit comments start nothing'],
   ['repo:comment:edited', 'commit comments start nothing'],
   ['repo:comment:deleted', 'commit comments start nothing'],
-  // Only a new comment can be a /stacklink command (DESIGN.md §7).
+  // Only a new comment can be a /stacklink command (docs/architecture.md §7).
   ['pr:comment:edited', 'only new pull request comments are commands'],
   ['pr:comment:deleted', 'only new pull request comments are commands'],
   ['pr:reviewer:updated', 'reviewer list changes start nothing'],

@@ -43,8 +43,8 @@ export type NormalizeResult = { kind: 'event'; event: CanonicalEvent } | { kind:
 /**
  * Turns one Bitbucket Data Center delivery into a canonical event, or says why it is ignored.
  * Pure apart from drawing a random id when none is given. Routes on the `X-Event-Key` header only
- * (DESIGN.md §5). Throws `AppError('EVENT.INVALID_PAYLOAD')` (400, not retryable) naming the field when
- * the body of a supported event does not have what the event needs.
+ * (docs/architecture.md §5). Throws `AppError('EVENT.INVALID_PAYLOAD')` (400, not retryable) naming the field
+ * when the body of a supported event does not have what the event needs.
  */
 export function normalize(input: NormalizeInput): NormalizeResult {
   const eventKey = input.eventKey;

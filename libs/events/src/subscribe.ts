@@ -4,7 +4,7 @@ import { validateEvent } from './event-schema';
 import { VCS_EVENTS_EXCHANGE } from './to-bus-message';
 
 /**
- * A queue of one consuming service bound to `vcs.events` (DESIGN.md §6): e.g.
+ * A queue of one consuming service bound to `vcs.events` (docs/architecture.md §6): e.g.
  * `vcsEventsQueue('audit.events', ['bitbucket-dc.pull_request.*'])`. Add it to the service's topology.
  */
 export function vcsEventsQueue(

@@ -2,7 +2,7 @@ import type { CanonicalEvent } from './canonical-event';
 import { type EventType, PROVIDER } from './event-types';
 import { validateEvent } from './event-schema';
 
-/** The topic exchange every canonical event is published to (DESIGN.md §1, §6). */
+/** The topic exchange every canonical event is published to (docs/architecture.md §1, §6). */
 export const VCS_EVENTS_EXCHANGE = 'vcs.events';
 
 /** `bitbucket-dc.<type>`, e.g. `bitbucket-dc.pull_request.opened`; bind with `bitbucket-dc.pull_request.*`. */

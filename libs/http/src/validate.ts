@@ -8,7 +8,7 @@ export interface FieldProblem {
 
 /**
  * Validates input against a joi schema; on failure throws a 400 AppError whose message and details
- * name every offending field (DESIGN.md §4: "validation errors name the field").
+ * name every offending field (docs/architecture.md §4: a validation error names each bad field).
  */
 export function validateInput<T>(schema: Joi.Schema, value: unknown, code = 'VALIDATION.FAILED'): T {
   const result = schema.validate(value, { abortEarly: false, convert: true, stripUnknown: false });

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 
 /**
- * Opens the embedded store the way every service shares it (DESIGN.md §3): parent folder created,
+ * Opens the embedded store the way every service shares it (docs/architecture.md §3): parent folder created,
  * WAL so readers go on while one writer commits, and busy_timeout so another process on the same file
  * (the other service, another replica) waits for the lock instead of failing with SQLITE_BUSY.
  */

@@ -26,8 +26,9 @@ export function renderConfigurationReference(): string {
     '     Regenerate: node libs/system-tests/dist/src/generate-config-reference.js -->',
     '',
     'Every process reads environment variables only and validates them with joi at start: a bad value',
-    'stops the process with a message naming each bad variable (DESIGN.md §2). Variables not listed for',
-    'a role are ignored by it.',
+    'stops the process with a message naming each bad variable',
+    '([architecture §2](architecture.md#2-processes-ports-configuration)). Variables not listed for a role',
+    'are ignored by it.',
     '',
   ];
   const roles = new Map<string, string[]>();

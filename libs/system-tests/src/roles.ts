@@ -8,7 +8,9 @@ import {
 } from '@stacklink/stack-trigger';
 import { configSchema as gatewayConfigSchema } from '@stacklink/webhook-gateway';
 
-/** Every process role of DESIGN.md §2 with the joi schema that is the truth about its environment. */
+/**
+ * Every process role of docs/architecture.md §2 with the joi schema that is the truth about its environment.
+ */
 export interface RoleSpec {
   /** The name `make up ROLES=` uses. */
   role: string;

@@ -1,6 +1,9 @@
 import { Joi, loadConfig, sharedVariables, validators, type Env } from '@stacklink/config';
 
-/** The variables of the integration service (DESIGN.md §2 plus its own); nothing else reads process.env. */
+/**
+ * The variables of the integration service (docs/architecture.md §2 plus its own); nothing else reads
+ * process.env.
+ */
 export const integrationConfigSchema = Joi.object({
   PORT: sharedVariables.PORT.default(8081),
   /** Interface to listen on; loopback by default, `0.0.0.0` in a container. */

@@ -20,7 +20,7 @@ export const runnerTopology: Topology = {
 };
 
 /**
- * The reference runner (DESIGN.md §1, README "Runner contract"): consumes `runs.ready`, runs
+ * The reference runner (docs/architecture.md §1, README "Runner contract"): consumes `runs.ready`, runs
  * RUNNER_COMMAND for each run, reports to the stack-trigger API. /healthz, /readyz, /metrics on PORT.
  */
 export async function startRunner(config: RunnerConfig, options: { logger?: Logger } = {}): Promise<Runner> {

@@ -35,7 +35,7 @@ export interface AppDeps {
   deadLetters?: DeadLettersPort;
 }
 
-/** The stack-trigger API (DESIGN.md §4), built without listening so tests start it on port 0. */
+/** The stack-trigger API (docs/architecture.md §4), built without listening so tests start it on port 0. */
 export function createApp(deps: AppDeps): Express {
   const stacks = createManageStacks(deps);
   const triggerManualRun = createTriggerManualRun(deps);

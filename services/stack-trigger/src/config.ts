@@ -1,6 +1,6 @@
 import { Joi, loadConfig, sharedVariables, validators, type Env } from '@stacklink/config';
 
-/** The variables of the stack-trigger processes (DESIGN.md §2); nothing else reads process.env. */
+/** The variables of the stack-trigger processes (docs/architecture.md §2); nothing else reads process.env. */
 export const configSchema = Joi.object({
   ROLE: Joi.string().valid('api', 'trigger', 'reporter').default('api'),
   PORT: sharedVariables.PORT.default(8082),

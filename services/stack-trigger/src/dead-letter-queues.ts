@@ -1,7 +1,10 @@
 import type { DeadLetter } from '@stacklink/bus';
 import { RUNS_READY_QUEUE, STATUS_UPDATES_QUEUE, VCS_EVENTS_QUEUE } from './run-messages';
 
-/** The queues of stack-trigger's topology that park messages (DESIGN.md §9); nothing else may be touched. */
+/**
+ * The queues of stack-trigger's topology that park messages (docs/architecture.md §9); nothing else may be
+ * touched.
+ */
 export const DEAD_LETTER_QUEUES: readonly string[] = [
   VCS_EVENTS_QUEUE,
   STATUS_UPDATES_QUEUE,

@@ -10,8 +10,8 @@ queues: ${DEAD_LETTER_QUEUES.join(', ')}
 reads RABBITMQ_URL and NAMESPACE like the stack-trigger roles; replay without ids replays every parked message`;
 
 /**
- * The dead-letter command (DESIGN.md §9): `list` prints one JSON line per parked message (id, error,
- * attempts, first failure, routing key, body); `replay` sends the chosen ones back to their work queue
+ * The dead-letter command (docs/architecture.md §9): `list` prints one JSON line per parked message (id,
+ * error, attempts, first failure, routing key, body); `replay` sends the chosen ones back to their work queue
  * as first attempts. Returns the exit code.
  */
 export async function runDeadLettersCommand(

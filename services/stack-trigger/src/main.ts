@@ -103,7 +103,8 @@ export async function startStackTriggerApi(
 if (require.main === module) {
   runMain('stack-trigger API', readConfig, async (config) => {
     if (config.ROLE !== 'api') {
-      // Each worker role has its own entry point (DESIGN.md §10): trigger-main.js, reporter-main.js.
+      // Each worker role has its own entry point (docs/architecture.md §2):
+      // trigger-main.js, reporter-main.js.
       throw new Error(`ROLE=${config.ROLE} runs from its own entry point, not main.js`);
     }
     return startStackTriggerApi(config);

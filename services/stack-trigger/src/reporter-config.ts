@@ -27,7 +27,7 @@ const rateLimitsVariable = Joi.string()
   .default({});
 
 /**
- * The reporter role's variables (DESIGN.md §2, §8). Its own schema, beside config.ts, because it
+ * The reporter role's variables (docs/architecture.md §2, §8). Its own schema, beside config.ts, because it
  * needs no ADMIN_TOKEN, and has the rate-limit settings no other role reads.
  */
 export const reporterConfigSchema = Joi.object({

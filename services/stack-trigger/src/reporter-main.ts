@@ -34,7 +34,7 @@ export interface ReporterOptions {
 }
 
 /**
- * The `reporter` role (DESIGN.md §1, §8): consumes `stack-trigger.status-updates` and posts commit
+ * The `reporter` role (docs/architecture.md §1, §8): consumes `stack-trigger.status-updates` and posts commit
  * statuses, with /healthz, /readyz and /metrics on PORT. Wiring only.
  */
 export async function startReporterWorker(
@@ -73,7 +73,8 @@ export async function startReporterWorker(
     integrationUrl: config.INTEGRATION_URL,
     internalToken: config.INTERNAL_TOKEN,
   });
-  // The client's own retries are off: 5xx and timeouts go back to the bus's retry queues (DESIGN.md §8).
+  // The client's own retries are off: 5xx and timeouts go back to the bus's retry queues
+  // (docs/architecture.md §8).
   const clients = createBitbucketClients(credentials, {
     timeoutMs: config.BITBUCKET_TIMEOUT_MS,
     retry: { maxAttempts: 1 },

@@ -3,14 +3,14 @@ import { VCS_EVENTS_EXCHANGE, vcsEventsQueue } from '@stacklink/events';
 import type { Run, Stack } from './domain/model';
 
 /**
- * The contract between stack-trigger roles and runners on the `runs` exchange (DESIGN.md §1, §8).
+ * The contract between stack-trigger roles and runners on the `runs` exchange (docs/architecture.md §1, §8).
  * Additive changes only within specVersion 1; a runner written against this keeps working.
  */
 export const RUNS_EXCHANGE = 'runs';
 export const RUN_STATE_CHANGED = 'run.state_changed';
 export const RUN_READY = 'run.ready';
 
-/** Queue names of DESIGN.md §2 (their depth is what each role scales on). */
+/** Queue names of docs/architecture.md §2 (their depth is what each role scales on). */
 export const VCS_EVENTS_QUEUE = 'stack-trigger.vcs-events';
 export const STATUS_UPDATES_QUEUE = 'stack-trigger.status-updates';
 export const RUNS_READY_QUEUE = 'runs.ready';

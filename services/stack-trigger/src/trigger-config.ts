@@ -2,7 +2,7 @@ import { Joi, loadConfig, sharedVariables, type Env } from '@stacklink/config';
 import { configSchema } from './config';
 
 /**
- * The `trigger` role's variables (DESIGN.md §2, §7). Its own schema beside config.ts, like the
+ * The `trigger` role's variables (docs/architecture.md §2, §7). Its own schema beside config.ts, like the
  * reporter's: it serves no public API (no ADMIN_TOKEN) and has the Bitbucket paging settings.
  */
 export const triggerConfigSchema = Joi.object({

@@ -25,7 +25,7 @@ export interface TriggerWorker {
 }
 
 /**
- * The `trigger` role (DESIGN.md §1, §2): consumes `stack-trigger.vcs-events`, applies the trigger
+ * The `trigger` role (docs/architecture.md §1, §2): consumes `stack-trigger.vcs-events`, applies the trigger
  * rules, creates and queues runs and announces them on the `runs` exchange. Wiring only.
  */
 export async function startTriggerWorker(

@@ -1,6 +1,8 @@
 import { Joi, loadConfig, sharedVariables, validators, type Env } from '@stacklink/config';
 
-/** Every variable the gateway reads (DESIGN.md §2 plus its own); nothing else reads process.env. */
+/**
+ * Every variable the gateway reads (docs/architecture.md §2 plus its own); nothing else reads process.env.
+ */
 export const configSchema = Joi.object({
   PORT: sharedVariables.PORT.default(8080),
   HOST: Joi.string().default('0.0.0.0'),

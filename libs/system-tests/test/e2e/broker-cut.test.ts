@@ -11,8 +11,8 @@ import {
 } from '../support/workload';
 
 /**
- * DESIGN.md §5 and §9 when the broker goes away: the gateways reach RabbitMQ through a TCP proxy that
- * drops every connection mid-burst. While it is down they answer 503 (never a 202 they cannot keep);
+ * docs/architecture.md §5 and §9 when the broker goes away: the gateways reach RabbitMQ through a TCP proxy
+ * that drops every connection mid-burst. While it is down they answer 503 (never a 202 they cannot keep);
  * once it is back they reconnect on their own, and everything they answered 202 is processed.
  */
 describe('end to end: the gateways lose RabbitMQ in the middle of a burst', function () {

@@ -5,8 +5,8 @@ import { expectEveryAcceptedPushFinished, pushMany, setUpRepositories } from '..
 const DELIVERIES = 200;
 
 /**
- * DESIGN.md §9 under crashes: a 202 means the event is on a durable queue and produces its runs even
- * if a worker dies at any moment afterwards; every consumer is idempotent. One trigger worker and one
+ * docs/architecture.md §9 under crashes: a 202 means the event is on a durable queue and produces its runs
+ * even if a worker dies at any moment afterwards; every consumer is idempotent. One trigger worker and one
  * reporter are killed with SIGKILL in the middle of a burst and restarted, as a supervisor would.
  */
 describe('end to end: a burst of 200 deliveries while a trigger worker and a reporter crash', function () {

@@ -7,8 +7,8 @@ const PROJECT = 'PRJ';
 const REPO = 'infra';
 
 /**
- * The scripted newcomer scenario across every role as its own OS process (DESIGN.md §1, §7, §8): two
- * gateways behind a round-robin balancer, two trigger workers, two reporters, the API, the integration
+ * The scripted newcomer scenario across every role as its own OS process (docs/architecture.md §1, §7, §8):
+ * two gateways behind a round-robin balancer, two trigger workers, two reporters, the API, the integration
  * service and the runner, with the Bitbucket simulator as Bitbucket. The runner starts only after the
  * pull request got its second commit, so the superseded proposed run is certainly still queued when
  * the new commit arrives and the cancel is deterministic.
@@ -122,8 +122,8 @@ describe('end to end: push, pull request, new commit, runner, decline', function
     pullRequestId = pr.id;
     await waitUntilHandled();
     const runs = (await system.runsOf(tracked.id)).filter((r) => r.commit === push.commit);
-    // The push to feature and the pull request name the same commit: one run (DESIGN.md §7), and it
-    // belongs to the pull request whichever event created it.
+    // The push to feature and the pull request name the same commit: one run (docs/architecture.md §7), and
+    // it belongs to the pull request whichever event created it.
     expect(runs.map((r) => [r.type, r.state, r.pullRequest?.id])).to.deep.equal([
       ['proposed', 'QUEUED', pr.id],
     ]);
@@ -154,7 +154,7 @@ describe('end to end: push, pull request, new commit, runner, decline', function
     const fresh = await runOf(tracked.id, update.commit, 'proposed');
     expect(fresh).to.include({ state: 'QUEUED' });
     expect(fresh?.pullRequest?.id).to.equal(pullRequestId);
-    // Its queued status first, so the runner's later states cannot overtake it (DESIGN.md §8).
+    // Its queued status first, so the runner's later states cannot overtake it (docs/architecture.md §8).
     await waitFor(() => system.statusesOf(tracked.id).get(update.commit)?.length === 1, {
       timeoutMs: 15_000,
       message: 'no INPROGRESS status for the new proposed run',
@@ -204,7 +204,8 @@ describe('end to end: push, pull request, new commit, runner, decline', function
     for (const [commit, final] of Object.entries(finals)) {
       const list = statuses.get(commit)!;
       const run = runs.find((r) => r.commit === commit)!;
-      // Only the latest state is posted (DESIGN.md §8): INPROGRESS (queued, running) then one final.
+      // Only the latest state is posted (docs/architecture.md §8): INPROGRESS (queued, running), then
+      // one final state.
       expect(list[0]!.state, `first status of ${commit}`).to.equal('INPROGRESS');
       expect(list.slice(0, -1).every((s) => s.state === 'INPROGRESS')).to.equal(true);
       expect(list.filter((s) => s.state === final)).to.have.length(1);

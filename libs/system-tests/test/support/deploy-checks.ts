@@ -20,7 +20,10 @@ import {
  * manifests), so renaming a variable, port, target or queue on one side only produces a problem.
  */
 
-/** Probe paths every HTTP process serves (DESIGN.md §2): readiness must use /readyz, liveness /healthz. */
+/**
+ * Probe paths every HTTP process serves (docs/architecture.md §2): readiness must use /readyz, liveness
+ * /healthz.
+ */
 const READINESS_PATH = '/readyz';
 const LIVENESS_PATH = '/healthz';
 /** Set by the platform or read by node itself, not by a role's schema. */

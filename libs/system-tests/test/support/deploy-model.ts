@@ -31,7 +31,7 @@ export interface RoleInfo {
   variables: VariableSpec[];
   /** The variable holding the port of /healthz, /readyz and /metrics. */
   portVariable: string;
-  /** The queue whose depth this role scales on (DESIGN.md §2), logical name. */
+  /** The queue whose depth this role scales on (docs/architecture.md §2), logical name. */
   queue?: string;
   /** Problems joi finds in these values (only the variables given are judged). */
   validate(env: Record<string, string>): { variable: string; message: string }[];
@@ -55,7 +55,7 @@ export type Obj = Record<string, unknown>;
 
 export const REPO_ROOT = path.resolve(__dirname, '../../../../..');
 
-/** The queue each worker role consumes, by role (DESIGN.md §2 "scales by"). */
+/** The queue each worker role consumes, by role (docs/architecture.md §2, "scales on"). */
 const ROLE_QUEUES: Record<string, string> = {
   trigger: VCS_EVENTS_QUEUE,
   reporter: STATUS_UPDATES_QUEUE,

@@ -5,7 +5,7 @@ import { waitFor } from '@stacklink/testing';
 
 export const ROOT = path.resolve(__dirname, '../../../../..');
 
-/** The compiled entry point of every role: the same paths scripts/up.sh starts (DESIGN.md §10). */
+/** The compiled entry point of every role: the same paths scripts/up.sh starts (docs/architecture.md §10). */
 export const ENTRY = {
   integration: 'services/integration/dist/src/main.js',
   'stack-trigger': 'services/stack-trigger/dist/src/main.js',

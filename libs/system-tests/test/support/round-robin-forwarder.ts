@@ -9,7 +9,7 @@ export interface RoundRobinForwarder {
 }
 
 /**
- * The load balancer in front of the gateway replicas (DESIGN.md §2): each request goes to the next
+ * The load balancer in front of the gateway replicas (docs/architecture.md §2): each request goes to the next
  * target in turn, path, headers and raw body unchanged; the target's answer goes back unchanged. A
  * target that cannot be reached answers 502, as a load balancer would.
  */

@@ -54,8 +54,8 @@ export interface QueueDepths {
 const WORK_QUEUES = [VCS_EVENTS_QUEUE, STATUS_UPDATES_QUEUE, RUNS_READY_QUEUE];
 
 /**
- * Every Stacklink role as its own OS process on one machine (DESIGN.md §2, §10), like `make up`, in a
- * namespace of its own on the loopback RabbitMQ and Redis, with a temporary SQLite store: the
+ * Every Stacklink role as its own OS process on one machine (docs/architecture.md §2, §10), like `make up`,
+ * in a namespace of its own on the loopback RabbitMQ and Redis, with a temporary SQLite store: the
  * integration service, the stack-trigger API, N gateways behind a round-robin forwarder (the load
  * balancer), N trigger workers, N reporters and the reference runner. The Bitbucket simulator runs
  * in-process as Bitbucket. The gateways reach RabbitMQ through a TCP proxy so a test can cut them off.

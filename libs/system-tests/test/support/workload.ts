@@ -88,7 +88,7 @@ export const runKey = (r: { stackId: string; commit: string; type: string }) =>
   `${r.stackId} ${r.commit} ${r.type}`;
 
 /**
- * The end state every accepted delivery must reach (DESIGN.md §9): exactly its run, FINISHED, no
+ * The end state every accepted delivery must reach (docs/architecture.md §9): exactly its run, FINISHED, no
  * duplicate; in Bitbucket its final status last under the stack's key, nothing posted for a commit
  * without a run.
  */
@@ -133,8 +133,8 @@ export async function expectEveryAcceptedPushFinished(
       .statusesOf(r.stackId)
       .get(r.commit)!
       .map((s) => s.state);
-    // Only the latest state is posted (DESIGN.md §8): an update a killed reporter left unacked comes
-    // back after newer ones and is dropped, so a run may show SUCCESSFUL alone; a reporter killed after
+    // Only the latest state is posted (docs/architecture.md §8): an update a killed reporter left unacked
+    // comes back after newer ones and is dropped, so a run may show SUCCESSFUL alone; a reporter killed after
     // posting and before recording may post a state twice. Never an older state after a newer one.
     expect(states.slice(states.indexOf('SUCCESSFUL')), `after SUCCESSFUL, run ${r.id}`).to.satisfy(
       (rest: string[]) => rest.every((s) => s === 'SUCCESSFUL'),

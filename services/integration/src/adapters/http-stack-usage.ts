@@ -9,7 +9,7 @@ export interface HttpStackUsageOptions {
 }
 
 /**
- * Asks stack-trigger's internal API (`GET /internal/v1/stacks?integrationId=`, DESIGN.md §4) which
+ * Asks stack-trigger's internal API (`GET /internal/v1/stacks?integrationId=`, docs/architecture.md §4) which
  * stacks use an integration, and disables them (`POST /internal/v1/stacks/disable?integrationId=`)
  * when the integration is deleted anyway. Both answer `{stacks: [{id, name, …}]}`. Any failure to get
  * a clear answer is STACK_TRIGGER.UNAVAILABLE (503): the caller must not delete blindly.

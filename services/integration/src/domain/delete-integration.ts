@@ -4,7 +4,7 @@ import { integrationNotFound } from './integration-errors';
 import type { IntegrationDeps } from './ports';
 
 /**
- * Refuses while stacks use the integration (DESIGN.md §4), naming them, unless forced. When
+ * Refuses while stacks use the integration (docs/architecture.md §4), naming them, unless forced. When
  * stack-trigger cannot say, nothing is deleted (503): deleting blindly could orphan live stacks.
  * Forced, it first asks stack-trigger to disable those stacks (they start no runs until moved to
  * another integration and enabled again). If stack-trigger cannot be reached the delete still goes

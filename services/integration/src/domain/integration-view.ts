@@ -15,7 +15,7 @@ export type IntegrationView = Pick<
   | 'updatedAt'
 > & { webhook: { endpoint: string; previousSecretValidUntil?: string } };
 
-/** The URL to paste into each repository's webhook settings (DESIGN.md §4). */
+/** The URL to paste into each repository's webhook settings (docs/architecture.md §4). */
 export function webhookEndpoint(publicWebhookBaseUrl: string, integrationId: string): string {
   return `${publicWebhookBaseUrl.replace(/\/+$/, '')}/webhooks/bitbucket-dc/${encodeURIComponent(integrationId)}`;
 }

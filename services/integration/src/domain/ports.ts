@@ -144,7 +144,7 @@ export interface RepositoryQuery {
   limit: number;
 }
 
-/** Which API commit statuses go through (DESIGN.md §8). */
+/** Which API commit statuses go through (docs/architecture.md §8). */
 export type BuildStatusApi = 'repository' | 'legacy';
 
 /**

@@ -12,8 +12,8 @@ export interface RotatedWebhookSecret {
 
 /**
  * A new webhook secret becomes current; the old one stays valid for the grace period so repositories
- * can be updated one by one without dropping deliveries (DESIGN.md §4). Only one previous secret is
- * kept: rotating twice within the grace period retires the oldest at once.
+ * can be updated one by one without dropping deliveries (docs/architecture.md §4). Only one previous secret
+ * is kept: rotating twice within the grace period retires the oldest at once.
  */
 export async function rotateWebhookSecret(deps: IntegrationDeps, id: string): Promise<RotatedWebhookSecret> {
   const secret = generateWebhookSecret();

@@ -4,7 +4,7 @@ import { getCredentials } from '../domain/get-credentials';
 import { getWebhookSecrets } from '../domain/get-webhook-secrets';
 import type { IntegrationDeps } from '../domain/ports';
 
-/** `/internal/v1`, behind INTERNAL_TOKEN; never exposed outside the cluster (DESIGN.md §4). */
+/** `/internal/v1`, behind INTERNAL_TOKEN; never exposed outside the cluster (docs/architecture.md §4). */
 export function createInternalRouter(deps: IntegrationDeps, internalToken: string): Router {
   const router = Router();
   router.use(bearerAuth(internalToken, 'stacklink-internal'));

@@ -15,7 +15,7 @@ import {
   updateIntegrationSchema,
 } from './schemas';
 
-/** `/api/v1` (DESIGN.md §4), behind ADMIN_TOKEN: authentication runs before anything is parsed. */
+/** `/api/v1` (docs/architecture.md §4), behind ADMIN_TOKEN: authentication runs before anything is parsed. */
 export function createPublicRouter(deps: IntegrationDeps, adminToken: string): Router {
   const router = Router();
   router.use(bearerAuth(adminToken));

@@ -43,8 +43,8 @@ async function expectNameTaken(action: Promise<unknown>): Promise<void> {
 }
 
 /**
- * One behaviour for every store (DESIGN.md §3): each adapter runs this suite. Repositories return plain
- * objects equal to what was written, enforce unique names, and update only the revision they were
+ * One behaviour for every store (docs/architecture.md §3): each adapter runs this suite. Repositories return
+ * plain objects equal to what was written, enforce unique names, and update only the revision they were
  * given.
  */
 export function describeIntegrationRepositoryContract(

@@ -12,8 +12,9 @@ export interface FakeStackTrigger {
 
 /**
  * Stands in for stack-trigger's `GET /internal/v1/stacks?integrationId=` and
- * `POST /internal/v1/stacks/disable?integrationId=` (DESIGN.md §4, our own contract; the two-service
- * test in services/stack-trigger runs the real one). Answers 401 to any other token, like the real one.
+ * `POST /internal/v1/stacks/disable?integrationId=` (docs/architecture.md §4, our own contract; the
+ * two-service test in services/stack-trigger runs the real one). Answers 401 to any other token, like the
+ * real one.
  */
 export async function startFakeStackTrigger(internalToken: string): Promise<FakeStackTrigger> {
   const stacks = new Map<string, { id: string; name: string }[]>();

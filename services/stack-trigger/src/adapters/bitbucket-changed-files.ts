@@ -6,9 +6,9 @@ import type { ChangedFiles, RefChanges } from '../domain/stack-matches-files';
 import type { BitbucketClients } from './bitbucket-clients';
 
 /**
- * Affected files from Bitbucket (DESIGN.md §7), paged to the end by libs/bitbucket: the pull request's
- * changes, or what each pushed ref changed on its own. The domain asks once per event and shares the
- * answer between every stack of the repository; within a push, refs with the same range share one
+ * Affected files from Bitbucket (docs/architecture.md §7), paged to the end by libs/bitbucket: the pull
+ * request's changes, or what each pushed ref changed on its own. The domain asks once per event and shares
+ * the answer between every stack of the repository; within a push, refs with the same range share one
  * lookup.
  *
  * A ref created by the push (`before: null`) has no range: Bitbucket does not say where the branch

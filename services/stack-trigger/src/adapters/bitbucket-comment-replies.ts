@@ -2,8 +2,8 @@ import type { CommentRepliesPort } from '../domain/ports';
 import type { BitbucketClients } from './bitbucket-clients';
 
 /**
- * Answers a `/stacklink` command as a reply to the command's own comment (DESIGN.md §7). Creating a
- * comment is retried by libs/bitbucket only when Bitbucket certainly did not act (429, refused
+ * Answers a `/stacklink` command as a reply to the command's own comment (docs/architecture.md §7). Creating
+ * a comment is retried by libs/bitbucket only when Bitbucket certainly did not act (429, refused
  * connection); any other failure fails the event, which the bus retries.
  *
  * The same event can come again after its reply was posted (a worker that died before acking it), so

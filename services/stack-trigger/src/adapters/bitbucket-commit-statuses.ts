@@ -14,7 +14,7 @@ export interface RateLimitSettings {
 }
 
 export interface BitbucketCommitStatusesOptions {
-  /** Clients built with their own retries turned down: the bus owns retries (DESIGN.md §8, §9). */
+  /** Clients built with their own retries turned down: the bus owns retries (docs/architecture.md §8, §9). */
   clients: BitbucketClients;
   limiter: HostRateLimiter;
   limits: RateLimitSettings;

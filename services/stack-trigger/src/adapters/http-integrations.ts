@@ -16,8 +16,8 @@ export interface HttpIntegrationsOptions {
 }
 
 /**
- * Asks the integration service for the integration's credentials (internal API, DESIGN.md §4), then
- * asks Bitbucket through libs/bitbucket (with the integration's CA certificate) whether the repository
+ * Asks the integration service for the integration's credentials (internal API, docs/architecture.md §4),
+ * then asks Bitbucket through libs/bitbucket (with the integration's CA certificate) whether the repository
  * exists. A token that cannot see the repository (401/403), a Bitbucket that does not answer, or a 404
  * that is not Bitbucket's own "no such repository" makes the repository unverifiable, not missing.
  */

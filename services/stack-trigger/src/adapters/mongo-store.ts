@@ -84,7 +84,7 @@ const runSchema = new Schema<RunDoc>(
   },
   { versionKey: false, collection: 'stack_trigger_runs', minimize: true },
 );
-// The idempotency guarantee of DESIGN.md §7: one run per (stack, commit, type).
+// The idempotency guarantee of docs/architecture.md §7: one run per (stack, commit, type).
 runSchema.index({ stackId: 1, commit: 1, type: 1 }, { unique: true });
 runSchema.index({ stackId: 1, sequence: 1 }, { unique: true });
 runSchema.index({ state: 1, stackId: 1, sequence: 1 });

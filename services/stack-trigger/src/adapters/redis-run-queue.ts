@@ -3,7 +3,7 @@ import type { Run } from '../domain/model';
 import type { QueuedRunRef, RunQueuePort } from '../domain/ports';
 
 /**
- * Per-stack run queues in Redis (DESIGN.md §3, §7). Everything here can be rebuilt from the store.
+ * Per-stack run queues in Redis (docs/architecture.md §3, §7). Everything here can be rebuilt from the store.
  *
  * Keys, under `<NAMESPACE>:stack-trigger:` (or `stack-trigger:` without a namespace):
  * - `q:<stackId>:tracked`, `q:<stackId>:proposed` — sorted sets of waiting run ids, scored by sequence;

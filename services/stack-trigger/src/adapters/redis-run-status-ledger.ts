@@ -4,7 +4,7 @@ import type { LedgerClaim, RunStatusLedgerPort } from '../domain/reporter-ports'
 import { redisKeyPrefix } from './redis-run-queue';
 
 /**
- * The last commit-status version posted per run, and a short per-run claim (DESIGN.md §8 "only the
+ * The last commit-status version posted per run, and a short per-run claim (docs/architecture.md §8 "only the
  * latest state of a run is posted"). Keys under `<NAMESPACE>:stack-trigger:`:
  * `reporter:run:<runId>` = last posted version (kept `versionTtlSeconds`), `reporter:claim:<runId>` =
  * the token of the replica posting it now (expires after `claimTtlMs`, so a crashed replica frees it).

@@ -1,4 +1,7 @@
-/** The canonical event of DESIGN.md §6, as libs/events defines it; the trigger rules read these types. */
+/**
+ * The canonical event of docs/architecture.md §6, as libs/events defines it; the trigger rules read these
+ * types.
+ */
 export type {
   CanonicalEvent,
   CommentDetails,

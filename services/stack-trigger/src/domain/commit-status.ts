@@ -1,6 +1,8 @@
 import type { RunState, RunType } from './model';
 
-/** Build states Bitbucket knows (DESIGN.md §8); CANCELLED only on servers with rich build statuses. */
+/**
+ * Build states Bitbucket knows (docs/architecture.md §8); CANCELLED only on servers with rich build statuses.
+ */
 export type CommitStatusState = 'INPROGRESS' | 'SUCCESSFUL' | 'FAILED' | 'CANCELLED';
 
 /** What the reporter posts for one run state; the Bitbucket client sends the fields its API takes. */
@@ -26,7 +28,7 @@ export interface RunStatusInput {
   stack: { id: string; name: string };
 }
 
-/** Bitbucket's limits (DESIGN.md §8): longer values are refused with 400. */
+/** Bitbucket's limits (docs/architecture.md §8): longer values are refused with 400. */
 export const MAX_KEY_LENGTH = 255;
 export const MAX_URL_LENGTH = 450;
 export const MAX_NAME_LENGTH = 255;
@@ -50,7 +52,7 @@ export const STATE_WORDS: Readonly<Record<RunState, string>> = {
 };
 
 /**
- * The commit status of a run state (DESIGN.md §8): key `stacklink/<stack id>`, name
+ * The commit status of a run state (docs/architecture.md §8): key `stacklink/<stack id>`, name
  * `<stack name> (tracked|proposed)`, url `${PUBLIC_UI_URL}/stacks/{id}/runs/{runId}`. On a server
  * without the CANCELLED state a canceled run is posted FAILED, as the legacy API does.
  */

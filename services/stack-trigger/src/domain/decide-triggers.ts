@@ -60,7 +60,7 @@ const EMPTY_TRIGGERS = (): TriggerDecision => ({ runs: [], overCap: [], cancel: 
 
 /**
  * True when the decision depends on which files changed, so the caller asks Bitbucket once and only
- * for events that may start a run (DESIGN.md §7).
+ * for events that may start a run (docs/architecture.md §7).
  */
 export function needsChangedFiles(event: CanonicalEvent, stacks: readonly Stack[]): boolean {
   if (stacks.length === 0) return false;
@@ -85,7 +85,7 @@ export function pushChangesToLookUp(event: PushEvent, stacks: readonly Stack[]):
   return event.push.changes.filter((c) => pushCandidates(c, stacks).length > 0);
 }
 
-/** The pure trigger rules of DESIGN.md §7: what one event does to the stacks of its repository. */
+/** The pure trigger rules of docs/architecture.md §7: what one event does to the stacks of its repository. */
 export function decideTriggers(input: TriggerInput): TriggerDecision {
   const { event } = input;
   const stacks = [...input.stacks].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

@@ -50,8 +50,8 @@ export interface HandleVcsEventResult {
 const RETRYABLE_STATES = ['FAILED', 'CANCELED'] as const;
 
 /**
- * The `trigger` worker's use case: applies the trigger rules (DESIGN.md §7) to one canonical event.
- * Safe to run again for the same event: runs are unique per (stack, commit, type), cancel and retry
+ * The `trigger` worker's use case: applies the trigger rules (docs/architecture.md §7) to one canonical
+ * event. Safe to run again for the same event: runs are unique per (stack, commit, type), cancel and retry
  * are compare-and-set.
  */
 export function createHandleVcsEvent(

@@ -1,4 +1,7 @@
-/** Domain words of DESIGN.md: stack, run (tracked / proposed), used the same way in API, logs and store. */
+/**
+ * Domain words of docs/architecture.md: stack, run (tracked / proposed), used the same way in API, logs and
+ * store.
+ */
 
 export interface RepositoryCoordinates {
   projectKey: string;
@@ -20,7 +23,7 @@ export interface Stack {
   labels: string[];
   /**
    * Keep one pull-request comment per proposed run, created once and edited in place as the run moves
-   * (DESIGN.md §1: "commit status / PR comment"). Off by default.
+   * (docs/architecture.md §8, pull-request comments). Off by default.
    */
   prComments: boolean;
   /** A disabled stack starts no runs (its integration was deleted with `?force=true`, or an operator said so). */

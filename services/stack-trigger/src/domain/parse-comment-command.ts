@@ -1,4 +1,4 @@
-/** What a pull request comment asks of Stacklink (DESIGN.md §7). */
+/** What a pull request comment asks of Stacklink (docs/architecture.md §7). */
 export type CommentCommand =
   { kind: 'none' } | { kind: 'propose' | 'retry'; stack?: string } | { kind: 'help'; problem: string };
 
@@ -12,7 +12,7 @@ export const COMMAND_HELP = [
 
 /**
  * Only a comment whose first word is `/stacklink` is a command; anything after the prefix that is not
- * a known command gets the help text (DESIGN.md §7). Stack names may be quoted to hold spaces.
+ * a known command gets the help text (docs/architecture.md §7). Stack names may be quoted to hold spaces.
  */
 export function parseCommentCommand(text: string): CommentCommand {
   const firstLine = text.trimStart().split(/\r?\n/, 1)[0] ?? '';

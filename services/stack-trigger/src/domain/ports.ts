@@ -28,7 +28,7 @@ export interface RunRepositoryPort {
    * Idempotent on (stack, commit, type). When the run exists without a pull request and the input has
    * one, the run adopts it: Bitbucket announces a push to a pull request's branch (`repo:refs_changed`)
    * beside the pull request event, often first, and the run must still belong to the pull request so
-   * a newer commit or a decline cancels it (DESIGN.md §7).
+   * a newer commit or a decline cancels it (docs/architecture.md §7).
    */
   create(input: NewRun): Promise<CreatedRun>;
   get(id: string): Promise<Run | undefined>;
@@ -72,8 +72,8 @@ export interface RunComment {
 }
 
 /**
- * Kept in the store, not Redis (DESIGN.md §3: Redis holds only what may be rebuilt): nothing else says
- * which comment belongs to a run, so losing it would mean a second comment on the pull request.
+ * Kept in the store, not Redis (docs/architecture.md §3: Redis holds only what may be rebuilt): nothing else
+ * says which comment belongs to a run, so losing it would mean a second comment on the pull request.
  */
 export interface RunCommentRepositoryPort {
   get(runId: string): Promise<RunComment | undefined>;

@@ -41,9 +41,9 @@ export function createPublishBatch(): PublishBatch {
  * Creates the run (idempotent on stack, commit and type) and puts it in its stack's queue. A run that
  * already exists and is still QUEUED is enqueued and announced again: a worker that died between the
  * insert and the enqueue leaves exactly that, and the redelivered event must finish the job
- * (DESIGN.md §9). Enqueue is idempotent and the reporter drops announcements it has seen by version.
- * A still-QUEUED run that is already handed out gets its `run.ready` again (the worker died after the
- * dispatch): same message id, and runners skip a run they cannot move to RUNNING.
+ * (docs/architecture.md §9). Enqueue is idempotent and the reporter drops announcements it has seen by
+ * version. A still-QUEUED run that is already handed out gets its `run.ready` again (the worker died after
+ * the dispatch): same message id, and runners skip a run they cannot move to RUNNING.
  * With a `publishes` batch the announcement is added to it instead of awaited here.
  */
 export async function queueRun(

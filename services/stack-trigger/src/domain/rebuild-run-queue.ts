@@ -2,8 +2,8 @@ import type { Logger } from '@stacklink/logger';
 import type { RunQueuePort, RunRepositoryPort } from './ports';
 
 /**
- * Losing Redis loses no run (DESIGN.md §9): when the queue state is missing, it is rebuilt from the
- * store's QUEUED and RUNNING runs, in sequence order. Rebuilding twice is harmless.
+ * Losing Redis loses no run (docs/architecture.md §9): when the queue state is missing, it is rebuilt from
+ * the store's QUEUED and RUNNING runs, in sequence order. Rebuilding twice is harmless.
  */
 export async function rebuildRunQueue(
   deps: { runs: RunRepositoryPort; queue: RunQueuePort; logger: Logger },

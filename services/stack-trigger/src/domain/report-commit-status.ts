@@ -36,8 +36,8 @@ export interface ReportCommitStatusDeps {
 export type ReportOutcome = 'posted' | 'stale';
 
 /**
- * Posts the commit status of one run state change (DESIGN.md §8), unless a newer version of the run
- * was already posted. Errors from Bitbucket go back to the caller unchanged: a retryable one is
+ * Posts the commit status of one run state change (docs/architecture.md §8), unless a newer version of the
+ * run was already posted. Errors from Bitbucket go back to the caller unchanged: a retryable one is
  * retried by the bus with backoff, anything else is parked in the dead-letter queue.
  */
 export function createReportCommitStatus(deps: ReportCommitStatusDeps) {

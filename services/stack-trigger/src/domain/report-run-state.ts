@@ -15,7 +15,7 @@ export interface ReportRunStateDeps {
 
 /**
  * A runner (or an operator) moves a run: only QUEUED→RUNNING→FINISHED|FAILED and QUEUED|RUNNING→CANCELED
- * (DESIGN.md §4). Anything else, or a run that changed meanwhile, is a 409 that changes nothing.
+ * (docs/architecture.md §4). Anything else, or a run that changed meanwhile, is a 409 that changes nothing.
  *
  * A report of the final state the run already has is still a 409, but it announces that state again
  * first: if the process that stored it died before announcing it, the runner's retry is what gets the

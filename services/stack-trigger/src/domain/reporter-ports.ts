@@ -2,8 +2,8 @@ import type { CommitStatus, CommitStatusState } from './commit-status';
 import type { RepositoryCoordinates } from './model';
 
 /**
- * What the reporter needs from the outside (DESIGN.md §8). Kept beside ports.ts rather than in it so
- * the reporter role can grow without touching the trigger role's ports.
+ * What the reporter needs from the outside (docs/architecture.md §8). Kept beside ports.ts rather than in it
+ * so the reporter role can grow without touching the trigger role's ports.
  */
 
 export type LedgerClaim =

@@ -1,6 +1,9 @@
 import type { RunState } from './model';
 
-/** The transitions a runner may report (DESIGN.md §4): QUEUED→RUNNING→FINISHED|FAILED, QUEUED|RUNNING→CANCELED. */
+/**
+ * The transitions a runner may report (docs/architecture.md §4): QUEUED→RUNNING→FINISHED|FAILED,
+ * QUEUED|RUNNING→CANCELED.
+ */
 const LEGAL: Readonly<Record<RunState, readonly RunState[]>> = {
   QUEUED: ['RUNNING', 'CANCELED'],
   RUNNING: ['FINISHED', 'FAILED', 'CANCELED'],

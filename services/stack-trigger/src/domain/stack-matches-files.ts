@@ -55,7 +55,7 @@ export function createStackFileMatcher(
 
 /**
  * True when the change touches the stack. A truncated list cannot prove the stack untouched, so it
- * counts as touching it (DESIGN.md §7).
+ * counts as touching it (docs/architecture.md §7).
  */
 export function stackMatchesFiles(
   stack: Pick<Stack, 'projectRoot' | 'additionalProjectGlobs'>,

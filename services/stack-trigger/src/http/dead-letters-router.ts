@@ -16,7 +16,8 @@ const replayBody = Joi.object({
 
 /**
  * `/internal/v1/dead-letters` (INTERNAL_TOKEN): lists parked messages with their error and attempt
- * count, and sends chosen ones (all when `messageIds` is absent) back to their work queue (DESIGN.md §9).
+ * count, and sends chosen ones (all when `messageIds` is absent) back to their work queue
+ * (docs/architecture.md §9).
  */
 export function createDeadLettersRouter(deadLetters: DeadLettersPort): Router {
   const router = Router();

@@ -1,7 +1,10 @@
 import { Router } from 'express';
 import type { createRenewRunLease } from '../domain/renew-run-lease';
 
-/** `POST /api/v1/runs/{id}/lease`: a runner's heartbeat (README "Runner contract"); an addition to DESIGN.md §4. */
+/**
+ * `POST /api/v1/runs/{id}/lease`: a runner's heartbeat (README "Runner contract"); one of the additions
+ * listed in docs/architecture.md §4.
+ */
 export function createRunLeaseRouter(deps: {
   renewRunLease: ReturnType<typeof createRenewRunLease>;
 }): Router {

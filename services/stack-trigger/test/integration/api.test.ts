@@ -30,8 +30,8 @@ interface Answer {
 }
 
 /**
- * A small stand-in for our own integration service's internal contract (DESIGN.md §4) and for the one
- * Bitbucket resource the check reads, until the integration service and the simulator land.
+ * A small stand-in for our own integration service's internal contract (docs/architecture.md §4) and for the
+ * one Bitbucket resource the check reads, until the integration service and the simulator land.
  */
 async function startFakeIntegrationAndBitbucket(): Promise<{
   url: string;

@@ -37,8 +37,8 @@ async function freePort(): Promise<number> {
 
 /**
  * The integration service and the stack-trigger API, both real and in-process, each pointing at the
- * other (DESIGN.md §4: the integration service asks stack-trigger's internal API which stacks use an
- * integration before deleting it). The trigger harness supplies RabbitMQ, Redis, the store, the
+ * other (docs/architecture.md §4: the integration service asks stack-trigger's internal API which stacks use
+ * an integration before deleting it). The trigger harness supplies RabbitMQ, Redis, the store, the
  * Bitbucket simulator and a trigger worker.
  */
 describe('deleting an integration with the integration service and stack-trigger together', function () {

@@ -49,7 +49,7 @@ function withDatabase(mongoUrl: string, database: string): string {
   return `${match[1]}/${database}${match[2] ?? ''}`;
 }
 
-/** The same behaviour from every store (DESIGN.md §3): one suite, run against each adapter. */
+/** The same behaviour from every store (docs/architecture.md §3): one suite, run against each adapter. */
 function storeContract(open: () => Promise<Store>): void {
   let store: Store;
   beforeEach(async () => {

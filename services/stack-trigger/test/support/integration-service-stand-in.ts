@@ -8,7 +8,7 @@ export interface CredentialsEntry {
 }
 
 /**
- * The integration service's internal credentials contract (DESIGN.md §4,
+ * The integration service's internal credentials contract (docs/architecture.md §4,
  * services/integration/src/http/internal-router.ts), answered from a table: the reporter and runner
  * tests need Bitbucket credentials, not the integration service's store and encryption.
  */

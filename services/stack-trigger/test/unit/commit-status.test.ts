@@ -13,7 +13,7 @@ const run = (overrides: Partial<RunStatusInput> = {}): RunStatusInput => ({
 });
 const ui = { publicUiUrl: 'https://stacklink.example.com/', cancelledSupported: true };
 
-describe('commit status of a run (DESIGN.md §8)', () => {
+describe('commit status of a run (docs/architecture.md §8)', () => {
   it('is keyed stacklink/<stack id>, named after the stack and run type, and links to the run', () => {
     expect(toCommitStatus(run(), ui)).to.deep.equal({
       key: 'stacklink/stk-1',

@@ -4,7 +4,7 @@ import { readConfig } from '../../src/config';
 const required = { ADMIN_TOKEN: 'a'.repeat(16), INTERNAL_TOKEN: 'b'.repeat(16) };
 
 describe('readConfig', () => {
-  it('applies the defaults of DESIGN.md §2 and of this service', () => {
+  it('applies the defaults of docs/architecture.md §2 and of this service', () => {
     const config = readConfig(required);
     expect(config).to.include({
       ROLE: 'api',

@@ -26,7 +26,7 @@ export interface CachedWebhookSecrets extends WebhookSecretsPort {
 
 /**
  * In-memory cache in front of the integration service: a short TTL, negative caching of unknown ids,
- * one request in flight per id, and stale answers while the source is down (DESIGN.md §5: a cached
+ * one request in flight per id, and stale answers while the source is down (docs/architecture.md §5: a cached
  * secret keeps working when the integration service is not).
  */
 export function createCachedWebhookSecrets(

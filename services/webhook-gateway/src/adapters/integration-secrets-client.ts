@@ -8,7 +8,7 @@ interface SecretsResponse {
 
 /**
  * Reads an integration's webhook secrets from the integration service's internal API
- * (`GET /internal/v1/integrations/{id}/webhook-secrets`, DESIGN.md §4).
+ * (`GET /internal/v1/integrations/{id}/webhook-secrets`, docs/architecture.md §4).
  */
 export function createIntegrationSecretsClient(options: {
   baseUrl: string;

@@ -3,8 +3,8 @@ import type { Logger } from '@stacklink/logger';
 import type { CachedWebhookSecrets } from '../adapters/cached-webhook-secrets';
 
 /**
- * `integration.*` announcements (DESIGN.md §1): a rotated, updated or deleted integration drops its
- * cached secrets so the next delivery reads the new ones.
+ * `integration.*` announcements (docs/architecture.md §1): a rotated, updated or deleted integration drops
+ * its cached secrets so the next delivery reads the new ones.
  */
 export function createIntegrationEventsConsumer(
   secrets: CachedWebhookSecrets,

@@ -15,7 +15,7 @@ export interface Delivery {
   receivedAt: Date;
 }
 
-/** What to answer; `status` and `body` follow the table of DESIGN.md §5. */
+/** What to answer; `status` and `body` follow the table of docs/architecture.md §5. */
 export interface DeliveryOutcome {
   status: number;
   body: Record<string, unknown>;
@@ -79,7 +79,8 @@ export function createAcceptDelivery(deps: AcceptDeliveryDeps) {
         'unknown_integration',
       );
     }
-    // Bitbucket sends the "Test connection" ping unsigned (DESIGN.md §5): answer it, publish nothing.
+    // Bitbucket sends the "Test connection" ping unsigned (docs/architecture.md §5): answer it,
+    // publish nothing.
     if (eventKey === PING) return { status: 200, body: { ok: true }, outcome: 'ping' };
 
     // Synchronous from here to the event: the raw and parsed bodies are garbage before the first wait
@@ -188,8 +189,8 @@ export function createAcceptDelivery(deps: AcceptDeliveryDeps) {
       );
     }
     if (claim === 'unavailable') {
-      // Redis holds only what may be rebuilt (DESIGN.md §3): without it we still accept, because every
-      // consumer is idempotent and a duplicate costs nothing but work.
+      // Redis holds only what may be rebuilt (docs/architecture.md §3): without it we still accept, because
+      // every consumer is idempotent and a duplicate costs nothing but work.
       elog.warn('dedup store unavailable; accepting without deduplication');
     }
 

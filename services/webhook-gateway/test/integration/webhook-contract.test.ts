@@ -8,7 +8,7 @@ import { GatewayHarness } from './harness';
 
 const prOpened = readFixture('webhooks', 'woodpecker-pr_opened.json');
 
-describe('webhook gateway — the DESIGN.md §5 table (real RabbitMQ, Redis, integration service)', () => {
+describe('webhook gateway — the docs/architecture.md §5 table (real RabbitMQ, Redis, integration service)', () => {
   let h: GatewayHarness;
 
   beforeEach(async () => {

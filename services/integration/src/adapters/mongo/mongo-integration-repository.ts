@@ -55,8 +55,8 @@ export interface MongoRepositoryOptions {
 }
 
 /**
- * The production store (DESIGN.md §3). A connection of its own (not mongoose's global one), indexes
- * created at start so the unique name holds before the first write.
+ * The production store (docs/architecture.md §3). A connection of its own (not mongoose's global one),
+ * indexes created at start so the unique name holds before the first write.
  */
 export async function createMongoIntegrationRepository(
   url: string,

@@ -45,7 +45,7 @@ export function sqlitePathOf(storeUrl: string): string {
   return storeUrl.slice('sqlite:'.length);
 }
 
-/** The embedded store (DESIGN.md §3), opened as every service opens it (@stacklink/sqlite). */
+/** The embedded store (docs/architecture.md §3), opened as every service opens it (@stacklink/sqlite). */
 export function createSqliteIntegrationRepository(path: string): IntegrationRepositoryPort {
   const db = openSqliteDatabase(path);
   migrate(db);
