@@ -125,7 +125,7 @@ async function runE2eBench() {
       await start(
         `trigger-${i + 1}`,
         'services/stack-trigger/dist/src/trigger-main.js',
-        { PORT: String(p), METRICS_PORT: String(p) },
+        { PORT: String(p) },
         p,
       );
     }

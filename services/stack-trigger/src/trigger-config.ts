@@ -6,8 +6,7 @@ import { configSchema } from './config';
  * reporter's: it serves no public API (no ADMIN_TOKEN) and has the Bitbucket paging settings.
  */
 export const triggerConfigSchema = Joi.object({
-  /** /healthz, /readyz and /metrics; `make up` sets 9101. */
-  /** Port of /healthz, /readyz and /metrics (the worker serves nothing else). */
+  /** Port of /healthz, /readyz and /metrics (the worker serves nothing else); `make up` sets 9101. */
   PORT: sharedVariables.PORT.default(9101),
   /** Interface to listen on; loopback by default, `0.0.0.0` in a container. */
   HOST: Joi.string().default('127.0.0.1'),

@@ -170,9 +170,8 @@ export class System {
           'trigger',
           `trigger-${i}`,
           {
-            // Both names, like scripts/up.sh: the worker's probe port variable is PORT or METRICS_PORT.
+            // Its probe and metrics port (scripts/up.sh passes TRIGGER_METRICS_PORT as PORT).
             PORT: String(port),
-            METRICS_PORT: String(port),
             BITBUCKET_TIMEOUT_MS: '3000',
             SHUTDOWN_TIMEOUT_MS: '3000',
           },
