@@ -31,6 +31,7 @@ export async function deliver(
   eventKey: string,
   payload: unknown,
   userAgent: string,
+  now: () => number = Date.now,
 ): Promise<Delivery> {
   const body = JSON.stringify(payload);
   const headers: Record<string, string> = {
@@ -48,7 +49,7 @@ export async function deliver(
     url: target.url,
     headers,
     body,
-    at: Date.now(),
+    at: now(),
   };
   try {
     const answer = await post(target.url, headers, body);

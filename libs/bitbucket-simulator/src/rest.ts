@@ -82,7 +82,7 @@ export function createRestRouter(ctx: RestContext): Router {
   const router = express.Router();
 
   router.use((req, res, next) => {
-    const at = Date.now();
+    const at = state.now();
     res.on('finish', () => {
       const user = (res.locals as { user?: SimUser }).user;
       state.requests.push({
@@ -515,7 +515,7 @@ export function createRestRouter(ctx: RestContext): Router {
     ) {
       return fail(res, 404, `Comment ${parentId} does not exist.`, `${EX}.comment.NoSuchCommentException`);
     }
-    const now = Date.now();
+    const now = state.now();
     const comment = {
       id: state.id(),
       version: 0,
@@ -613,7 +613,7 @@ export function createRestRouter(ctx: RestContext): Router {
     }
     c.text = body.text;
     c.version += 1;
-    c.updatedDate = Date.now();
+    c.updatedDate = state.now();
     res.json(render.comment(c));
   });
 
@@ -639,7 +639,7 @@ export function createRestRouter(ctx: RestContext): Router {
         slug: r.slug,
         commit: commit.id,
         user: u.name,
-        at: Date.now(),
+        at: state.now(),
         ...status,
       });
       res.status(204).end();
@@ -655,7 +655,7 @@ export function createRestRouter(ctx: RestContext): Router {
       api: 'legacy',
       commit: param(req, 'commitId'),
       user: u.name,
-      at: Date.now(),
+      at: state.now(),
       ...status,
     });
     res.status(204).end();
@@ -688,7 +688,7 @@ export function createRestRouter(ctx: RestContext): Router {
     if (!r) return;
     const body = validWebhook(req, res);
     if (!body) return;
-    const now = Date.now();
+    const now = state.now();
     const hook = { id: state.id(), repoId: r.id, createdDate: now, updatedDate: now, ...body };
     state.webhooks.push(hook);
     res.status(201).json(webhookJson(hook));
@@ -720,7 +720,7 @@ export function createRestRouter(ctx: RestContext): Router {
     if (!hook) return;
     const body = validWebhook(req, res);
     if (!body) return;
-    Object.assign(hook, body, { updatedDate: Date.now() });
+    Object.assign(hook, body, { updatedDate: state.now() });
     res.json(webhookJson(hook));
   });
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -44,6 +45,16 @@ export interface SimulatorOptions {
   webhookTarget?: WebhookTarget;
   /** Reported by application-properties and in the webhook User-Agent. */
   version?: string;
+  /**
+   * The clock (epoch ms) for every date the simulator records or sends: commit timestamps, pull
+   * request and comment dates, webhook `date`, build statuses, webhooks. Default: the real clock.
+   */
+  now?: () => number;
+  /**
+   * The server's configured base URL (Bitbucket's "Base URL" setting), rendered in every link; default:
+   * the URL it listens on. The REST API still answers on the listening address (`url`).
+   */
+  baseUrl?: string;
 }
 
 export type FileSpec = string | { path: string; type?: FileChangeType; srcPath?: string };
@@ -143,7 +154,7 @@ const EVENT_PR_REVIEW: Record<ReviewStatus, string> = {
 };
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<BitbucketSimulator> {
-  const state = new SimulatorState();
+  const state = new SimulatorState(options.now ?? Date.now);
   const contextPath = (options.contextPath ?? '').replace(/\/+$/, '');
   const version = options.version ?? (options.legacyBuildStatusOnly ? '7.3.2' : '8.19.1');
   const buildNumber = version
@@ -152,7 +163,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Bi
     .join('');
   const userAgent = `Atlassian HttpClient 4.2.0 / Bitbucket-${version} (${buildNumber}) / Default`;
   let url = '';
-  const render = new Renderer(state, () => url);
+  const baseUrl = options.baseUrl?.replace(/\/+$/, '');
+  const render = new Renderer(state, () => baseUrl ?? url);
   const deliveries: Delivery[] = [];
   let globalTarget = options.webhookTarget;
 
@@ -199,8 +211,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Bi
         targets.push(target);
       }
     }
-    const body = { eventKey, date: webhookDate(), ...payload };
-    const sent = await Promise.all(targets.map((t) => deliver(t, eventKey, body, userAgent)));
+    const body = { eventKey, date: webhookDate(new Date(state.now())), ...payload };
+    const sent = await Promise.all(targets.map((t) => deliver(t, eventKey, body, userAgent, state.now)));
     deliveries.push(...sent);
     return sent;
   }
@@ -236,7 +248,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Bi
 
   function touch(pr: SimPullRequest): void {
     pr.version += 1;
-    pr.updatedDate = Date.now();
+    pr.updatedDate = state.now();
   }
 
   async function pushRefs(input: RepoRef & { changes: RefUpdate[]; actor?: string }): Promise<PushResult> {
@@ -367,12 +379,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Bi
     addRepository({ project, slug, name, defaultBranch = 'main', forkOf, files = ['README.md'] }) {
       if (!state.project(project)) sim.addProject({ key: project });
       const origin = forkOf ? state.requireRepository(forkOf.project, forkOf.repo) : undefined;
+      const id = state.id();
       const repo: SimRepository = {
-        id: state.id(),
+        id,
         slug,
         name: name ?? slug,
         projectKey: state.project(project)!.key,
-        hierarchyId: origin?.hierarchyId ?? Math.random().toString(16).slice(2, 22).padEnd(20, '0'),
+        // Shared by a repository and its forks; derived, not random, so runs are reproducible.
+        hierarchyId: origin?.hierarchyId ?? hierarchyIdOf(id, project, slug),
         defaultBranch: origin?.defaultBranch ?? defaultBranch,
         refs: new Map(origin?.refs ?? []),
         tagObjects: new Map(origin?.tagObjects ?? []),
@@ -393,7 +407,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Bi
 
     addWebhook({ project, repo, url: target, events = ['repo:refs_changed'], secret, name }) {
       const r = state.requireRepository(project, repo);
-      const now = Date.now();
+      const now = state.now();
       const hook: SimWebhook = {
         id: state.id(),
         repoId: r.id,
@@ -442,7 +456,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Bi
       if (!target.refs.has(toRef))
         throw new Error(`no branch ${input.to} in ${target.projectKey}/${target.slug}`);
       const author = actorOf(input.author);
-      const now = Date.now();
+      const now = state.now();
       const pr: SimPullRequest = {
         id: state.pullRequests.filter((p) => p.repoId === target.id).length + 1,
         repoId: target.id,
@@ -536,7 +550,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Bi
       );
       repo.refs.set(pr.toRef, merge.id);
       pr.state = 'MERGED';
-      pr.closedDate = Date.now();
+      pr.closedDate = state.now();
       touch(pr);
       const result = await prEvent(repo, pr, 'pr:merged', actor);
       // The merge moves the target branch, so Bitbucket also reports the ref change.
@@ -559,7 +573,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Bi
     async declinePullRequest(ref) {
       const { repo, pr } = prOf(ref);
       pr.state = 'DECLINED';
-      pr.closedDate = Date.now();
+      pr.closedDate = state.now();
       touch(pr);
       return prEvent(repo, pr, 'pr:declined', actorOf(ref.actor));
     },
@@ -574,7 +588,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Bi
     async addComment({ text, parentId, ...ref }) {
       const { repo, pr } = prOf(ref);
       const author = actorOf(ref.actor);
-      const now = Date.now();
+      const now = state.now();
       const comment: SimComment = {
         id: state.id(),
         version: 0,
@@ -600,7 +614,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Bi
             ...state.webhooks.filter((h) => h.active).map((h) => ({ url: h.url })),
           ];
       const sent = await Promise.all(
-        targets.map((t) => deliver(t, 'diagnostics:ping', { test: true }, userAgent)),
+        targets.map((t) => deliver(t, 'diagnostics:ping', { test: true }, userAgent, state.now)),
       );
       deliveries.push(...sent);
       return { deliveries: sent };
@@ -625,4 +639,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Bi
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   url = `${options.tls ? 'https' : 'http'}://${options.host === 'localhost' ? 'localhost' : host}:${address.port}${contextPath}`;
   return sim;
+}
+
+function hierarchyIdOf(seed: number, project: string, slug: string): string {
+  return createHash('sha1').update(`hierarchy\0${seed}\0${project}\0${slug}`).digest('hex').slice(0, 20);
 }

@@ -149,6 +149,12 @@ export class SimulatorState {
   private nextId = 1;
   private shaCounter = 0;
 
+  /**
+   * The simulator's clock (epoch ms): every date it records or renders comes from here, so a fixed
+   * clock makes its output reproducible. Shas hash content and a counter, never the time.
+   */
+  constructor(readonly now: () => number = Date.now) {}
+
   id(): number {
     return this.nextId++;
   }
@@ -207,7 +213,7 @@ export class SimulatorState {
       parents,
       message,
       author,
-      timestamp: Date.now(),
+      timestamp: this.now(),
       seq: this.shaCounter,
       changes,
       tree,
