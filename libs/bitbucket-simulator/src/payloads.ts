@@ -45,8 +45,24 @@ export class Renderer {
     };
   }
 
+  /**
+   * A project; a key starting with `~` is a user's personal project, which Bitbucket renders as type
+   * PERSONAL with its owner, and whose pages live under /users/{slug}.
+   */
   project(key: string): Record<string, unknown> {
     const p = this.state.project(key)!;
+    const owner = personalOwner(p.key);
+    if (owner !== undefined) {
+      const user = [...this.state.users.values()].find((u) => u.slug === owner);
+      return {
+        key: p.key,
+        id: p.id,
+        name: p.name,
+        type: 'PERSONAL',
+        ...(user ? { owner: this.user(user) } : {}),
+        links: { self: [{ href: `${this.base()}/users/${owner}` }] },
+      };
+    }
     return {
       key: p.key,
       id: p.id,
@@ -55,6 +71,14 @@ export class Renderer {
       type: 'NORMAL',
       links: { self: [{ href: `${this.base()}/projects/${p.key}` }] },
     };
+  }
+
+  /** The repository's web path: /projects/{key}/repos/{slug}, or /users/{owner}/repos/{slug}. */
+  repositoryPath(repo: SimRepository): string {
+    const owner = personalOwner(repo.projectKey);
+    return owner !== undefined
+      ? `${this.base()}/users/${owner}/repos/${repo.slug}`
+      : `${this.base()}/projects/${repo.projectKey}/repos/${repo.slug}`;
   }
 
   repository(repo: SimRepository, withOrigin = true): Record<string, unknown> {
@@ -79,7 +103,7 @@ export class Renderer {
             name: 'ssh',
           },
         ],
-        self: [{ href: `${this.base()}/projects/${repo.projectKey}/repos/${repo.slug}/browse` }],
+        self: [{ href: `${this.repositoryPath(repo)}/browse` }],
       },
     };
     if (withOrigin && repo.originId !== undefined) {
@@ -136,7 +160,7 @@ export class Renderer {
       links: {
         self: [
           {
-            href: `${this.base()}/projects/${repo.projectKey}/repos/${repo.slug}/commits/${commit}#${change.path}`,
+            href: `${this.repositoryPath(repo)}/commits/${commit}#${change.path}`,
           },
         ],
       },
@@ -187,7 +211,7 @@ export class Renderer {
       links: {
         self: [
           {
-            href: `${this.base()}/projects/${target.projectKey}/repos/${target.slug}/pull-requests/${pr.id}`,
+            href: `${this.repositoryPath(target)}/pull-requests/${pr.id}`,
           },
         ],
       },
@@ -223,6 +247,11 @@ export class Renderer {
     if (comment.parentId !== undefined) json.parent = { id: comment.parentId };
     return json;
   }
+}
+
+/** The owner's slug of a personal project (key `~alice`), or undefined for a normal project. */
+function personalOwner(projectKey: string): string | undefined {
+  return projectKey.startsWith('~') ? projectKey.slice(1).toLowerCase() : undefined;
 }
 
 export function displayId(ref: string): string {
