@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { Renderer, webhookDate } from './payloads';
 import { startSimulator, type BitbucketSimulator, type ScenarioResult } from './simulator';
 import type { SimComment, SimCommit } from './state';
@@ -986,4 +988,46 @@ function rest(
     req.on('error', reject);
     req.end(payload);
   });
+}
+
+/** libs/fixtures/bitbucket-dc of the repository holding `from` (the folder with tsconfig.base.json). */
+export function fixturesDir(from: string = __dirname): string {
+  let dir = path.resolve(from);
+  while (!fs.existsSync(path.join(dir, 'tsconfig.base.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`no tsconfig.base.json above ${from}: not inside the repository`);
+    dir = parent;
+  }
+  return path.join(dir, 'libs', 'fixtures', 'bitbucket-dc');
+}
+
+/** Every file under `dir`, by path relative to it with `/` separators; empty when `dir` is missing. */
+export function readFixtureFiles(dir: string): Map<string, string> {
+  const files = new Map<string, string>();
+  if (!fs.existsSync(dir)) return files;
+  for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const full = path.join(entry.parentPath, entry.name);
+    files.set(path.relative(dir, full).split(path.sep).join('/'), fs.readFileSync(full, 'utf8'));
+  }
+  return files;
+}
+
+export interface FixtureDiff {
+  differ: string[];
+  missing: string[];
+  extra: string[];
+}
+
+/** What on disk is not what the builder makes: files that differ, are missing, or should not be there. */
+export function diffFixtures(expected: Map<string, string>, actual: Map<string, string>): FixtureDiff {
+  const diff: FixtureDiff = { differ: [], missing: [], extra: [] };
+  for (const [file, content] of expected) {
+    const found = actual.get(file);
+    if (found === undefined) diff.missing.push(file);
+    else if (found !== content) diff.differ.push(file);
+  }
+  for (const file of actual.keys()) if (!expected.has(file)) diff.extra.push(file);
+  for (const list of Object.values(diff) as string[][]) list.sort();
+  return diff;
 }
