@@ -2,26 +2,26 @@
 // Gateway throughput: our webhook-gateway beside a lean reference gateway and a bare node:http server,
 // measured in the same run, in interleaved rounds, reporting medians (issue 5).
 const { randomBytes, randomUUID } = require('node:crypto');
-const { mkdtempSync, readFileSync, rmSync } = require('node:fs');
+const { mkdtempSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const path = require('node:path');
 const amqp = require('amqplib');
 const autocannon = require('autocannon');
 const { sign } = require('@stacklink/bitbucket');
+const { ownWebhook, readJson } = require('@stacklink/fixtures');
 const { deleteNamespace, RABBITMQ_URL, REDIS_URL } = require('@stacklink/testing');
 const { createIntegration, startIntegrationProcess } = require('../lib/integration');
 const { cpuSeconds, findPid, freePort, median, startNode } = require('../lib/processes');
 
 const ROOT = path.resolve(__dirname, '../..');
-const FIXTURES = path.resolve(ROOT, '../shared/fixtures/bitbucket-dc/webhooks');
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = 50;
 const SETTLE_MS = 2000;
 
-/** A realistic ~5 KB pr:opened body: a real fixture with a description of the usual length. */
+/** A realistic ~5 KB pr:opened body: our own fixture (libs/fixtures) with a description of the usual length. */
 function prOpenedBody() {
-  const body = JSON.parse(readFileSync(path.join(FIXTURES, 'woodpecker-pr_opened.json'), 'utf8'));
+  const body = readJson(ownWebhook('pr-opened.json'));
   const base = Buffer.byteLength(JSON.stringify(body));
   const para = 'This change moves the staging network module to the shared VPC and updates the outputs. ';
   body.pullRequest.description = para.repeat(Math.max(0, Math.ceil((5 * 1024 - base) / para.length)));
@@ -116,7 +116,7 @@ async function runGatewayBench() {
     await addTarget('bare', 'bare node:http (reads body)', path.join(__dirname, 'bare-server.js'), {}, '/');
     // The reference of the target: the dedup issue 5 asks for (see lean-gateway.js). The one-step
     // variant, which can lose a delivery, is measured beside it to show what that safety costs; the
-    // normalizing one adds only the normalization DESIGN.md §6 asks of every gateway, to show what that
+    // normalizing one adds only the normalization docs/architecture.md §6 asks of every gateway, to show what that
     // work costs against the reference on this machine.
     for (const [key, label, dedup, normalizeToo] of [
       ['lean', 'lean reference gateway', 'two-step', '0'],

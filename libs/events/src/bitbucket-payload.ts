@@ -4,8 +4,8 @@ import type { EventType } from './event-types';
 
 /*
  * The parts of Bitbucket Data Center webhook bodies the normalizer reads, and nothing else: every
- * object accepts unknown keys, because payloads grow with each Bitbucket version (5.x–10.x, see
- * shared/fixtures/bitbucket-dc/SOURCES.md). Differences the fixtures show and these schemas allow:
+ * object accepts unknown keys, because payloads grow with each Bitbucket version (5.x–10.x; our own
+ * fixtures in libs/fixtures show each variant). Differences between versions these schemas allow:
  * dates as epoch milliseconds or ISO-8601 strings (`+0000` offsets included); `commits`, `toCommit`
  * and `links` present or not; `links.self` holding `[null]` (Atlassian's own samples); an empty
  * `changes` list; fork pull requests (source repository ≠ target repository); tags as pull request

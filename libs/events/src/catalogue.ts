@@ -7,69 +7,65 @@ interface CatalogueEntry {
   when: string;
   /** The sections this type carries besides the envelope. */
   sections: string[];
-  /** The fixture (in shared/fixtures/bitbucket-dc/webhooks/) the example is normalized from. */
+  /** Our own fixture (libs/fixtures/bitbucket-dc/webhooks/) the example is normalized from. */
   fixture: string;
 }
 
-/*
- * Example fixtures are chosen among those with made-up people (example.com, gopher, jcitizen…):
- * SOURCES.md warns that a few real captures carry real names.
- */
 export const CATALOGUE: Readonly<Record<EventType, CatalogueEntry>> = {
   push: {
     when: 'a push creates, moves or deletes branches or tags; one delivery lists every ref of the push (the list may be empty)',
     sections: ['push'],
-    fixture: 'go-scm-repo_refs_changed-push-update.json',
+    fixture: 'push-branch-update.json',
   },
   'pull_request.opened': {
     when: 'a pull request is created',
     sections: ['pullRequest'],
-    fixture: 'woodpecker-pr_opened.json',
+    fixture: 'pr-opened.json',
   },
   'pull_request.source_updated': {
     when: "new commits reach a pull request's source branch; `pullRequest.previousSourceCommit` is the commit before",
     sections: ['pullRequest'],
-    fixture: 'go-scm-pr_from_ref_updated.json',
+    fixture: 'pr-from-ref-updated.json',
   },
   'pull_request.modified': {
     when: 'the title, description or target branch of a pull request changes; a retarget shows as `pullRequest.previousTarget` ≠ `pullRequest.target`',
     sections: ['pullRequest'],
-    fixture: 'go-scm-pr_modified-toref.json',
+    fixture: 'pr-modified-retargeted.json',
   },
   'pull_request.reviewer_approved': {
     when: 'a reviewer approves a pull request',
     sections: ['pullRequest', 'review'],
-    fixture: 'go-playground-pr-reviewer-approved.json',
+    fixture: 'pr-reviewer-approved.json',
   },
   'pull_request.reviewer_unapproved': {
     when: 'a reviewer withdraws an approval or a needs-work status',
     sections: ['pullRequest', 'review'],
-    fixture: 'jx-go-scm-pr_reviewer_unapproved.json',
+    fixture: 'pr-reviewer-unapproved.json',
   },
   'pull_request.reviewer_needs_work': {
     when: 'a reviewer marks a pull request as needing work',
     sections: ['pullRequest', 'review'],
-    fixture: 'jx-go-scm-pr_reviewer_needs_work.json',
+    fixture: 'pr-reviewer-needs-work.json',
   },
   'pull_request.merged': {
     when: 'a pull request is merged',
     sections: ['pullRequest'],
-    fixture: 'woodpecker-pr_merged.json',
+    fixture: 'pr-merged.json',
   },
   'pull_request.declined': {
     when: 'a pull request is declined',
     sections: ['pullRequest'],
-    fixture: 'go-scm-pr_declined.json',
+    fixture: 'pr-declined.json',
   },
   'pull_request.deleted': {
     when: 'a pull request is deleted',
     sections: ['pullRequest'],
-    fixture: 'jenkins-bbs-pr_deleted.json',
+    fixture: 'pr-deleted.json',
   },
   'pull_request.comment_added': {
     when: 'a comment or a reply is added to a pull request (a `/stacklink` command arrives this way)',
     sections: ['pullRequest', 'comment'],
-    fixture: 'jx-go-scm-pr_comment_added.json',
+    fixture: 'pr-comment-added.json',
   },
 };
 
@@ -148,7 +144,7 @@ function renderType(type: EventType, loadFixture: (fileName: string) => unknown)
     JSON.stringify(message.headers, null, 2),
     '```',
     '',
-    `Example, normalized from \`shared/fixtures/bitbucket-dc/webhooks/${entry.fixture}\`:`,
+    `Example, normalized from \`libs/fixtures/bitbucket-dc/webhooks/${entry.fixture}\`:`,
     '',
     '```json',
     JSON.stringify(message.body, null, 2),

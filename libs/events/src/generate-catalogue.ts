@@ -1,10 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { findRepoRoot, fixtureNamed, ownCorpus, readJson } from '@stacklink/fixtures';
 import { renderEventCatalogue } from './catalogue';
-import { findFixturesDir, findRepoRoot } from './paths';
 
 /*
- * Writes docs/events.md from the fixtures:
+ * Writes docs/events.md from our own fixtures (libs/fixtures):
  *   node libs/events/dist/src/generate-catalogue.js            write <repo>/docs/events.md
  *   node libs/events/dist/src/generate-catalogue.js --check    exit 1 when the file is out of date
  *   node libs/events/dist/src/generate-catalogue.js --out FILE write elsewhere
@@ -16,10 +16,8 @@ function main(argv: string[]): number {
     outIndex >= 0 && argv[outIndex + 1] !== undefined
       ? resolve(argv[outIndex + 1]!)
       : join(findRepoRoot(__dirname), 'docs', 'events.md');
-  const webhooks = join(findFixturesDir(__dirname), 'webhooks');
-  const text = renderEventCatalogue(
-    (file) => JSON.parse(readFileSync(join(webhooks, file), 'utf8')) as unknown,
-  );
+  const corpus = ownCorpus();
+  const text = renderEventCatalogue((file) => readJson(fixtureNamed(corpus, corpus.webhooks, file)));
   if (check) {
     let current = '';
     try {

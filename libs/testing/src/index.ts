@@ -6,4 +6,5 @@ export { createTcpProxy } from './tcp-proxy';
 export type { TcpProxy, TcpProxyOptions } from './tcp-proxy';
 export { deleteNamespace } from './delete-namespace';
 export type { DeleteNamespaceOptions, DeletedNamespace } from './delete-namespace';
-export { fixturesDir, listFixtures, readFixture, eventKeysFromSources, signatureVectors } from './fixtures';
+export { describePublicCorpus, skippedCorpusSuites } from './public-corpus';
+export { BITBUCKET_DC_MORE_OUTCOMES } from './public-corpus-outcomes';

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import {
   pageOf,
   parseActivity,
+  parseApplicationProperties,
   parseBitbucketDate,
   parseBrowseType,
   parseBuildCapabilities,
@@ -24,9 +25,10 @@ import {
   parseWebhookRequest,
   type Parser,
 } from '../../src';
-import { eventKeysFromSources, listFixtures, readFixture } from './fixtures';
+import { type ApiFixture, type Corpus, fixtureNamed, ownCorpus, readJson } from '@stacklink/fixtures';
+import { describePublicCorpus } from '@stacklink/testing';
 
-/** Which model reads which REST fixture, by file name. The first match wins. */
+/** Which model reads which REST capture of the public corpus, by file name. The first match wins. */
 const API_MODELS: [RegExp, string, Parser<unknown>][] = [
   [/build-status-REQUEST/, 'BuildStatus (request)', parseBuildStatus],
   [/webhook-create-REQUEST/, 'WebhookRequest', parseWebhookRequest],
@@ -65,51 +67,106 @@ const NOT_BITBUCKET: Record<string, Parser<unknown>> = {
   'go-scm-branches-create.json': parseRef,
 };
 
-function json(kind: 'webhooks' | 'api', file: string): unknown {
-  return JSON.parse(readFixture(kind, file).toString('utf8'));
+function publicApiFixture(fixture: ApiFixture): void {
+  const notBitbucket = NOT_BITBUCKET[fixture.file];
+  if (notBitbucket !== undefined) {
+    it(`${fixture.file} is not a Bitbucket body and is refused`, () => {
+      expect(() => notBitbucket(readJson(fixture))).to.throw(/expected/);
+    });
+    return;
+  }
+  const model = API_MODELS.find(([pattern]) => pattern.test(fixture.file));
+  it(`${fixture.file} parses as ${model?.[1] ?? '(no model: add one to API_MODELS)'}`, () => {
+    expect(model, `no model matches ${fixture.file}`).to.not.equal(undefined);
+    const body = readJson(fixture);
+    expect(model![2](body)).to.equal(body);
+  });
+}
+
+/** Our own REST fixtures name their model in the manifest: `parseRepository`, `Page<parseRef>`. */
+const MODELS: Record<string, Parser<unknown>> = {
+  parseActivity,
+  parseApplicationProperties,
+  parseBuildCapabilities,
+  parseBuildStatus,
+  parseCapabilities,
+  parseChangesPage,
+  parseComment,
+  parseCommit,
+  parseDiff,
+  parseErrorBody,
+  parseProject,
+  parsePullRequest,
+  parseRef,
+  parseRepository,
+  parseString,
+  parseUser,
+  parseWebhook,
+  parseWebhookCapabilities,
+  parseWebhookRequest,
+};
+
+function modelNamed(name: string): Parser<unknown> | undefined {
+  const page = /^Page<(\w+)>$/.exec(name)?.[1];
+  const parser = MODELS[page ?? name];
+  return parser === undefined ? undefined : page === undefined ? parser : pageOf(parser);
+}
+
+function parsesEveryWebhookBody(corpus: Corpus): void {
+  for (const fixture of corpus.webhooks) {
+    // A ping is not an event; a rejected body is refused by the normalizer (libs/events), not here.
+    if (fixture.eventKey === 'diagnostics:ping' || fixture.expected === 'rejected') continue;
+    it(`${fixture.file} parses as ${fixture.eventKey}`, () => {
+      const body = readJson(fixture);
+      const event = parseWebhookPayload(fixture.eventKey, body);
+      expect(event.eventKey).to.equal(fixture.eventKey);
+      expect(event.payload).to.equal(body);
+      if ('date' in event.payload && event.payload.date !== undefined) {
+        expect(parseBitbucketDate(event.payload.date as string).getTime()).to.be.greaterThan(0);
+      }
+    });
+  }
 }
 
 describe('models parse every fixture', () => {
-  describe('REST responses and request bodies (api/)', () => {
-    for (const file of listFixtures('api')) {
-      if (NOT_BITBUCKET[file]) {
-        it(`${file} is not a Bitbucket body and is refused`, () => {
-          expect(() => NOT_BITBUCKET[file]!(json('api', file))).to.throw(/expected/);
-        });
-        continue;
-      }
-      const model = API_MODELS.find(([pattern]) => pattern.test(file));
-      it(`${file} parses as ${model?.[1] ?? '(no model: add one to API_MODELS)'}`, () => {
-        expect(model, `no model matches ${file}`).to.not.equal(undefined);
-        const body = json('api', file);
-        expect(model![2](body)).to.equal(body);
+  const own = ownCorpus();
+
+  describe('our own REST answers and request bodies, by the model the manifest names', () => {
+    for (const fixture of own.api) {
+      it(`${fixture.file} parses as ${fixture.model ?? '(no model named)'}`, () => {
+        const parse = modelNamed(fixture.model ?? '');
+        expect(parse, `no model ${fixture.model} for ${fixture.file}`).to.not.equal(undefined);
+        const body = readJson(fixture);
+        expect(parse!(body)).to.equal(body);
       });
     }
   });
 
-  describe('webhook bodies (webhooks/), by the X-Event-Key of SOURCES.md', () => {
-    const keys = eventKeysFromSources();
-    for (const file of listFixtures('webhooks')) {
-      it(`${file} parses as ${keys.get(file) ?? '(unknown event key)'}`, () => {
-        const eventKey = keys.get(file);
-        expect(eventKey, `${file} has no X-Event-Key row in SOURCES.md`).to.be.a('string');
-        const body = json('webhooks', file);
-        const event = parseWebhookPayload(eventKey!, body);
-        expect(event.eventKey).to.equal(eventKey);
-        expect(event.payload).to.equal(body);
-        if ('date' in event.payload && event.payload.date !== undefined) {
-          expect(parseBitbucketDate(event.payload.date as string).getTime()).to.be.greaterThan(0);
-        }
-      });
-    }
+  describe('our own webhook bodies, by the event key of the manifest', () => {
+    parsesEveryWebhookBody(own);
   });
+
+  describePublicCorpus(
+    'bitbucket-dc',
+    'REST captures and request bodies of the public corpus (api/)',
+    (corpus) => {
+      for (const fixture of corpus.api) publicApiFixture(fixture);
+    },
+  );
+
+  describePublicCorpus(
+    'bitbucket-dc',
+    'webhook captures of the public corpus, by the X-Event-Key of SOURCES.md',
+    (corpus) => parsesEveryWebhookBody(corpus),
+  );
 
   describe('what the models insist on', () => {
-    const pr = json('webhooks', 'go-scm-pr_opened.json') as { pullRequest: Record<string, unknown> };
+    const webhook = <T>(file: string): T => readJson<T>(fixtureNamed(own, own.webhooks, file));
+    const pr = webhook<{ pullRequest: Record<string, unknown> }>('pr-opened.json');
 
     it('reads pull-request dates given as epoch milliseconds or ISO strings', () => {
-      const epoch = parsePullRequest(json('api', 'go-scm-pull-request.json'));
-      const iso = parsePullRequest(json('api', 'go-scm-pull-request-iso-dates.json'));
+      const epoch = parsePullRequest(pr.pullRequest);
+      const iso = parsePullRequest(webhook<typeof pr>('pr-opened-iso-dates.json').pullRequest);
       expect(typeof epoch.createdDate).to.equal('number');
       expect(typeof iso.createdDate).to.equal('string');
       expect(parseBitbucketDate(iso.createdDate).getTime()).to.be.greaterThan(0);
@@ -134,9 +191,7 @@ describe('models parse every fixture', () => {
     });
 
     it('refuses a ref change of an unknown type', () => {
-      const push = json('webhooks', 'go-scm-repo_refs_changed-push-update.json') as {
-        changes: { type: string }[];
-      };
+      const push = webhook<{ changes: { type: string }[] }>('push-branch-update.json');
       push.changes[0]!.type = 'MOVED';
       expect(() => parseWebhookPayload('repo:refs_changed', push)).to.throw(/changes\[0\]\.type/);
     });

@@ -1,18 +1,14 @@
 import { createHmac } from 'node:crypto';
 import { expect } from 'chai';
 import { sign, verifySignature } from '../../src';
-import { readFixture, signatureVectors } from './fixtures';
+import { type Corpus, ownCorpus, readBody } from '@stacklink/fixtures';
+import { describePublicCorpus } from '@stacklink/testing';
 
-describe('webhook signatures', () => {
-  const vectors = signatureVectors();
-
-  it('finds the 18 signature vectors of SOURCES.md', () => {
-    expect(vectors).to.have.length(18);
-  });
-
-  for (const vector of vectors) {
+/** Every vector: the exact bytes verify with the header an independent tool computed, and only them. */
+function holdsEveryVector(corpus: Corpus): void {
+  for (const vector of corpus.signatures) {
     describe(vector.file, () => {
-      const body = readFixture('webhooks', vector.file);
+      const body = readBody(vector);
 
       it('verifies with its published signature and secret', () => {
         expect(verifySignature(body, vector.header, [vector.secret])).to.deep.equal({ valid: true });
@@ -38,6 +34,27 @@ describe('webhook signatures', () => {
       });
     });
   }
+}
+
+describe('webhook signatures', () => {
+  describe('our own vectors (libs/fixtures, computed with openssl)', () => {
+    const own = ownCorpus();
+
+    it('has vectors over several bodies and secrets', () => {
+      expect(own.signatures.length).to.be.greaterThanOrEqual(10);
+      expect(new Set(own.signatures.map((v) => v.secret)).size).to.be.greaterThan(1);
+    });
+
+    holdsEveryVector(own);
+  });
+
+  describePublicCorpus('bitbucket-dc', 'the vectors published with the public corpus', (corpus) => {
+    it('finds the 18 signature vectors of SOURCES.md', () => {
+      expect(corpus.signatures).to.have.length(18);
+    });
+
+    holdsEveryVector(corpus);
+  });
 
   const body = Buffer.from('{"eventKey":"repo:refs_changed"}');
 

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { expect } from 'chai';
 import { Registry } from 'prom-client';
 import { createBus, topologyNames, type Bus } from '@stacklink/bus';
@@ -13,12 +11,10 @@ import {
   VCS_EVENTS_EXCHANGE,
   type CanonicalEvent,
 } from '../../src';
-import { findFixturesDir } from '../../src/paths';
+import { loadWebhook } from '../support/fixtures';
 
 function fixtureEvent(file: string, eventKey: string, id: string): CanonicalEvent {
-  const body: unknown = JSON.parse(
-    readFileSync(path.join(findFixturesDir(__dirname), 'webhooks', file), 'utf8'),
-  );
+  const body = loadWebhook(file);
   const result = normalize({
     eventKey,
     deliveryId: `d-${id}`,
@@ -59,9 +55,9 @@ describe('subscribeEvents (real RabbitMQ)', () => {
   });
 
   it('routes each type to the queues bound to its routing key, with the filtering headers, as typed events', async () => {
-    const pr = fixtureEvent('woodpecker-pr_opened.json', 'pr:opened', '00000000-0000-4000-8000-000000000001');
+    const pr = fixtureEvent('pr-opened-draft.json', 'pr:opened', '00000000-0000-4000-8000-000000000001');
     const push = fixtureEvent(
-      'woodpecker-repo_refs_changed.json',
+      'push-branch-update.json',
       'repo:refs_changed',
       '00000000-0000-4000-8000-000000000002',
     );

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EVENT_TYPES } from '../../src';
 import { CATALOGUE, renderEventCatalogue } from '../../src/catalogue';
-import { findRepoRoot } from '../../src/paths';
+import { findRepoRoot } from '@stacklink/fixtures';
 import { loadWebhook } from '../support/fixtures';
 
 describe('event catalogue (docs/events.md)', () => {

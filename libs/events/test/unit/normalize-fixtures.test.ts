@@ -1,144 +1,29 @@
 import { expect } from 'chai';
+import { readJson } from '@stacklink/fixtures';
+import { describePublicCorpus } from '@stacklink/testing';
+import { normalize } from '../../src';
 import {
-  type CanonicalEvent,
-  type EventOfType,
-  type EventType,
-  normalize,
-  type PushChange,
-  routingKeyFor,
-  toBusMessage,
-  validateEvent,
-} from '../../src';
-import { listWebhookFixtures, loadWebhook } from '../support/fixtures';
+  DELIVERY,
+  fork,
+  ignored,
+  narrow,
+  NO_COMMIT,
+  normalizesAsTabled,
+  notFork,
+  pullRequest,
+  push,
+  review,
+  type Row,
+} from '../support/fixture-rows';
 
 /*
- * Every file in shared/fixtures/bitbucket-dc/webhooks/ goes through the normalizer here (STYLE.md).
- * The event key of each file is the X-Event-Key column of SOURCES.md — never the body's `eventKey`,
- * which the Atlassian mirror samples prove wrong. A new fixture fails until it gets a row.
+ * Every body of the public corpus `bitbucket-dc` goes through the normalizer here, when the corpus is
+ * there (docs/architecture.md §11). The event key of each file is the X-Event-Key column of its
+ * SOURCES.md — never the body's `eventKey`, which the Atlassian mirror samples prove wrong.
  */
 
-const DELIVERY = {
-  deliveryId: '0b6d2c1e-7f4a-4c59-8e21-5d3f9a7b1c02',
-  integrationId: 'int-fixtures',
-  receivedAt: new Date('2030-01-01T00:00:00.000Z'),
-  id: '5f1e9c2a-3b7d-4e8f-a0c1-2d4e6f8a0b13',
-};
-
-type Sha = string;
-type Repo = `${string}/${string}`;
-
-interface Row {
-  /** X-Event-Key from SOURCES.md. */
-  eventKey: string;
-  expected: EventType | 'ignored';
-  /** The key facts of the resulting event. */
-  facts?: (event: CanonicalEvent) => void;
-}
-
-function ignored(eventKey: string): Row {
-  return { eventKey, expected: 'ignored' };
-}
-
-function repoOf(repository: { projectKey: string; slug: string }): Repo {
-  return `${repository.projectKey}/${repository.slug}`;
-}
-
-function narrow<T extends EventType>(event: CanonicalEvent, type: T): EventOfType<T> {
-  expect(event.type).to.equal(type);
-  return event as EventOfType<T>;
-}
-
-type ChangeRow = [
-  ref: string,
-  refType: PushChange['refType'],
-  action: PushChange['action'],
-  before: Sha | null,
-  after: Sha | null,
-];
-
-function push(repo: Repo, changes: ChangeRow[], more: (e: EventOfType<'push'>) => void = () => {}): Row {
-  return {
-    eventKey: 'repo:refs_changed',
-    expected: 'push',
-    facts: (event) => {
-      const e = narrow(event, 'push');
-      expect(repoOf(e.repository)).to.equal(repo);
-      expect(e.push.changes).to.deep.equal(
-        changes.map(([ref, refType, action, before, after]) => ({ ref, refType, action, before, after })),
-      );
-      more(e);
-    },
-  };
-}
-
-type PullRequestEvents = Exclude<CanonicalEvent, { type: 'push' }>;
-
-interface PullRequestFacts {
-  id: number;
-  state: 'open' | 'merged' | 'declined';
-  /** [ref, commit, repository] */
-  source: [string, Sha, Repo];
-  target: [string, Sha, Repo];
-  /** The link, or null when the fixture has none. */
-  url: string | null;
-  draft?: boolean;
-  more?: (e: PullRequestEvents) => void;
-}
-
-function pullRequest(eventKey: string, type: Exclude<EventType, 'push'>, facts: PullRequestFacts): Row {
-  return {
-    eventKey,
-    expected: type,
-    facts: (event) => {
-      const e = narrow(event, type) as PullRequestEvents;
-      const pr = e.pullRequest;
-      expect(pr.id).to.equal(facts.id);
-      expect(pr.state).to.equal(facts.state);
-      expect([pr.source.ref, pr.source.commit, repoOf(pr.source.repository)]).to.deep.equal(facts.source);
-      expect([pr.target.ref, pr.target.commit, repoOf(pr.target.repository)]).to.deep.equal(facts.target);
-      // The event belongs to the target repository, also for pull requests from forks.
-      expect(repoOf(e.repository)).to.equal(facts.target[2]);
-      expect(pr.draft).to.equal(facts.draft ?? false);
-      if (facts.url === null) expect(pr).not.to.have.property('url');
-      else expect(pr.url).to.equal(facts.url);
-      facts.more?.(e);
-    },
-  };
-}
-
-function review(
-  eventKey: string,
-  type:
-    | 'pull_request.reviewer_approved'
-    | 'pull_request.reviewer_unapproved'
-    | 'pull_request.reviewer_needs_work',
-  reviewer: string,
-  status: string,
-  previousStatus: string,
-  facts: Omit<PullRequestFacts, 'more'>,
-): Row {
-  return pullRequest(eventKey, type, {
-    ...facts,
-    more: (e) => {
-      const r = narrow(e, type).review;
-      expect([r.reviewer.slug, r.status, r.previousStatus]).to.deep.equal([reviewer, status, previousStatus]);
-    },
-  });
-}
-
-function notFork(e: PullRequestEvents): void {
-  expect(e.pullRequest.source.repository).to.deep.equal(e.pullRequest.target.repository);
-}
-
-function fork(e: PullRequestEvents): void {
-  expect(e.pullRequest.source.repository).not.to.deep.equal(e.pullRequest.target.repository);
-}
-
-// Bitbucket's 40 zeros become null in the canonical event.
-const NO_COMMIT = null;
-
 // prettier-ignore
-const FIXTURES: Record<string, Row> = {
+const TABLE: Record<string, Row> = {
   // ---- repo:refs_changed → push
   'argo-cd-repo_refs_changed.json': push('MYPROJECT/test-repo', [
     ['refs/heads/master', 'branch', 'updated', 'f09c8889a2d234985734958795a31589cd91ffda', '22671f0349857934857983457983475ec39f196b'],
@@ -488,73 +373,24 @@ const FIXTURES: Record<string, Row> = {
   }),
 };
 
-function normalizeFixture(file: string, row: Row) {
-  return normalize({ ...DELIVERY, eventKey: row.eventKey, body: loadWebhook(file) });
-}
+describePublicCorpus(
+  'bitbucket-dc',
+  'normalizing every capture of the public Bitbucket DC corpus',
+  (corpus) => {
+    normalizesAsTabled(corpus.webhooks, TABLE);
 
-describe('normalizing every Bitbucket DC fixture', () => {
-  const files = listWebhookFixtures();
+    it('the epoch-ms and ISO-date variants of the same pull request give the same event', () => {
+      const pairs = [
+        ['go-scm-pr_opened.json', 'go-scm-pr_opened-iso-dates.json', 'pr:opened'],
+        ['go-scm-pr_merged.json', 'go-scm-pr_merged-iso-dates.json', 'pr:merged'],
+      ] as const;
+      const body = (file: string): unknown => readJson(corpus.webhooks.find((f) => f.file === file)!);
+      for (const [epoch, iso, eventKey] of pairs) {
+        const a = normalize({ ...DELIVERY, eventKey, body: body(epoch) });
+        const b = normalize({ ...DELIVERY, eventKey, body: body(iso) });
 
-  it('finds the fixtures folder and every fixture there has a row in this table (add new ones from SOURCES.md)', () => {
-    expect(files.length).to.be.greaterThan(0);
-    expect(
-      files.filter((f) => !(f in FIXTURES)),
-      'fixtures without a row',
-    ).to.deep.equal([]);
-    expect(
-      Object.keys(FIXTURES).filter((f) => !files.includes(f)),
-      'rows without a fixture',
-    ).to.deep.equal([]);
-  });
-
-  for (const file of files) {
-    const row = FIXTURES[file];
-    if (row === undefined) continue;
-
-    if (row.expected === 'ignored') {
-      it(`${file} (${row.eventKey}) is ignored with a reason`, () => {
-        const result = normalizeFixture(file, row);
-
-        expect(result.kind).to.equal('ignored');
-        if (result.kind === 'ignored') expect(result.reason).to.contain(row.eventKey);
-      });
-      continue;
-    }
-
-    const type = row.expected;
-    it(`${file} (${row.eventKey}) becomes a valid ${type} event with the fixture's facts`, () => {
-      const result = normalizeFixture(file, row);
-
-      if (result.kind !== 'event') expect.fail(`ignored: ${result.reason}`);
-      const event = result.event;
-      expect(validateEvent(JSON.parse(JSON.stringify(event)), { mode: 'producer' })).to.deep.equal(event);
-      expect(event).to.include({
-        specVersion: 1,
-        provider: 'bitbucket-dc',
-        type,
-        id: DELIVERY.id,
-        deliveryId: DELIVERY.deliveryId,
-        integrationId: DELIVERY.integrationId,
-        receivedAt: '2030-01-01T00:00:00.000Z',
-      });
-      // Every fixture carries a date, so the instant comes from the body, not from receivedAt.
-      expect(event.occurredAt).to.match(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
-      expect(event.occurredAt).not.to.equal(event.receivedAt);
-      expect(toBusMessage(event).routingKey).to.equal(routingKeyFor(type));
-      row.facts?.(event);
+        expect(a, `${epoch} vs ${iso}`).to.deep.equal(b);
+      }
     });
-  }
-
-  it('the epoch-ms and ISO-date variants of the same pull request give the same event', () => {
-    const pairs = [
-      ['go-scm-pr_opened.json', 'go-scm-pr_opened-iso-dates.json', 'pr:opened'],
-      ['go-scm-pr_merged.json', 'go-scm-pr_merged-iso-dates.json', 'pr:merged'],
-    ] as const;
-    for (const [epoch, iso, eventKey] of pairs) {
-      const a = normalize({ ...DELIVERY, eventKey, body: loadWebhook(epoch) });
-      const b = normalize({ ...DELIVERY, eventKey, body: loadWebhook(iso) });
-
-      expect(a, `${epoch} vs ${iso}`).to.deep.equal(b);
-    }
-  });
-});
+  },
+);

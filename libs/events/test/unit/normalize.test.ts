@@ -48,7 +48,7 @@ function expectInvalidPayload(err: unknown, field: string): void {
 describe('normalize', () => {
   describe('when the payload of a supported event is missing what the event needs', () => {
     it('a pull request without its source commit throws EVENT.INVALID_PAYLOAD naming the field', () => {
-      const body = loadWebhook('go-scm-pr_opened.json');
+      const body = loadWebhook('pr-opened.json');
       delete (body.pullRequest as { fromRef: Record<string, unknown> }).fromRef.latestCommit;
 
       const err = thrownBy(() => run('pr:opened', body));
@@ -57,7 +57,7 @@ describe('normalize', () => {
     });
 
     it('a push without its repository throws EVENT.INVALID_PAYLOAD naming repository', () => {
-      const body = loadWebhook('go-scm-repo_refs_changed-push-update.json');
+      const body = loadWebhook('push-branch-update.json');
       delete body.repository;
 
       expectInvalidPayload(
@@ -67,7 +67,7 @@ describe('normalize', () => {
     });
 
     it('a review without the participant throws naming participant', () => {
-      const body = loadWebhook('jx-go-scm-pr_reviewer_approved.json');
+      const body = loadWebhook('pr-reviewer-approved.json');
       delete body.participant;
 
       expectInvalidPayload(
@@ -77,7 +77,7 @@ describe('normalize', () => {
     });
 
     it('a new comment without the comment throws naming comment', () => {
-      const body = loadWebhook('jx-go-scm-pr_comment_added.json');
+      const body = loadWebhook('pr-comment-added-reply.json');
       delete body.comment;
 
       expectInvalidPayload(
@@ -87,7 +87,7 @@ describe('normalize', () => {
     });
 
     it('a ref change of an unknown kind throws naming changes[i].type', () => {
-      const body = loadWebhook('go-scm-repo_refs_changed-push-update.json');
+      const body = loadWebhook('push-branch-update.json');
       (body.changes as Record<string, unknown>[])[0]!.type = 'RENAME';
 
       expectInvalidPayload(
@@ -105,7 +105,7 @@ describe('normalize', () => {
     });
 
     it('empty delivery metadata is refused too, naming the field', () => {
-      const err = thrownBy(() => run('pr:opened', loadWebhook('go-scm-pr_opened.json'), { deliveryId: '' }));
+      const err = thrownBy(() => run('pr:opened', loadWebhook('pr-opened.json'), { deliveryId: '' }));
 
       expectInvalidPayload(err, 'deliveryId');
     });
@@ -113,7 +113,7 @@ describe('normalize', () => {
 
   describe('routing', () => {
     it('routes on the X-Event-Key header, never on the body eventKey', () => {
-      const body = loadWebhook('go-scm-repo_refs_changed-push-update.json');
+      const body = loadWebhook('push-branch-update.json');
       body.eventKey = 'pr:opened';
 
       const push = eventOf(run('repo:refs_changed', body), 'push');
@@ -124,16 +124,16 @@ describe('normalize', () => {
     });
 
     it('keys another event type would read are not trusted on a push (they were never validated)', () => {
-      const body = loadWebhook('go-scm-repo_refs_changed-push-update.json');
+      const body = loadWebhook('push-branch-update.json');
       body.pullRequest = 'not a pull request';
 
       const event = eventOf(run('repo:refs_changed', body), 'push');
 
-      expect(event.repository).to.deep.equal({ projectKey: 'PRJ', slug: 'my-repo', id: 1, name: 'my-repo' });
+      expect(event.repository).to.deep.equal({ projectKey: 'PRJ', slug: 'infra', id: 9, name: 'infra' });
     });
 
     it('a pull request body under the push key is refused, not reinterpreted', () => {
-      const err = thrownBy(() => run('repo:refs_changed', loadWebhook('go-scm-pr_opened.json')));
+      const err = thrownBy(() => run('repo:refs_changed', loadWebhook('pr-opened.json')));
 
       expectInvalidPayload(err, 'repository');
     });
@@ -155,8 +155,8 @@ describe('normalize', () => {
 
   describe('push', () => {
     it('a push of several refs keeps every change, in order, each with its own action', () => {
-      // No fixture pushes several refs at once, so this one adds refs to a real payload.
-      const body = loadWebhook('go-scm-repo_refs_changed-push-update.json');
+      // Adds a created branch and a deleted tag to a one-ref push.
+      const body = loadWebhook('push-branch-update.json');
       const changes = body.changes as Record<string, unknown>[];
       changes.push(
         {
@@ -179,11 +179,11 @@ describe('normalize', () => {
 
       expect(event.push.changes).to.deep.equal([
         {
-          ref: 'refs/heads/master',
+          ref: 'refs/heads/main',
           refType: 'branch',
           action: 'updated',
-          before: '5c64a07cd6c0f21b753bf261ef059c7e7633c50a',
-          after: '823b2230a56056231c9425d63758fa87078a66b4',
+          before: '73299f675471c38fc16003f06e9034e12f7cb434',
+          after: '35da9dc353564348ae57a91c35f5617244b5631f',
         },
         {
           ref: 'refs/heads/feature/a',
@@ -203,14 +203,14 @@ describe('normalize', () => {
     });
 
     it('a change with only refId (no ref object) still names a tag as a tag', () => {
-      const body = loadWebhook('go-scm-repo_refs_changed-tag-create.json');
+      const body = loadWebhook('push-tag-created-lightweight.json');
       const change = (body.changes as Record<string, unknown>[])[0]!;
       delete change.ref;
 
       const event = eventOf(run('repo:refs_changed', body), 'push');
 
       expect(event.push.changes[0]).to.include({
-        ref: 'refs/tags/v1.1.0',
+        ref: 'refs/tags/v1.0.0',
         refType: 'tag',
         action: 'created',
       });
@@ -219,9 +219,9 @@ describe('normalize', () => {
 
   describe('dates', () => {
     it('the same instant as epoch milliseconds and as ISO-8601 gives the same occurredAt', () => {
-      const asEpoch = loadWebhook('go-scm-repo_refs_changed-push-update.json');
-      const asIso = loadWebhook('go-scm-repo_refs_changed-push-update.json');
-      const asOffset = loadWebhook('go-scm-repo_refs_changed-push-update.json');
+      const asEpoch = loadWebhook('push-branch-update.json');
+      const asIso = loadWebhook('push-branch-update.json');
+      const asOffset = loadWebhook('push-branch-update.json');
       asEpoch.date = 1530814920000;
       asIso.date = '2018-07-05T18:22:00+0000';
       asOffset.date = '2018-07-05T20:22:00.000+02:00';
@@ -238,7 +238,7 @@ describe('normalize', () => {
     });
 
     it('without a date in the body, occurredAt falls back to receivedAt', () => {
-      const body = loadWebhook('go-scm-pr_merged.json');
+      const body = loadWebhook('pr-merged.json');
       delete body.date;
 
       const event = eventOf(run('pr:merged', body), 'pull_request.merged');
@@ -247,7 +247,7 @@ describe('normalize', () => {
     });
 
     it('a date that is neither epoch ms nor ISO-8601 is refused, naming date', () => {
-      const body = loadWebhook('go-scm-pr_merged.json');
+      const body = loadWebhook('pr-merged.json');
       body.date = 'yesterday';
 
       expectInvalidPayload(
@@ -259,38 +259,31 @@ describe('normalize', () => {
 
   describe('pull requests', () => {
     it('a draft pull request says so; an older payload without the field is not a draft', () => {
-      const draft = loadWebhook('woodpecker-pr_opened.json');
-      (draft.pullRequest as Record<string, unknown>).draft = true;
+      const draft = loadWebhook('pr-opened-draft.json');
+      const older = loadWebhook('pr-opened.json');
+      delete (older.pullRequest as Record<string, unknown>).draft;
 
       expect(eventOf(run('pr:opened', draft), 'pull_request.opened').pullRequest.draft).to.equal(true);
-      expect(
-        eventOf(run('pr:opened', loadWebhook('go-scm-pr_opened.json')), 'pull_request.opened').pullRequest
-          .draft,
-      ).to.equal(false);
+      expect(eventOf(run('pr:opened', older), 'pull_request.opened').pullRequest.draft).to.equal(false);
     });
 
     it('a user without displayName is shown by name', () => {
-      const body = loadWebhook('go-scm-pr_opened.json');
+      const body = loadWebhook('pr-opened.json');
       delete (body.actor as Record<string, unknown>).displayName;
 
       const event = eventOf(run('pr:opened', body), 'pull_request.opened');
 
-      expect(event.actor).to.deep.equal({
-        id: 1,
-        slug: 'jcitizen',
-        name: 'jcitizen',
-        displayName: 'jcitizen',
-      });
+      expect(event.actor).to.deep.equal({ id: 2, slug: 'alice', name: 'alice', displayName: 'alice' });
     });
 
     it('the review status comes from the event key, the previous status from the body', () => {
       const event = eventOf(
-        run('pr:reviewer:needs_work', loadWebhook('jx-go-scm-pr_reviewer_needs_work.json')),
+        run('pr:reviewer:needs_work', loadWebhook('pr-reviewer-needs-work.json')),
         'pull_request.reviewer_needs_work',
       );
 
       expect(event.review).to.deep.equal({
-        reviewer: { id: 2, slug: 'user', name: 'user', displayName: 'User' },
+        reviewer: { id: 4, slug: 'carol', name: 'carol', displayName: 'Carol Chen' },
         status: 'needs_work',
         previousStatus: 'unapproved',
       });
@@ -299,7 +292,7 @@ describe('normalize', () => {
 
   describe('ids', () => {
     it('without an injected id, each event gets its own random UUID', () => {
-      const body = loadWebhook('go-scm-pr_opened.json');
+      const body = loadWebhook('pr-opened.json');
 
       const a = eventOf(run('pr:opened', body, { id: undefined }), 'pull_request.opened');
       const b = eventOf(run('pr:opened', body, { id: undefined }), 'pull_request.opened');
@@ -309,8 +302,8 @@ describe('normalize', () => {
     });
 
     it('with an injected id, normalizing is deterministic', () => {
-      const first = run('pr:opened', loadWebhook('woodpecker-pr_opened.json'));
-      const second = run('pr:opened', loadWebhook('woodpecker-pr_opened.json'));
+      const first = run('pr:opened', loadWebhook('pr-opened-draft.json'));
+      const second = run('pr:opened', loadWebhook('pr-opened-draft.json'));
 
       expect(first).to.deep.equal(second);
     });

@@ -29,7 +29,7 @@ function eventFrom(fixture: string, eventKey: string): CanonicalEvent {
 
 describe('toBusMessage', () => {
   it('publishes to vcs.events with routing key bitbucket-dc.<type>, the event id as messageId and filter headers', () => {
-    const event = eventFrom('go-scm-repo_refs_changed-push-update.json', 'repo:refs_changed');
+    const event = eventFrom('push-branch-update.json', 'repo:refs_changed');
 
     const message = toBusMessage(event);
 
@@ -40,7 +40,7 @@ describe('toBusMessage', () => {
       headers: {
         integrationId: 'int-42',
         projectKey: 'PRJ',
-        repositorySlug: 'my-repo',
+        repositorySlug: 'infra',
         eventType: 'push',
         specVersion: 1,
       },
@@ -49,17 +49,17 @@ describe('toBusMessage', () => {
   });
 
   it('a pull request from a fork carries the target repository in its headers', () => {
-    const event = eventFrom('woodpecker-pr_opened-from-fork.json', 'pr:opened');
+    const event = eventFrom('pr-opened-fork-project.json', 'pr:opened');
 
     const { routingKey, headers } = toBusMessage(event);
 
     expect(routingKey).to.equal('bitbucket-dc.pull_request.opened');
-    expect(headers).to.include({ projectKey: 'DEV', repositorySlug: 'deployment-automation' });
+    expect(headers).to.include({ projectKey: 'PRJ', repositorySlug: 'infra' });
   });
 
   it('refuses to map an event that is off the schema', () => {
     const event = {
-      ...eventFrom('go-scm-pr_opened.json', 'pr:opened'),
+      ...eventFrom('pr-opened.json', 'pr:opened'),
       extra: true,
     } as unknown as CanonicalEvent;
 

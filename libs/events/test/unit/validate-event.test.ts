@@ -39,18 +39,18 @@ describe('validateEvent', () => {
   });
 
   it('returns a valid event unchanged, typed by its type', () => {
-    const value = eventFrom('go-scm-pr_from_ref_updated.json', 'pr:from_ref_updated');
+    const value = eventFrom('pr-from-ref-updated.json', 'pr:from_ref_updated');
 
     const event: CanonicalEvent = validateEvent(value, { mode: 'producer' });
 
     expect(event).to.deep.equal(value);
     if (event.type === 'pull_request.source_updated') {
-      expect(event.pullRequest.previousSourceCommit).to.equal('caf52ccb18c039cd9b930ed1f7b3edfb34cb92dd');
+      expect(event.pullRequest.previousSourceCommit).to.equal('004dc669a3feccab705ca8e0e9003ad20739bc2f');
     } else expect.fail(`unexpected type ${event.type}`);
   });
 
   it('a consumer tolerates fields a newer producer added; a producer refuses them, naming the field', () => {
-    const value = eventFrom('jx-go-scm-pr_comment_added.json', 'pr:comment:added');
+    const value = eventFrom('pr-comment-added-reply.json', 'pr:comment:added');
     value.labels = ['infra'];
     (value.pullRequest as Record<string, unknown>).description = 'added in a later 1.x';
     (value.comment as { author: Record<string, unknown> }).author.emailAddress = 'admin@example.com';
@@ -68,7 +68,7 @@ describe('validateEvent', () => {
   });
 
   it('a consumer still refuses an event missing a required field', () => {
-    const value = eventFrom('go-scm-pr_opened.json', 'pr:opened');
+    const value = eventFrom('pr-opened.json', 'pr:opened');
     delete (value.pullRequest as { source: Record<string, unknown> }).source.commit;
 
     const refused = invalid(() => validateEvent(value, { mode: 'consumer' }));
@@ -79,7 +79,7 @@ describe('validateEvent', () => {
 
   it('another specVersion is refused in both modes, naming specVersion', () => {
     const value = {
-      ...eventFrom('go-scm-repo_refs_changed-push-update.json', 'repo:refs_changed'),
+      ...eventFrom('push-branch-update.json', 'repo:refs_changed'),
       specVersion: 2,
     };
 
@@ -90,7 +90,7 @@ describe('validateEvent', () => {
 
   it('an unknown type is refused, naming type', () => {
     const value = {
-      ...eventFrom('go-scm-repo_refs_changed-push-update.json', 'repo:refs_changed'),
+      ...eventFrom('push-branch-update.json', 'repo:refs_changed'),
       type: 'tag',
     };
 
@@ -98,9 +98,9 @@ describe('validateEvent', () => {
   });
 
   it('a type without its required section is refused, naming the section', () => {
-    const pr = eventFrom('go-scm-pr_opened.json', 'pr:opened');
-    const review = eventFrom('jx-go-scm-pr_reviewer_approved.json', 'pr:reviewer:approved');
-    const comment = eventFrom('jx-go-scm-pr_comment_added.json', 'pr:comment:added');
+    const pr = eventFrom('pr-opened.json', 'pr:opened');
+    const review = eventFrom('pr-reviewer-approved.json', 'pr:reviewer:approved');
+    const comment = eventFrom('pr-comment-added-reply.json', 'pr:comment:added');
     delete pr.pullRequest;
     delete review.review;
     delete comment.comment;
@@ -111,15 +111,15 @@ describe('validateEvent', () => {
   });
 
   it('a review whose status contradicts its type is refused', () => {
-    const value = eventFrom('jx-go-scm-pr_reviewer_approved.json', 'pr:reviewer:approved');
+    const value = eventFrom('pr-reviewer-approved.json', 'pr:reviewer:approved');
     (value.review as Record<string, unknown>).status = 'needs_work';
 
     expect(invalid(() => validateEvent(value, { mode: 'producer' })).paths).to.deep.equal(['review.status']);
   });
 
   it('a created ref must have no before commit, a deleted ref no after commit', () => {
-    const created = eventFrom('go-scm-repo_refs_changed-branch-create.json', 'repo:refs_changed');
-    const deleted = eventFrom('go-scm-repo_refs_changed-branch-delete.json', 'repo:refs_changed');
+    const created = eventFrom('push-branch-created.json', 'repo:refs_changed');
+    const deleted = eventFrom('push-branch-deleted.json', 'repo:refs_changed');
     (created.push as { changes: Record<string, unknown>[] }).changes[0]!.before = '0'.repeat(40);
     (deleted.push as { changes: Record<string, unknown>[] }).changes[0]!.after = '0'.repeat(40);
 
@@ -132,14 +132,14 @@ describe('validateEvent', () => {
   });
 
   it('values are not converted: a numeric string where a number belongs is refused', () => {
-    const value = eventFrom('go-scm-pr_opened.json', 'pr:opened');
+    const value = eventFrom('pr-opened.json', 'pr:opened');
     (value.pullRequest as Record<string, unknown>).id = '2';
 
     expect(invalid(() => validateEvent(value, { mode: 'consumer' })).paths).to.deep.equal(['pullRequest.id']);
   });
 
   it('an instant is what Date#toISOString writes, and every one the schema accepts is a real date', () => {
-    const value = eventFrom('go-scm-pr_opened.json', 'pr:opened');
+    const value = eventFrom('pr-opened.json', 'pr:opened');
     const pad = (n: number, width = 2) => String(n).padStart(width, '0');
     for (const year of [0, 1970, 2030, 9999]) {
       for (let month = 1; month <= 12; month++) {

@@ -10,10 +10,7 @@ import type {
 import type { TriggerInput } from '../../src/domain/decide-triggers';
 import type { NewStack, Stack } from '../../src/domain/model';
 
-/**
- * Canonical events of DESIGN.md §6 built by hand, until libs/events exports its normalizer; the
- * values follow the fixtures in shared/fixtures/bitbucket-dc/webhooks.
- */
+/** Canonical events (docs/architecture.md §6) built by hand, shaped like the normalizer's output. */
 const user = { id: 1, slug: 'admin', name: 'admin', displayName: 'Administrator' };
 export const REPO = { projectKey: 'PRJ', slug: 'infra', id: 1, name: 'infra' };
 export const SHA = (n: number): string => n.toString(16).padStart(40, '0').replace(/^0/, 'a');

@@ -1,26 +1,22 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { expect } from 'chai';
 import { normalize, type CanonicalEvent } from '@stacklink/events';
+import { ownCorpus, ownWebhook, readJson, type WebhookFixture } from '@stacklink/fixtures';
+import { describePublicCorpus } from '@stacklink/testing';
 import { decideTriggers } from '../../src/domain/decide-triggers';
 import { pushInput, stack } from '../support/events';
 
 /** For a push, the same files for every ref; a pull request's changes otherwise. */
 const withFiles: typeof pushInput = (input) => (input.event.type === 'push' ? pushInput(input) : input);
 
-const DIR = join(__dirname, '../../../../../../shared/fixtures/bitbucket-dc/webhooks');
-
 /** The canonical event of a fixture; undefined for fixtures the gateway ignores or rejects (never published). */
-function eventFrom(file: string): CanonicalEvent | undefined {
-  const body = JSON.parse(readFileSync(join(DIR, file), 'utf8')) as { eventKey?: string };
-  if (typeof body.eventKey !== 'string') return undefined;
+function eventFrom(fixture: WebhookFixture): CanonicalEvent | undefined {
   try {
     const result = normalize({
-      eventKey: body.eventKey,
-      deliveryId: `d-${file}`,
+      eventKey: fixture.eventKey,
+      deliveryId: `d-${fixture.file}`,
       integrationId: 'int-1',
       receivedAt: new Date(0),
-      body,
+      body: readJson(fixture),
     });
     return result.kind === 'event' ? result.event : undefined;
   } catch {
@@ -40,12 +36,12 @@ function stackFor(event: CanonicalEvent, overrides: Parameters<typeof stack>[0] 
   });
 }
 
-describe('trigger rules over every Bitbucket fixture, through the libs/events normalizer', () => {
-  const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));
-  for (const file of files) {
-    const event = eventFrom(file);
+/** One test per fixture that becomes an event: the default trigger rules hold for it. */
+function followsTheRules(fixtures: WebhookFixture[]): void {
+  for (const fixture of fixtures) {
+    const event = eventFrom(fixture);
     if (event === undefined) continue;
-    it(`${file} (${event.type}) follows the rules of DESIGN.md §7`, () => {
+    it(`${fixture.file} (${event.type}) follows the rules of docs/architecture.md §7`, () => {
       const d = decideTriggers(
         withFiles({ event, stacks: [stackFor(event)], changedFiles: { paths: [], truncated: true } }),
       );
@@ -53,8 +49,12 @@ describe('trigger rules over every Bitbucket fixture, through the libs/events no
       expect(commits.size).to.equal(d.runs.length);
       switch (event.type) {
         case 'push': {
+          // The stack tracks the first ref: its commit gets a tracked run, other branches proposed runs
+          // (two branches at one commit make two runs of different types, never two of one type).
           const live = event.push.changes.filter((c) => c.action !== 'deleted' && c.refType === 'branch');
-          expect(d.runs.map((r) => r.commit)).to.have.members([...new Set(live.map((c) => c.after))]);
+          const tracked = event.push.changes[0]?.ref;
+          const expected = live.map((c) => `${c.ref === tracked ? 'tracked' : 'proposed'} ${c.after}`);
+          expect(d.runs.map((r) => `${r.type} ${r.commit}`)).to.have.members([...new Set(expected)]);
           if (live.length > 0) expect(d.runs[0]!.type).to.equal('tracked');
           break;
         }
@@ -84,9 +84,21 @@ describe('trigger rules over every Bitbucket fixture, through the libs/events no
       }
     });
   }
+}
+
+describe('trigger rules over every Bitbucket fixture, through the libs/events normalizer', () => {
+  describe('our own corpus', () => followsTheRules(ownCorpus().webhooks));
+
+  describePublicCorpus('bitbucket-dc', 'the public corpus of captures', (corpus) =>
+    followsTheRules(corpus.webhooks),
+  );
+
+  describePublicCorpus('bitbucket-dc-more', 'the second public corpus of captures', (corpus) =>
+    followsTheRules(corpus.webhooks),
+  );
 
   it('starts nothing for the fork pull request fixture unless the stack allows forks', () => {
-    const event = eventFrom('woodpecker-pr_opened-from-fork.json')!;
+    const event = eventFrom(ownWebhook('pr-opened-fork-project.json'))!;
     const files = { paths: [], truncated: true };
     expect(decideTriggers({ event, stacks: [stackFor(event)], changedFiles: files }).runs).to.be.empty;
     expect(
@@ -95,7 +107,7 @@ describe('trigger rules over every Bitbucket fixture, through the libs/events no
   });
 
   it('starts a tag run from the tag fixture only when the stack triggers on tags', () => {
-    const event = eventFrom('go-scm-repo_refs_changed-tag-create.json')!;
+    const event = eventFrom(ownWebhook('push-tag-created-lightweight.json'))!;
     const files = { paths: [], truncated: true };
     const s = stack({
       repository: { projectKey: event.repository.projectKey, slug: event.repository.slug },

@@ -3,10 +3,11 @@ import { request } from 'node:http';
 import { expect } from 'chai';
 import { sign } from '@stacklink/bitbucket';
 import { validateEvent } from '@stacklink/events';
-import { readFixture, waitFor } from '@stacklink/testing';
+import { ownWebhook, readBody } from '@stacklink/fixtures';
+import { waitFor } from '@stacklink/testing';
 import { GatewayHarness } from './harness';
 
-const prOpened = readFixture('webhooks', 'woodpecker-pr_opened.json');
+const prOpened = readBody(ownWebhook('pr-opened.json'));
 
 describe('webhook gateway — the docs/architecture.md §5 table (real RabbitMQ, Redis, integration service)', () => {
   let h: GatewayHarness;
@@ -65,7 +66,7 @@ describe('webhook gateway — the docs/architecture.md §5 table (real RabbitMQ,
   });
 
   it('with a valid signature and an event key it does not handle, it answers 200 {ignored: true} and publishes nothing', async () => {
-    const res = await h.deliver(readFixture('webhooks', 'go-playground-repo-modified.json'), {
+    const res = await h.deliver(readBody(ownWebhook('ignored-repo-modified.json')), {
       eventKey: 'repo:modified',
     });
     expect(res.status).to.equal(200);

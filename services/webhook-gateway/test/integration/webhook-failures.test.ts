@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { sign } from '@stacklink/bitbucket';
-import { createTcpProxy, readFixture, REDIS_URL, waitFor } from '@stacklink/testing';
+import { ownWebhook, readBody } from '@stacklink/fixtures';
+import { createTcpProxy, REDIS_URL, waitFor } from '@stacklink/testing';
 import { GatewayHarness } from './harness';
 
-const prOpened = readFixture('webhooks', 'woodpecker-pr_opened.json');
+const prOpened = readBody(ownWebhook('pr-opened.json'));
 
 describe('webhook gateway — failures (real RabbitMQ, Redis, integration service)', () => {
   let h: GatewayHarness;
