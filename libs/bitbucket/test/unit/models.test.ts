@@ -2,7 +2,6 @@ import { expect } from 'chai';
 import {
   pageOf,
   parseActivity,
-  parseApplicationProperties,
   parseBitbucketDate,
   parseBrowseType,
   parseBuildCapabilities,
@@ -25,6 +24,7 @@ import {
   parseWebhookRequest,
   type Parser,
 } from '../../src';
+import * as bitbucket from '../../src';
 import { type ApiFixture, type Corpus, fixtureNamed, ownCorpus, readJson } from '@stacklink/fixtures';
 import { describePublicCorpus } from '@stacklink/testing';
 
@@ -83,33 +83,15 @@ function publicApiFixture(fixture: ApiFixture): void {
   });
 }
 
-/** Our own REST fixtures name their model in the manifest: `parseRepository`, `Page<parseRef>`. */
-const MODELS: Record<string, Parser<unknown>> = {
-  parseActivity,
-  parseApplicationProperties,
-  parseBuildCapabilities,
-  parseBuildStatus,
-  parseCapabilities,
-  parseChangesPage,
-  parseComment,
-  parseCommit,
-  parseDiff,
-  parseErrorBody,
-  parseProject,
-  parsePullRequest,
-  parseRef,
-  parseRepository,
-  parseString,
-  parseUser,
-  parseWebhook,
-  parseWebhookCapabilities,
-  parseWebhookRequest,
-};
-
+/**
+ * Our own REST fixtures name their model in the manifest (`parseRepository`, `Page<parseRef>`): any
+ * parser the package exports, looked up by that name.
+ */
 function modelNamed(name: string): Parser<unknown> | undefined {
-  const page = /^Page<(\w+)>$/.exec(name)?.[1];
-  const parser = MODELS[page ?? name];
-  return parser === undefined ? undefined : page === undefined ? parser : pageOf(parser);
+  const page = /^Page<(parse\w+)>$/.exec(name)?.[1];
+  const parser = (bitbucket as Record<string, unknown>)[page ?? name];
+  if (typeof parser !== 'function' || !/^parse\w+$/.test(page ?? name)) return undefined;
+  return page === undefined ? (parser as Parser<unknown>) : pageOf(parser as Parser<unknown>);
 }
 
 function parsesEveryWebhookBody(corpus: Corpus): void {
