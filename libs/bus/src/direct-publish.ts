@@ -35,7 +35,10 @@ interface ConfirmChannelInternals {
  * codec reads each header through the prototype chain. With the six headers of an event that is
  * ~4 µs per message, more than encoding all the rest of it. This sends the fields `publish` would have
  * built, with the headers as a plain object of their own, through the two calls a confirm channel's
- * `publish` makes itself (`pushConfirmCallback`, then `sendMessage`).
+ * `publish` makes itself, in its order: `sendMessage`, then `pushConfirmCallback`. The order matters:
+ * `sendMessage` throws on a closed channel and (amqplib 2.3.1) on headers too large to encode, before
+ * anything is sent; a callback pushed first would stay behind in the channel's list of unconfirmed
+ * messages (the leak amqplib 1.0.4 fixed in `publish`) and take the confirm of the next message sent.
  *
  * Those two are amqplib internals, pinned by package-lock.json; a test holds amqplib to them and
  * checks the frames are byte for byte what `publish` encodes. Without them this is plain `publish`.
@@ -81,10 +84,11 @@ export function messagePublisher(channel: ConfirmChannel): { publish: PublishMes
         clusterId: undefined,
       };
       // Looked up on every call, not kept: a closed channel replaces sendMessage with one that throws,
-      // as publish does then.
+      // as publish does then. The callback is registered only once the message has gone to the channel.
       const ch = internals as Required<ConfirmChannelInternals>;
+      const flowing = ch.sendMessage(fields, fields, content);
       ch.pushConfirmCallback(confirmed);
-      return ch.sendMessage(fields, fields, content);
+      return flowing;
     },
   };
 }

@@ -81,7 +81,7 @@ export interface BusOptions {
   reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
   /** Upper bound close() waits for in-flight handlers; 10000 by default. */
   closeTimeoutMs?: number;
-  /** AMQP heartbeat in seconds, so a silent network partition is noticed; 10 by default. */
+  /** AMQP heartbeat in seconds, so a silent network partition is noticed; 10 by default, 0 turns it off. */
   heartbeatSeconds?: number;
   /** Shown in the RabbitMQ management UI, e.g. the service role. */
   connectionName?: string;

@@ -1,16 +1,19 @@
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { expect } from 'chai';
 import amqp from 'amqplib';
 import { RABBITMQ_URL } from '@stacklink/testing';
 import { type MessageProperties, messagePublisher } from '../../src/direct-publish';
 
 // amqplib's own argument builder and encoder, to compare frames with: internals, pinned by
-// package-lock.json like the code under test.
+// package-lock.json like the code under test. amqplib 2's `exports` map does not list them, so they
+// are loaded by file, from beside the module `amqplib` resolves to.
 const load = createRequire(__filename);
-const args = load('amqplib/lib/api_args') as {
+const amqplibDir = dirname(load.resolve('amqplib'));
+const args = load(join(amqplibDir, 'lib', 'api_args.js')) as {
   publish: (exchange: string, routingKey: string, options: amqp.Options.Publish) => object;
 };
-const defs = load('amqplib/lib/defs') as {
+const defs = load(join(amqplibDir, 'lib', 'defs.js')) as {
   BasicPublish: number;
   BasicProperties: number;
   encodeMethod: (id: number, channel: number, fields: object) => Buffer;
@@ -23,17 +26,22 @@ const encoded = (fields: object, props: object) =>
     defs.encodeProperties(defs.BasicProperties, 1, 123, props),
   ]);
 
-/** A stand-in channel that records what the direct publish hands to amqplib's internals. */
+/** A stand-in channel that records what the direct publish hands to amqplib's internals, in order. */
 function recordingChannel() {
-  const calls: { confirmed?: unknown; fields?: object; props?: object; content?: Buffer }[] = [];
+  const calls: { fields?: object; props?: object; content?: Buffer; confirmed?: unknown }[] = [];
+  const order: string[] = [];
   const channel = {
-    pushConfirmCallback: (confirmed: unknown) => calls.push({ confirmed }),
     sendMessage: (fields: object, props: object, content: Buffer) => {
-      Object.assign(calls[calls.length - 1]!, { fields, props, content });
+      order.push('sendMessage');
+      calls.push({ fields, props, content });
       return true;
     },
+    pushConfirmCallback: (confirmed: unknown) => {
+      order.push('pushConfirmCallback');
+      Object.assign(calls[calls.length - 1] ?? {}, { confirmed });
+    },
   };
-  return { channel: channel as unknown as amqp.ConfirmChannel, calls };
+  return { channel: channel as unknown as amqp.ConfirmChannel, calls, order };
 }
 
 describe('direct publish (amqplib internals, real RabbitMQ)', () => {
@@ -43,7 +51,7 @@ describe('direct publish (amqplib internals, real RabbitMQ)', () => {
   });
 
   it('hands amqplib fields that encode byte for byte as its own publish would, headers as they are', () => {
-    const { channel, calls } = recordingChannel();
+    const { channel, calls, order } = recordingChannel();
     const { publish, direct } = messagePublisher(channel);
     expect(direct).to.equal(true);
     const cases: MessageProperties[] = [
@@ -73,6 +81,31 @@ describe('direct publish (amqplib internals, real RabbitMQ)', () => {
         JSON.stringify(properties),
       );
     }
+    // amqplib's own order since 1.0.4: the message first, its confirm callback once it is on its way.
+    expect(order).to.deep.equal(cases.flatMap(() => ['sendMessage', 'pushConfirmCallback']));
+  });
+
+  it('the real channel still has the two internals, and its own publish calls them in that order', async () => {
+    const model = await amqp.connect(RABBITMQ_URL);
+    models.push(model);
+    const channel = await model.createConfirmChannel();
+    const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
+    const internals = channel as unknown as Record<string, (...a: unknown[]) => unknown>;
+    const order: string[] = [];
+    for (const name of ['sendMessage', 'pushConfirmCallback']) {
+      const own = internals[name]!;
+      expect(own, name).to.be.a('function');
+      internals[name] = function (this: unknown, ...a: unknown[]) {
+        order.push(name);
+        return own.apply(this, a);
+      };
+    }
+    await new Promise<void>((resolve, reject) =>
+      channel.sendToQueue(queue, Buffer.from('x'), {}, (err: unknown) =>
+        err ? reject(new Error('nacked')) : resolve(),
+      ),
+    );
+    expect(order).to.deep.equal(['sendMessage', 'pushConfirmCallback']);
   });
 
   it('falls back to amqplib publish, persistent and mandatory, when the internals are not there', () => {
@@ -135,6 +168,18 @@ describe('direct publish (amqplib internals, real RabbitMQ)', () => {
     expect(message.properties.headers).to.deep.equal({ integrationId: 'int-1', specVersion: 1 });
     // Mandatory: the broker returns what no queue took, before confirming it.
     expect(returned.map((m) => m.properties.messageId as unknown)).to.deep.equal(['m-no-such-queue']);
+
+    // A message amqplib refuses to encode (headers over its 64 KiB table buffer, amqplib 2.3.1) throws
+    // before anything is sent, and leaves no callback behind: the next message gets its own confirm.
+    expect(() =>
+      publish('', queue, Buffer.from('x'), { headers: { big: 'x'.repeat(70_000) } }, () => {
+        throw new Error('a refused message was confirmed');
+      }),
+    ).to.throw(RangeError);
+    await send(queue);
+    const after = await channel.get(queue, { noAck: true });
+    if (after === false) throw new Error('the queue was empty');
+    expect(after.properties.messageId).to.equal(`m-${queue}`);
 
     // Like publish, it throws at once on a closed channel (the bus then reports the connection lost).
     await channel.close();
