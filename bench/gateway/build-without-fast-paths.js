@@ -37,7 +37,13 @@ const file = path.join(dir, 'libs/bus/src/create-bus.ts');
 let source = readFileSync(file, 'utf8');
 // Write coalescing off: the connection's frames go to the socket as amqplib writes them.
 source = replaceOnce(source, "import { coalesceFrameWrites } from './coalesce-writes';\n", '', 'the import');
-source = replaceOnce(source, '    coalesceFrameWrites(connection);\n', '', 'the call');
+source = replaceOnce(
+  source,
+  '    // The publishes of one event-loop round leave in one socket write (see coalesce-writes.ts).\n' +
+    '    coalesceFrameWrites(connection);\n',
+  '',
+  'the call',
+);
 // Direct publish off: amqplib's own publish, persistent and mandatory (direct-publish.ts's fallback).
 source = replaceOnce(
   source,
