@@ -1,6 +1,6 @@
 // Only the signature module: the gateway has no use for the REST client and its dependencies.
-import { verifySignature } from '@stacklink/bitbucket/signature';
-import { AppError, isAppError } from '@stacklink/errors';
+import { type SignatureFailure, verifySignature } from '@stacklink/bitbucket/signature';
+import { type AppError, isAppError } from '@stacklink/errors';
 import { type CanonicalEvent, eventTypeForKey, normalize } from '@stacklink/events';
 import type { Logger } from '@stacklink/logger';
 import type { DeliveryDedupPort, EventPublisherPort, GatewayMetricsPort, WebhookSecretsPort } from './ports';
@@ -15,14 +15,34 @@ export interface Delivery {
   receivedAt: Date;
 }
 
-/** What to answer; `status` and `body` follow the table of docs/architecture.md §5. */
-export interface DeliveryOutcome {
-  status: number;
-  body: Record<string, unknown>;
-  outcome: string;
-  eventId?: string;
-  retryAfterSeconds?: number;
-}
+/**
+ * What became of a delivery, in the gateway's own words; the HTTP edge maps each case to a status and
+ * body (docs/architecture.md §5), so a replay or a CLI can run the same use case.
+ */
+export type DeliveryOutcome =
+  | { kind: 'accepted'; eventId: string }
+  | { kind: 'duplicate' }
+  /** Bitbucket's "Test connection": answered, nothing published. */
+  | { kind: 'ping' }
+  | { kind: 'ignored'; reason: string }
+  | Refused
+  | { kind: 'unavailable'; reason: UnavailableReason; retryAfterSeconds: number };
+
+export type Refused =
+  | { kind: 'refused'; reason: 'signature'; details: SignatureFailure }
+  /** `details` is the integration id that no integration has. */
+  | { kind: 'refused'; reason: 'unknown-integration'; details: string }
+  /** `details` is the normalizer's error, naming the field. */
+  | { kind: 'refused'; reason: 'invalid-payload'; details: AppError }
+  | {
+      kind: 'refused';
+      reason: 'missing-event-key' | 'missing-delivery-id' | 'unsupported-content-type' | 'invalid-json';
+    };
+
+export type RefusalReason = Refused['reason'];
+
+/** `in-flight`: the same delivery is being published by another request right now. */
+export type UnavailableReason = 'secrets' | 'in-flight' | 'broker';
 
 export interface AcceptDeliveryDeps {
   secrets: WebhookSecretsPort;
@@ -35,53 +55,81 @@ export interface AcceptDeliveryDeps {
 const PING = 'diagnostics:ping';
 const RETRY_AFTER_SECONDS = 5;
 
-function problem(status: number, code: string, message: string, outcome: string): DeliveryOutcome {
-  return { status, body: { error: { code, message } }, outcome };
+// The outcomes without per-delivery data are allocated once: this is the hot path of the system.
+const PINGED: DeliveryOutcome = { kind: 'ping' };
+const DUPLICATE: DeliveryOutcome = { kind: 'duplicate' };
+const UNSUPPORTED_EVENT: DeliveryOutcome = { kind: 'ignored', reason: 'event key not handled' };
+const MISSING_EVENT_KEY: DeliveryOutcome = { kind: 'refused', reason: 'missing-event-key' };
+const MISSING_DELIVERY_ID: DeliveryOutcome = { kind: 'refused', reason: 'missing-delivery-id' };
+const UNSUPPORTED_CONTENT_TYPE: DeliveryOutcome = { kind: 'refused', reason: 'unsupported-content-type' };
+const INVALID_JSON: DeliveryOutcome = { kind: 'refused', reason: 'invalid-json' };
+const SECRETS_UNAVAILABLE = unavailable('secrets');
+const IN_FLIGHT = unavailable('in-flight');
+const BROKER_UNAVAILABLE = unavailable('broker');
+
+function unavailable(reason: UnavailableReason): DeliveryOutcome {
+  return { kind: 'unavailable', reason, retryAfterSeconds: RETRY_AFTER_SECONDS };
 }
 
-function unavailable(code: string, message: string, outcome: string): DeliveryOutcome {
-  return { ...problem(503, code, message, outcome), retryAfterSeconds: RETRY_AFTER_SECONDS };
+/** The `outcome` label of the deliveries metric; its values predate the outcome type and stay as they were. */
+function metricOutcome(out: DeliveryOutcome): string {
+  switch (out.kind) {
+    case 'accepted':
+    case 'duplicate':
+    case 'ping':
+    case 'ignored':
+      return out.kind;
+    case 'unavailable':
+      return out.reason === 'secrets'
+        ? 'secrets_unavailable'
+        : out.reason === 'in-flight'
+          ? 'in_flight'
+          : 'broker_unavailable';
+    case 'refused':
+      switch (out.reason) {
+        case 'signature':
+          return 'invalid_signature';
+        case 'unknown-integration':
+          return 'unknown_integration';
+        case 'invalid-json':
+          return 'invalid_json';
+        case 'invalid-payload':
+          return 'invalid_payload';
+        default:
+          return 'bad_request';
+      }
+  }
 }
 
 /**
  * Verify, normalize, deduplicate and publish one Bitbucket delivery. The signature is checked over the
- * raw bytes before anything parses them; the answer is 202 only after the broker confirmed the event.
+ * raw bytes before anything parses them; `accepted` only after the broker confirmed the event.
  */
 export function createAcceptDelivery(deps: AcceptDeliveryDeps) {
   return async function acceptDelivery(d: Delivery): Promise<DeliveryOutcome> {
     const eventKey = d.eventKey?.trim() ?? '';
     const result = await decide(d, eventKey);
-    deps.metrics.delivery(eventKey === '' ? '(none)' : eventKey, result.outcome);
+    deps.metrics.delivery(eventKey === '' ? '(none)' : eventKey, metricOutcome(result));
     return result;
   };
 
   async function decide(d: Delivery, eventKey: string): Promise<DeliveryOutcome> {
     const log = deliveryLog(d, eventKey);
-    if (eventKey === '')
-      return problem(400, 'WEBHOOK.MISSING_EVENT_KEY', 'X-Event-Key header is required', 'bad_request');
+    if (eventKey === '') return MISSING_EVENT_KEY;
 
     let lookup = deps.secrets.cached?.(d.integrationId);
     try {
       lookup ??= await deps.secrets.getSecrets(d.integrationId);
     } catch (err) {
       log.warn('webhook secrets unavailable', { err });
-      return unavailable(
-        'WEBHOOK.SECRETS_UNAVAILABLE',
-        'webhook secrets are unavailable; retry later',
-        'secrets_unavailable',
-      );
+      return SECRETS_UNAVAILABLE;
     }
     if (lookup.kind === 'unknown') {
-      return problem(
-        404,
-        'WEBHOOK.UNKNOWN_INTEGRATION',
-        `no integration ${d.integrationId}`,
-        'unknown_integration',
-      );
+      return { kind: 'refused', reason: 'unknown-integration', details: d.integrationId };
     }
     // Bitbucket sends the "Test connection" ping unsigned (docs/architecture.md §5): answer it,
     // publish nothing.
-    if (eventKey === PING) return { status: 200, body: { ok: true }, outcome: 'ping' };
+    if (eventKey === PING) return PINGED;
 
     // Synchronous from here to the event: the raw and parsed bodies are garbage before the first wait
     // on Redis or the broker, so the deliveries in flight hold only their small events.
@@ -117,33 +165,19 @@ export function createAcceptDelivery(deps: AcceptDeliveryDeps) {
       const reason = verification.reason ?? 'mismatch';
       deps.metrics.signatureFailure(reason);
       log.warn('webhook signature rejected', { reason });
-      return problem(
-        401,
-        'WEBHOOK.INVALID_SIGNATURE',
-        `signature ${reason.replace('_', ' ')}`,
-        'invalid_signature',
-      );
+      return { kind: 'refused', reason: 'signature', details: reason };
     }
 
-    if (eventTypeForKey(eventKey) === undefined)
-      return { status: 200, body: { ignored: true }, outcome: 'ignored' };
+    if (eventTypeForKey(eventKey) === undefined) return UNSUPPORTED_EVENT;
 
-    if (d.deliveryId === undefined || !/^[\w.:-]{1,128}$/.test(d.deliveryId)) {
-      return problem(400, 'WEBHOOK.MISSING_REQUEST_ID', 'X-Request-Id header is required', 'bad_request');
-    }
-    if (d.contentType !== undefined && !/^application\/(.+\+)?json\b/i.test(d.contentType)) {
-      return problem(
-        400,
-        'WEBHOOK.UNSUPPORTED_CONTENT_TYPE',
-        'Content-Type must be application/json',
-        'bad_request',
-      );
-    }
+    if (d.deliveryId === undefined || !/^[\w.:-]{1,128}$/.test(d.deliveryId)) return MISSING_DELIVERY_ID;
+    if (d.contentType !== undefined && !/^application\/(.+\+)?json\b/i.test(d.contentType))
+      return UNSUPPORTED_CONTENT_TYPE;
     let body: unknown;
     try {
       body = JSON.parse(d.rawBody.toString('utf8'));
     } catch {
-      return problem(400, 'WEBHOOK.INVALID_JSON', 'body is not valid JSON', 'invalid_json');
+      return INVALID_JSON;
     }
 
     let normalized;
@@ -158,11 +192,11 @@ export function createAcceptDelivery(deps: AcceptDeliveryDeps) {
     } catch (err) {
       if (isAppError(err) && err.status === 400) {
         log.warn('webhook payload rejected', { code: err.code, message: err.message });
-        return { status: 400, body: { error: err.toJSON() }, outcome: 'invalid_payload' };
+        return { kind: 'refused', reason: 'invalid-payload', details: err };
       }
       throw err;
     }
-    if (normalized.kind === 'ignored') return { status: 200, body: { ignored: true }, outcome: 'ignored' };
+    if (normalized.kind === 'ignored') return { kind: 'ignored', reason: normalized.reason };
     return { event: normalized.event, deliveryId: d.deliveryId };
   }
 
@@ -177,16 +211,12 @@ export function createAcceptDelivery(deps: AcceptDeliveryDeps) {
     const claim = await deps.dedup.claim(integrationId, deliveryId);
     if (claim === 'duplicate') {
       deps.metrics.dedupHit();
-      return { status: 200, body: { duplicate: true }, outcome: 'duplicate' };
+      return DUPLICATE;
     }
     if (claim === 'in_flight') {
       // The same delivery is being published by another request right now; its outcome is unknown yet.
       deps.metrics.dedupHit();
-      return unavailable(
-        'WEBHOOK.DELIVERY_IN_FLIGHT',
-        'the same delivery is being processed; retry later',
-        'in_flight',
-      );
+      return IN_FLIGHT;
     }
     if (claim === 'unavailable') {
       // Redis holds only what may be rebuilt (docs/architecture.md §3): without it we still accept, because
@@ -202,11 +232,7 @@ export function createAcceptDelivery(deps: AcceptDeliveryDeps) {
       elog.warn('publish failed; delivery not accepted', { err });
       const retryable = !isAppError(err) || err.retryable;
       if (!retryable) throw err;
-      return unavailable(
-        'WEBHOOK.BROKER_UNAVAILABLE',
-        'the event could not be queued; retry later',
-        'broker_unavailable',
-      );
+      return BROKER_UNAVAILABLE;
     }
     deps.metrics.publishSeconds(Number(process.hrtime.bigint() - started) / 1e9);
     if (claim === 'claimed') {
@@ -214,13 +240,8 @@ export function createAcceptDelivery(deps: AcceptDeliveryDeps) {
         elog.warn('could not mark delivery as published; a redelivery may be published again', { err });
       });
     }
-    return { status: 202, body: { eventId: event.id }, outcome: 'accepted', eventId: event.id };
+    return { kind: 'accepted', eventId: event.id };
   }
 }
 
 export type AcceptDelivery = ReturnType<typeof createAcceptDelivery>;
-
-/** Exported for the route: an AppError for a delivery over the body limit. */
-export function bodyTooLarge(limit: number): AppError {
-  return new AppError('WEBHOOK.BODY_TOO_LARGE', `body exceeds the limit of ${limit} bytes`, { status: 413 });
-}
