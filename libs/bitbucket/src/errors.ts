@@ -76,36 +76,67 @@ export function readErrorBody(body: string): { messages: string[]; exceptionName
   return { messages: [], exceptionNames: [] };
 }
 
-const TLS_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_UNTRUSTED',
-  'CERT_REJECTED',
-  'CERT_SIGNATURE_FAILURE',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'EPROTO',
-  'ERR_SSL_WRONG_VERSION_NUMBER',
-]);
+/** What a failure without an HTTP answer was, from Node's error code. */
+export type NetworkFailure =
+  | 'dns'
+  | 'connection_refused'
+  | 'timeout'
+  | 'unroutable'
+  | 'connection_reset'
+  | 'tls_hostname'
+  | 'tls_expired'
+  | 'tls_untrusted';
 
-const UNREACHABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'ECONNABORTED',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EPIPE',
-  'ERR_CANCELED',
-  'ABORT_ERR',
-  'UND_ERR_SOCKET',
-]);
+// The one list of Node's network and TLS codes: the client decides from it whether to try again, the
+// integration service which advice to give. `retryable`: worth trying again later.
+const NETWORK_CODES: ReadonlyMap<string, { failure: NetworkFailure; retryable: boolean }> = new Map(
+  (
+    [
+      ['ENOTFOUND', 'dns', true],
+      ['EAI_AGAIN', 'dns', true],
+      ['EAI_NONAME', 'dns', false],
+      ['EAI_FAIL', 'dns', false],
+      ['ECONNREFUSED', 'connection_refused', true],
+      ['ECONNABORTED', 'timeout', true],
+      ['ERR_CANCELED', 'timeout', true],
+      ['ETIMEDOUT', 'timeout', true],
+      ['ABORT_ERR', 'timeout', true],
+      ['ESOCKETTIMEDOUT', 'timeout', false],
+      ['UND_ERR_CONNECT_TIMEOUT', 'timeout', false],
+      ['UND_ERR_HEADERS_TIMEOUT', 'timeout', false],
+      ['TIMEOUT', 'timeout', false],
+      ['EHOSTUNREACH', 'unroutable', true],
+      ['ENETUNREACH', 'unroutable', true],
+      ['EHOSTDOWN', 'unroutable', false],
+      ['ENETDOWN', 'unroutable', false],
+      ['ECONNRESET', 'connection_reset', true],
+      ['EPIPE', 'connection_reset', true],
+      ['UND_ERR_SOCKET', 'connection_reset', true],
+      ['ERR_TLS_CERT_ALTNAME_INVALID', 'tls_hostname', false],
+      ['CERT_HAS_EXPIRED', 'tls_expired', false],
+      ['CERT_NOT_YET_VALID', 'tls_expired', false],
+      ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'tls_untrusted', false],
+      ['UNABLE_TO_GET_ISSUER_CERT', 'tls_untrusted', false],
+      ['UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'tls_untrusted', false],
+      ['SELF_SIGNED_CERT_IN_CHAIN', 'tls_untrusted', false],
+      ['DEPTH_ZERO_SELF_SIGNED_CERT', 'tls_untrusted', false],
+      ['CERT_UNTRUSTED', 'tls_untrusted', false],
+      ['CERT_REJECTED', 'tls_untrusted', false],
+      ['CERT_SIGNATURE_FAILURE', 'tls_untrusted', false],
+      ['EPROTO', 'tls_untrusted', false],
+      ['ERR_SSL_WRONG_VERSION_NUMBER', 'tls_untrusted', false],
+    ] as const
+  ).map(([code, failure, retryable]) => [code, { failure, retryable }]),
+);
+
+/** What Node's error code (ECONNREFUSED, CERT_HAS_EXPIRED…) says happened; undefined for other codes. */
+export function networkFailureOf(code: string): NetworkFailure | undefined {
+  return NETWORK_CODES.get(code)?.failure;
+}
+
+function isTls(failure: NetworkFailure | undefined): boolean {
+  return failure === 'tls_hostname' || failure === 'tls_expired' || failure === 'tls_untrusted';
+}
 
 /** Maps a failure without an HTTP answer (DNS, refused, timeout, TLS) to an AppError. */
 export function networkError(
@@ -120,7 +151,8 @@ export function networkError(
     path: where.path,
     cause: code,
   };
-  if (TLS_CODES.has(code) || /certificate|ssl|tls/i.test(errorMessage(err))) {
+  const known = NETWORK_CODES.get(code);
+  if (isTls(known?.failure) || /certificate|ssl|tls/i.test(errorMessage(err))) {
     return bitbucketError(
       BitbucketErrorCode.TLS,
       `the TLS certificate of ${where.origin} could not be verified (${code}): set the CA certificate of the ` +
@@ -129,10 +161,11 @@ export function networkError(
       { cause: err },
     );
   }
-  const timedOut = ['ECONNABORTED', 'ETIMEDOUT', 'ERR_CANCELED', 'ABORT_ERR'].includes(code);
+  const retryable = known?.retryable ?? false;
+  const timedOut = retryable && known?.failure === 'timeout';
   const reason = timedOut ? `did not answer within ${where.timeoutMs} ms` : `could not be reached (${code})`;
   return bitbucketError(BitbucketErrorCode.UNREACHABLE, `Bitbucket at ${where.origin} ${reason}`, details, {
-    retryable: UNREACHABLE_CODES.has(code) || timedOut,
+    retryable,
     status: 502,
     cause: err,
   });

@@ -10,8 +10,8 @@ export type {
   ServerVersion,
   WebhookCapabilities,
 } from './client';
-export { BitbucketErrorCode } from './errors';
-export type { BitbucketError, BitbucketErrorDetails } from './errors';
+export { BitbucketErrorCode, networkFailureOf } from './errors';
+export type { BitbucketError, BitbucketErrorDetails, NetworkFailure } from './errors';
 export { sign, verifySignature, SIGNATURE_ALGORITHMS } from './signature';
 export type { SignatureAlgorithm, SignatureFailure, SignatureVerification } from './signature';
 export { parseBitbucketDate, isBitbucketDate } from './dates';

@@ -1,3 +1,4 @@
+import { networkFailureOf, type NetworkFailure } from '@stacklink/bitbucket';
 import { isAppError } from '@stacklink/errors';
 
 export type CheckName = 'reachability' | 'bitbucket' | 'credentials' | 'permissions' | 'build_status_api';
@@ -18,57 +19,42 @@ export interface ExplainContext {
   during: CheckName;
 }
 
-const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_FAIL']);
-const REFUSED_CODES = new Set(['ECONNREFUSED']);
-const TIMEOUT_CODES = new Set([
-  'ECONNABORTED',
-  'ERR_CANCELED',
-  'ETIMEDOUT',
-  'ESOCKETTIMEDOUT',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'TIMEOUT',
-  'ABORT_ERR',
-]);
-const UNROUTABLE_CODES = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN']);
-const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
-const HOSTNAME_MISMATCH = new Set(['ERR_TLS_CERT_ALTNAME_INVALID']);
-const EXPIRED_CERT = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
-
 /**
  * Turns a Bitbucket client error (AppError BITBUCKET.*) into advice an operator can act on. Pure: the
  * low-level reason (ENOTFOUND, ECONNREFUSED, certificate codes) is read from the error's `details` or
- * its `cause` chain, where the client keeps it.
+ * its `cause` chain, where the client keeps it, and classified by libs/bitbucket.
  */
 export function explainBitbucketError(err: unknown, ctx: ExplainContext): Explanation {
   const code = isAppError(err) ? err.code : 'UNKNOWN';
   const lowLevel = lowLevelCodes(err);
   const target = describeTarget(ctx.apiHost);
-  const has = (set: Set<string>): boolean => lowLevel.some((c) => set.has(c));
+  // What the codes mean is libs/bitbucket's one classification; this only words it.
+  const failures = new Set(lowLevel.map(networkFailureOf));
+  const has = (failure: NetworkFailure): boolean => failures.has(failure);
 
   switch (code) {
     case 'BITBUCKET.UNREACHABLE':
-      if (has(DNS_CODES))
+      if (has('dns'))
         return reach(
           'dns',
           `The host name ${target.host} does not resolve (DNS lookup failed). Check the API host URL for typos, and that the DNS servers of the machine running Stacklink know this name.`,
         );
-      if (has(REFUSED_CODES))
+      if (has('connection_refused'))
         return reach(
           'connection_refused',
           `Nothing accepts connections at ${target.hostPort} (connection refused). Check the port in the API host URL, that Bitbucket is running, and that no firewall rejects connections from Stacklink.`,
         );
-      if (has(TIMEOUT_CODES))
+      if (has('timeout'))
         return reach(
           'timeout',
           `${target.hostPort} did not answer in time. A firewall or proxy may be dropping the traffic, or Bitbucket is overloaded; check that the machine running Stacklink can reach this address.`,
         );
-      if (has(UNROUTABLE_CODES))
+      if (has('unroutable'))
         return reach(
           'unroutable',
           `There is no network route to ${target.hostPort}. Check the API host URL and the network between Stacklink and Bitbucket (VPN, routing, firewall).`,
         );
-      if (has(RESET_CODES))
+      if (has('connection_reset'))
         return reach(
           'connection_reset',
           `The connection to ${target.hostPort} was closed before Bitbucket answered. A proxy or firewall may be cutting it, or the URL uses http:// for an https:// port (or the other way round).`,
@@ -78,12 +64,12 @@ export function explainBitbucketError(err: unknown, ctx: ExplainContext): Explan
         `Stacklink cannot connect to ${target.hostPort}. Check the API host URL and that the machine running Stacklink can reach it.`,
       );
     case 'BITBUCKET.TLS':
-      if (has(HOSTNAME_MISMATCH))
+      if (has('tls_hostname'))
         return reach(
           'tls',
           `TLS failure: the certificate of ${target.host} is not issued for that name. Use the host name the certificate was issued for in the API host URL.`,
         );
-      if (has(EXPIRED_CERT))
+      if (has('tls_expired'))
         return reach(
           'tls',
           `TLS failure: the certificate of ${target.host} has expired or is not yet valid. Ask the Bitbucket administrator to renew it.`,
