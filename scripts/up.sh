@@ -39,12 +39,12 @@ RUNNER_ENABLED="${RUNNER_ENABLED:-true}"
 
 # role | entry point | port answering /readyz
 declare -A ENTRY=(
-  [integration]=services/integration/dist/src/main.js
-  [stack-trigger]=services/stack-trigger/dist/src/main.js
-  [gateway]=services/webhook-gateway/dist/src/main.js
-  [trigger]=services/stack-trigger/dist/src/trigger-main.js
-  [reporter]=services/stack-trigger/dist/src/reporter-main.js
-  [runner]=services/runner/dist/src/main.js
+  [integration]=services/integration/dist/src/roles/integration.js
+  [stack-trigger]=services/stack-trigger/dist/src/roles/api.js
+  [gateway]=services/webhook-gateway/dist/src/roles/gateway.js
+  [trigger]=services/stack-trigger/dist/src/roles/trigger.js
+  [reporter]=services/stack-trigger/dist/src/roles/reporter.js
+  [runner]=services/runner/dist/src/roles/runner.js
 )
 declare -A RPORT=(
   [integration]=${INTEGRATION_PORT:-8081}

@@ -100,13 +100,13 @@ async function runE2eBench() {
       ];
     await start(
       'integration',
-      'services/integration/dist/src/main.js',
+      'services/integration/dist/src/roles/integration.js',
       { PORT: String(port.integration) },
       port.integration,
     );
     await start(
       'stack-trigger',
-      'services/stack-trigger/dist/src/main.js',
+      'services/stack-trigger/dist/src/roles/api.js',
       { PORT: String(port.api) },
       port.api,
     );
@@ -114,7 +114,7 @@ async function runE2eBench() {
       const p = await freePort();
       await start(
         `gateway-${i + 1}`,
-        'services/webhook-gateway/dist/src/main.js',
+        'services/webhook-gateway/dist/src/roles/gateway.js',
         { PORT: String(p), HOST: '127.0.0.1' },
         p,
       );
@@ -124,7 +124,7 @@ async function runE2eBench() {
       const p = await freePort();
       await start(
         `trigger-${i + 1}`,
-        'services/stack-trigger/dist/src/trigger-main.js',
+        'services/stack-trigger/dist/src/roles/trigger.js',
         { PORT: String(p) },
         p,
       );
@@ -134,7 +134,7 @@ async function runE2eBench() {
       // The simulator has no rate limit; the default 10 req/s protects a real Bitbucket, not this path.
       await start(
         `reporter-${i + 1}`,
-        'services/stack-trigger/dist/src/reporter-main.js',
+        'services/stack-trigger/dist/src/roles/reporter.js',
         { PORT: String(p), REPORTER_RATE_PER_SECOND: '2000', REPORTER_RATE_BURST: '200' },
         p,
       );

@@ -133,10 +133,14 @@ async function runGatewayBench() {
       };
       await addTarget(key, label, path.join(__dirname, 'lean-gateway.js'), env, '/');
     }
-    // BENCH_GATEWAY_B=<path to another build's main.js> measures a second gateway build in the same run
+    // BENCH_GATEWAY_B=<path to another build's roles/gateway.js> measures a second gateway build in the same run
     // (e.g. a worktree of the last commit): an A/B comparison under the same machine noise.
     const gateways = [
-      ['gateway', 'stacklink webhook-gateway', path.join(ROOT, 'services/webhook-gateway/dist/src/main.js')],
+      [
+        'gateway',
+        'stacklink webhook-gateway',
+        path.join(ROOT, 'services/webhook-gateway/dist/src/roles/gateway.js'),
+      ],
     ];
     if (process.env.BENCH_GATEWAY_B) {
       gateways.push(['gateway-b', 'webhook-gateway, build B', path.resolve(process.env.BENCH_GATEWAY_B)]);

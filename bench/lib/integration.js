@@ -11,7 +11,7 @@ async function startIntegrationProcess({ env, dir, adminToken }) {
   const port = await freePort();
   const proc = await startNode(
     'integration',
-    path.join(ROOT, 'services/integration/dist/src/main.js'),
+    path.join(ROOT, 'services/integration/dist/src/roles/integration.js'),
     {
       ...env,
       PORT: String(port),

@@ -162,7 +162,7 @@ async function runReporterBench() {
     const port = await freePort();
     reporter = await startNode(
       'reporter',
-      path.join(ROOT, 'services/stack-trigger/dist/src/reporter-main.js'),
+      path.join(ROOT, 'services/stack-trigger/dist/src/roles/reporter.js'),
       {
         PORT: String(port),
         RABBITMQ_URL,

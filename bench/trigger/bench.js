@@ -111,7 +111,7 @@ async function runTriggerBench() {
     const metricsPort = await freePort();
     const worker = await startNode(
       'trigger',
-      path.join(ROOT, 'services/stack-trigger/dist/src/trigger-main.js'),
+      path.join(ROOT, 'services/stack-trigger/dist/src/roles/trigger.js'),
       {
         ...common,
         PORT: String(metricsPort),

@@ -9,3 +9,5 @@ export { installProcessHandlers } from './process-handlers';
 export { getOrCreateCounter, getOrCreateGauge, getOrCreateHistogram, processRegistry } from './metrics';
 export { runMain } from './run-main';
 export type { RunningProcess } from './run-main';
+export { busConnection, redisConnection, startRole, storeConnection } from './start-role';
+export type { RoleConnection, RoleWorker, RunningRole, StartRoleOptions } from './start-role';

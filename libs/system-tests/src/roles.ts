@@ -25,37 +25,37 @@ export const ROLES: readonly RoleSpec[] = [
   {
     role: 'gateway',
     title: 'webhook-gateway',
-    entry: 'services/webhook-gateway/dist/src/main.js',
+    entry: 'services/webhook-gateway/dist/src/roles/gateway.js',
     schema: gatewayConfigSchema,
   },
   {
     role: 'integration',
     title: 'integration service (API)',
-    entry: 'services/integration/dist/src/main.js',
+    entry: 'services/integration/dist/src/roles/integration.js',
     schema: integrationConfigSchema,
   },
   {
     role: 'stack-trigger',
     title: 'stack-trigger API',
-    entry: 'services/stack-trigger/dist/src/main.js',
+    entry: 'services/stack-trigger/dist/src/roles/api.js',
     schema: stackTriggerApiConfigSchema,
   },
   {
     role: 'trigger',
     title: 'stack-trigger `trigger` worker',
-    entry: 'services/stack-trigger/dist/src/trigger-main.js',
+    entry: 'services/stack-trigger/dist/src/roles/trigger.js',
     schema: triggerConfigSchema,
   },
   {
     role: 'reporter',
     title: 'stack-trigger `reporter` worker',
-    entry: 'services/stack-trigger/dist/src/reporter-main.js',
+    entry: 'services/stack-trigger/dist/src/roles/reporter.js',
     schema: reporterConfigSchema,
   },
   {
     role: 'runner',
     title: 'reference runner',
-    entry: 'services/runner/dist/src/main.js',
+    entry: 'services/runner/dist/src/roles/runner.js',
     schema: runnerConfigSchema,
   },
 ];

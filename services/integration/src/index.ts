@@ -1,8 +1,8 @@
-// The integration service's public entry: what other packages may import. Side-effect free: main.ts
-// starts the service only when it is the process (`require.main === module`).
+// The integration service's public entry: what other packages may import. Side-effect free:
+// roles/integration.ts starts the service only when it is the process (`require.main === module`).
 
 // In-process start for the other services' integration tests (gateway, stack-trigger).
-export { startIntegrationService } from './main';
+export { startIntegrationService } from './roles/integration';
 export { integrationConfigSchema, loadIntegrationConfig } from './config';
 export type { IntegrationConfig } from './config';
 // The exchanges and queues it declares, for the system tests that assert or delete them.

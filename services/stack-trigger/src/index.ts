@@ -1,4 +1,4 @@
-// stack-trigger's public entry: what other packages may import. Side-effect free: the roles' *main.ts
+// stack-trigger's public entry: what other packages may import. Side-effect free: the roles (src/roles/*.ts)
 // start a process only when they are the process (`require.main === module`) and are not imported here.
 
 // Each role's variables, for the system tests' role checks and configuration reference.

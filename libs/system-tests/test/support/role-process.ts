@@ -7,12 +7,12 @@ export const ROOT = path.resolve(__dirname, '../../../../..');
 
 /** The compiled entry point of every role: the same paths scripts/up.sh starts (docs/architecture.md §10). */
 export const ENTRY = {
-  integration: 'services/integration/dist/src/main.js',
-  'stack-trigger': 'services/stack-trigger/dist/src/main.js',
-  gateway: 'services/webhook-gateway/dist/src/main.js',
-  trigger: 'services/stack-trigger/dist/src/trigger-main.js',
-  reporter: 'services/stack-trigger/dist/src/reporter-main.js',
-  runner: 'services/runner/dist/src/main.js',
+  integration: 'services/integration/dist/src/roles/integration.js',
+  'stack-trigger': 'services/stack-trigger/dist/src/roles/api.js',
+  gateway: 'services/webhook-gateway/dist/src/roles/gateway.js',
+  trigger: 'services/stack-trigger/dist/src/roles/trigger.js',
+  reporter: 'services/stack-trigger/dist/src/roles/reporter.js',
+  runner: 'services/runner/dist/src/roles/runner.js',
 } as const;
 
 export type Role = keyof typeof ENTRY;

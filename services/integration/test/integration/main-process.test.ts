@@ -5,8 +5,8 @@ import { deleteNamespace, RABBITMQ_URL, uniqueNamespace, waitFor } from '@stackl
 import { newMasterKey } from '../support/keys';
 import { createTempDir } from '../support/temp-dir';
 
-/** dist/test/integration → dist/src/main.js */
-const MAIN = resolve(__dirname, '..', '..', 'src', 'main.js');
+/** dist/test/integration → dist/src/roles/integration.js */
+const MAIN = resolve(__dirname, '..', '..', 'src', 'roles', 'integration.js');
 
 interface Spawned {
   child: ChildProcess;
@@ -25,7 +25,7 @@ function start(env: Record<string, string>): Spawned {
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
-describe('the integration process (src/main.ts)', () => {
+describe('the integration process (src/roles/integration.ts)', () => {
   let dir: ReturnType<typeof createTempDir>;
   const namespace = uniqueNamespace('integration-main');
   before(() => {

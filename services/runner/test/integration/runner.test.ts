@@ -17,7 +17,8 @@ import {
   type Store,
 } from '@stacklink/stack-trigger';
 import { readRunnerConfig } from '../../src/config';
-import { startRunner, type Runner } from '../../src/main';
+import type { RunningRole } from '@stacklink/http';
+import { startRunner } from '../../src/roles/runner';
 
 const ADMIN = 'admin-token-0123456789';
 const silent = createSilentLogger();
@@ -34,7 +35,7 @@ describe('reference runner', function () {
   let store: Store;
   let bus: Bus;
   let api: RunningServer;
-  let runner: Runner | undefined;
+  let runner: RunningRole | undefined;
   let stackId: string;
 
   const post = async (path: string, body: unknown) => {

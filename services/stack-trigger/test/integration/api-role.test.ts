@@ -4,7 +4,8 @@ import { REDIS_URL, waitFor } from '@stacklink/testing';
 import { redisKeyPrefix } from '../../src/adapters/redis-run-queue';
 import type { Run, Stack } from '../../src/domain/model';
 import { readConfig } from '../../src/config';
-import { startStackTriggerApi, type StackTriggerApi } from '../../src/main';
+import type { RunningRole } from '@stacklink/http';
+import { startStackTriggerApi } from '../../src/roles/api';
 import { RUN_READY, RUN_STATE_CHANGED } from '../../src/run-messages';
 import {
   ADMIN_TOKEN,
@@ -17,7 +18,7 @@ import { createSilentLogger } from '@stacklink/logger';
 describe('stack-trigger API role, started as main.ts starts it', function () {
   this.timeout(30_000);
   let h: TriggerHarness;
-  let api: StackTriggerApi;
+  let api: RunningRole;
 
   before(async () => {
     h = await startTriggerHarness();

@@ -5,7 +5,8 @@ import { createSilentLogger } from '@stacklink/logger';
 import { loadIntegrationConfig, startIntegrationService } from '@stacklink/integration';
 import { RABBITMQ_URL, REDIS_URL } from '@stacklink/testing';
 import { readConfig } from '../../src/config';
-import { startStackTriggerApi, type StackTriggerApi } from '../../src/main';
+import type { RunningRole } from '@stacklink/http';
+import { startStackTriggerApi } from '../../src/roles/api';
 import { VCS_EVENTS_QUEUE } from '../../src/run-messages';
 import { pushEvent } from '../support/events';
 import {
@@ -44,7 +45,7 @@ async function freePort(): Promise<number> {
 describe('deleting an integration with the integration service and stack-trigger together', function () {
   this.timeout(30_000);
   let h: TriggerHarness;
-  let api: StackTriggerApi;
+  let api: RunningRole;
   let integrations: Awaited<ReturnType<typeof startIntegrationService>>;
 
   before(async () => {

@@ -3,7 +3,8 @@ import { createBus, topologyNames, type Bus, type Topology } from '@stacklink/bu
 import { createSilentLogger } from '@stacklink/logger';
 import { deleteNamespace, RABBITMQ_URL, REDIS_URL, uniqueNamespace } from '@stacklink/testing';
 import { readReporterConfig } from '../../src/reporter-config';
-import { startReporterWorker, type ReporterWorker } from '../../src/reporter-main';
+import type { RunningRole } from '@stacklink/http';
+import { startReporterWorker } from '../../src/roles/reporter';
 import {
   RUN_STATE_CHANGED,
   RUNS_EXCHANGE,
@@ -29,7 +30,7 @@ export function shortRetryTopology(delaysMs = [100, 200]): Topology {
 export interface ReporterHarness {
   namespace: string;
   bus: Bus;
-  reporter: ReporterWorker;
+  reporter: RunningRole;
   publish(message: RunMessage): Promise<void>;
   close(): Promise<void>;
 }

@@ -21,7 +21,8 @@ import {
   type RunMessage,
 } from '../../src/run-messages';
 import { readTriggerConfig, type TriggerConfig } from '../../src/trigger-config';
-import { startTriggerWorker, type TriggerWorker } from '../../src/trigger-main';
+import type { RunningRole } from '@stacklink/http';
+import { startTriggerWorker } from '../../src/roles/trigger';
 import { stackInput } from './events';
 
 export const ADMIN_TOKEN = 'admin-token-for-trigger-tests-0123';
@@ -56,7 +57,7 @@ export interface TriggerHarness {
   addRepository(): string;
   addStack(slug: string, overrides?: Partial<NewStack>): Promise<Stack>;
   triggerConfig(overrides?: Record<string, string>): TriggerConfig;
-  startWorker(overrides?: Record<string, string>): Promise<TriggerWorker>;
+  startWorker(overrides?: Record<string, string>): Promise<RunningRole>;
   /** Where scenarios deliver their webhooks: the real gateway, or a sink that only answers 200. */
   deliverTo(target: 'gateway' | 'sink'): void;
   /** Publishes the canonical event of a simulator delivery straight onto `vcs.events`. */
@@ -73,7 +74,7 @@ export async function startTriggerHarness(options: { pageSize?: number } = {}): 
   const dir = mkdtempSync(join(tmpdir(), 'stack-trigger-worker-'));
   const storeUrl = `sqlite:${join(dir, 'stacklink.db')}`;
   const cleanups: (() => Promise<unknown>)[] = [];
-  const workers: TriggerWorker[] = [];
+  const workers: RunningRole[] = [];
 
   // The observer asserts the stack-trigger topology first, so the gateway's mandatory publishes route.
   const bus = createBus({ url: RABBITMQ_URL, logger, topology: stackTriggerTopology, namespace });

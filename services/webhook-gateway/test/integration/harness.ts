@@ -15,7 +15,7 @@ import {
   type TcpProxy,
 } from '@stacklink/testing';
 import { loadGatewayConfig, type GatewayConfig } from '../../src/config';
-import { startGateway } from '../../src/main';
+import { startGateway } from '../../src/roles/gateway';
 
 export type Gateway = Awaited<ReturnType<typeof startGateway>>;
 type Integration = Awaited<ReturnType<typeof startIntegrationService>>;

@@ -1,37 +1,37 @@
 import Redis from 'ioredis';
 import { createBus } from '@stacklink/bus';
-import { createHttpApp, runMain, startServer } from '@stacklink/http';
+import {
+  busConnection,
+  redisConnection,
+  runMain,
+  startRole,
+  storeConnection,
+  type RunningRole,
+} from '@stacklink/http';
 import { createLogger, registerSecret, type Logger } from '@stacklink/logger';
-import { createBitbucketChangedFiles } from './adapters/bitbucket-changed-files';
-import { createBitbucketClients } from './adapters/bitbucket-clients';
-import { createBitbucketCommentReplies } from './adapters/bitbucket-comment-replies';
-import { createBusRunEvents } from './adapters/bus-run-events';
-import { createIntegrationCredentials } from './adapters/integration-credentials';
-import { openStore } from './adapters/open-store';
-import { createPrometheusTriggerMetrics } from './adapters/prometheus-trigger-metrics';
-import { createRedisRunQueue } from './adapters/redis-run-queue';
-import { consumeVcsEvents } from './consumers/vcs-events';
-import { createHandleVcsEvent } from './domain/handle-vcs-event';
-import { rebuildRunQueue } from './domain/rebuild-run-queue';
-import { stackTriggerTopology } from './run-messages';
-import { readTriggerConfig, type TriggerConfig } from './trigger-config';
-
-export interface TriggerWorker {
-  /** Where /healthz, /readyz and /metrics answer. */
-  url: string;
-  logger: Logger;
-  /** Stops consuming, lets in-flight events finish, closes the server, broker, Redis and store. */
-  stop(): Promise<void>;
-}
+import { createBitbucketChangedFiles } from '../adapters/bitbucket-changed-files';
+import { createBitbucketClients } from '../adapters/bitbucket-clients';
+import { createBitbucketCommentReplies } from '../adapters/bitbucket-comment-replies';
+import { createBusRunEvents } from '../adapters/bus-run-events';
+import { createIntegrationCredentials } from '../adapters/integration-credentials';
+import { openStore } from '../adapters/open-store';
+import { createPrometheusTriggerMetrics } from '../adapters/prometheus-trigger-metrics';
+import { createRedisRunQueue } from '../adapters/redis-run-queue';
+import { consumeVcsEvents } from '../consumers/vcs-events';
+import { createHandleVcsEvent } from '../domain/handle-vcs-event';
+import { rebuildRunQueue } from '../domain/rebuild-run-queue';
+import { stackTriggerTopology } from '../run-messages';
+import { readTriggerConfig, type TriggerConfig } from '../trigger-config';
 
 /**
  * The `trigger` role (docs/architecture.md §1, §2): consumes `stack-trigger.vcs-events`, applies the trigger
- * rules, creates and queues runs and announces them on the `runs` exchange. Wiring only.
+ * rules, creates and queues runs and announces them on the `runs` exchange. Wiring only; startRole does
+ * the rest: /healthz, /readyz and /metrics on PORT, graceful stop.
  */
 export async function startTriggerWorker(
   config: TriggerConfig,
   options: { logger?: Logger } = {},
-): Promise<TriggerWorker> {
+): Promise<RunningRole> {
   const logger =
     options.logger ?? createLogger({ service: 'stack-trigger-trigger', level: config.LOG_LEVEL });
   registerSecret(config.INTERNAL_TOKEN);
@@ -80,35 +80,14 @@ export async function startTriggerWorker(
     maxRunsPerEvent: config.MAX_RUNS_PER_EVENT,
   });
   const ensureRunQueue = () => rebuildRunQueue({ runs: store.runs, queue, logger });
-
-  const app = createHttpApp(
-    {
-      service: 'stack-trigger-trigger',
-      logger,
-      readiness: [
-        { name: 'rabbitmq', check: () => bus.isReady() },
-        { name: 'redis', check: () => redis.status === 'ready' },
-        { name: 'store', check: () => store.ping() },
-      ],
-    },
-    () => undefined,
-  );
-  const server = await startServer(app, { port: config.PORT, host: config.HOST, logger });
-  await bus.start();
-  await ensureRunQueue();
-  const consumer = await consumeVcsEvents(bus, { handleVcsEvent, ensureRunQueue, logger });
-  logger.info('trigger worker consuming', { metricsPort: server.port });
-
-  let stopping: Promise<void> | undefined;
-  const stop = () =>
-    (stopping ??= (async () => {
-      await consumer.cancel();
-      await server.close();
-      await bus.close();
-      redis.disconnect();
-      await store.close();
-    })());
-  return { url: server.url, logger, stop };
+  return startRole({
+    service: 'stack-trigger-trigger',
+    listen: { port: config.PORT, host: config.HOST },
+    logger,
+    connections: [storeConnection(store), redisConnection(redis), busConnection(bus)],
+    prepare: ensureRunQueue,
+    consumers: [() => consumeVcsEvents(bus, { handleVcsEvent, ensureRunQueue, logger })],
+  });
 }
 
 if (require.main === module)

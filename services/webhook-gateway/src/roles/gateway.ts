@@ -2,18 +2,18 @@ import { hostname } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import Redis from 'ioredis';
 import { createBus } from '@stacklink/bus';
-import { runMain, startServer } from '@stacklink/http';
+import { busConnection, redisConnection, runMain, startRole } from '@stacklink/http';
 import { createLogger, registerSecret, type Logger } from '@stacklink/logger';
-import { createBusEventPublisher } from './adapters/bus-event-publisher';
-import { createCachedWebhookSecrets } from './adapters/cached-webhook-secrets';
-import { createIntegrationSecretsClient } from './adapters/integration-secrets-client';
-import { createRedisDeliveryDedup } from './adapters/redis-delivery-dedup';
-import { createGatewayApp } from './app';
-import { loadGatewayConfig, type GatewayConfig } from './config';
-import { gatewayTopology, INTEGRATION_EVENTS_QUEUE } from './topology';
-import { createIntegrationEventsConsumer } from './consumers/integration-events';
+import { createBusEventPublisher } from '../adapters/bus-event-publisher';
+import { createCachedWebhookSecrets } from '../adapters/cached-webhook-secrets';
+import { createIntegrationSecretsClient } from '../adapters/integration-secrets-client';
+import { createRedisDeliveryDedup } from '../adapters/redis-delivery-dedup';
+import { createGatewayApp } from '../app';
+import { loadGatewayConfig, type GatewayConfig } from '../config';
+import { gatewayTopology, INTEGRATION_EVENTS_QUEUE } from '../topology';
+import { createIntegrationEventsConsumer } from '../consumers/integration-events';
 
-/** Wiring only: config → logger → connections → app → listen → shutdown (STYLE.md). */
+/** The gateway role (docs/architecture.md §1): wiring only; startRole does the rest. */
 export async function startGateway(config: GatewayConfig, options: { logger?: Logger } = {}) {
   // Redacted by value from every log line, as the other services do with their tokens.
   registerSecret(config.INTERNAL_TOKEN);
@@ -44,48 +44,45 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
       staleMs: config.SECRET_STALE_SECONDS * 1000,
     },
   );
-  const app = createGatewayApp({
+  const running = await startRole({
+    service: 'webhook-gateway',
+    listen: { port: config.PORT, host: config.HOST, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS },
     logger,
-    secrets,
-    dedup: createRedisDeliveryDedup(redis, {
-      keyPrefix: keyPrefix(config.NAMESPACE),
-      ttlSeconds: config.DEDUP_TTL_SECONDS,
-    }),
-    publisher: createBusEventPublisher(bus),
-    bodyLimitBytes: config.WEBHOOK_BODY_LIMIT_BYTES,
-    readiness: [
-      { name: 'rabbitmq', check: () => bus.isReady() },
-      // Without Redis the gateway still accepts (no dedup, docs/decisions/005): degraded, not unready,
-      // or a Redis outage would take every gateway out of the load balancer and lose deliveries.
-      { name: 'redis', check: () => redis.status === 'ready', critical: false },
+    connections: [
+      {
+        ...redisConnection(redis),
+        start: () =>
+          redis
+            .connect()
+            .catch((err: unknown) =>
+              logger.warn('redis not reachable at start; retrying in background', { err }),
+            ),
+        // Without Redis the gateway still accepts (no dedup, docs/decisions/005): degraded, not unready,
+        // or a Redis outage would take every gateway out of the load balancer and lose deliveries.
+        critical: false,
+      },
+      busConnection(bus),
     ],
+    // The consumer is cancelled before the server closes; every webhook request already in flight
+    // still finishes its confirmed publish before the broker connection closes, so every 202 given has
+    // its message on the queue.
+    consumers: [
+      () => bus.consume(INTEGRATION_EVENTS_QUEUE(instance), createIntegrationEventsConsumer(secrets, logger)),
+    ],
+    http: (readiness) =>
+      createGatewayApp({
+        logger,
+        secrets,
+        dedup: createRedisDeliveryDedup(redis, {
+          keyPrefix: keyPrefix(config.NAMESPACE),
+          ttlSeconds: config.DEDUP_TTL_SECONDS,
+        }),
+        publisher: createBusEventPublisher(bus),
+        bodyLimitBytes: config.WEBHOOK_BODY_LIMIT_BYTES,
+        readiness,
+      }).listener,
   });
-
-  await redis
-    .connect()
-    .catch((err: unknown) => logger.warn('redis not reachable at start; retrying in background', { err }));
-  await bus.start();
-  const consumer = await bus.consume(
-    INTEGRATION_EVENTS_QUEUE(instance),
-    createIntegrationEventsConsumer(secrets, logger),
-  );
-  const server = await startServer(app.listener, {
-    port: config.PORT,
-    host: config.HOST,
-    logger,
-    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-  });
-  logger.info('webhook gateway listening', { port: server.port });
-
-  // Stop taking webhooks first; every request already in flight finishes its confirmed publish
-  // before the broker connection closes, so every 202 given has its message on the queue.
-  const stop = async () => {
-    await server.close();
-    await consumer.cancel();
-    await bus.close();
-    redis.disconnect();
-  };
-  return { url: server.url, port: server.port, server, bus, redis, secrets, logger, stop };
+  return { ...running, bus, redis, secrets };
 }
 
 export function keyPrefix(namespace: string): string {

@@ -1,0 +1,107 @@
+import Redis from 'ioredis';
+import { createBus } from '@stacklink/bus';
+import {
+  busConnection,
+  redisConnection,
+  runMain,
+  startRole,
+  storeConnection,
+  type RunningRole,
+} from '@stacklink/http';
+import { createLogger, registerSecret, type Logger } from '@stacklink/logger';
+import { createBusRunEvents } from '../adapters/bus-run-events';
+import { createHttpIntegrations } from '../adapters/http-integrations';
+import { openStore } from '../adapters/open-store';
+import { createPrometheusTriggerMetrics } from '../adapters/prometheus-trigger-metrics';
+import { createRedisRunQueue } from '../adapters/redis-run-queue';
+import { createApp } from '../app';
+import { readConfig, type Config } from '../config';
+import { createExpireRunLeases } from '../domain/expire-run-leases';
+import { rebuildRunQueue } from '../domain/rebuild-run-queue';
+import { stackTriggerTopology } from '../run-messages';
+
+/**
+ * The stack-trigger API role: wiring only; startRole does the rest. Exported so tests and the end-to-end
+ * suite start it in-process.
+ */
+export async function startStackTriggerApi(
+  config: Config,
+  options: { logger?: Logger } = {},
+): Promise<RunningRole> {
+  const logger = options.logger ?? createLogger({ service: 'stack-trigger-api', level: config.LOG_LEVEL });
+  registerSecret(config.ADMIN_TOKEN);
+  registerSecret(config.INTERNAL_TOKEN);
+
+  const store = await openStore(config.STORE_URL);
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
+  const queue = createRedisRunQueue({
+    redis,
+    namespace: config.NAMESPACE,
+    leaseSeconds: config.RUN_LEASE_SECONDS,
+  });
+  // State changes (POST /runs/{id}/state), manual triggers and expired leases reach the reporter and
+  // the runners through the `runs` exchange.
+  const bus = createBus({
+    url: config.RABBITMQ_URL,
+    logger,
+    topology: stackTriggerTopology,
+    namespace: config.NAMESPACE,
+    connectionName: 'stack-trigger api',
+  });
+  const runEvents = createBusRunEvents(bus);
+  const expireLeases = createExpireRunLeases({
+    stacks: store.stacks,
+    runs: store.runs,
+    queue,
+    runEvents,
+    logger,
+  });
+  return startRole({
+    service: 'stack-trigger-api',
+    listen: { port: config.PORT, host: config.HOST },
+    logger,
+    connections: [storeConnection(store), redisConnection(redis), busConnection(bus)],
+    prepare: () => rebuildRunQueue({ runs: store.runs, queue, logger }),
+    consumers: [
+      // The lease sweep: Redis may have been flushed meanwhile, so rebuild first, then look for
+      // expired leases.
+      async () => {
+        const sweep = setInterval(() => {
+          rebuildRunQueue({ runs: store.runs, queue, logger })
+            .then(() => expireLeases())
+            .catch((err: unknown) => logger.warn('lease sweep failed', { err }));
+        }, config.LEASE_SWEEP_INTERVAL_MS);
+        return { cancel: () => clearInterval(sweep) };
+      },
+    ],
+    http: (readiness) =>
+      createApp({
+        adminToken: config.ADMIN_TOKEN,
+        internalToken: config.INTERNAL_TOKEN,
+        logger,
+        stacks: store.stacks,
+        runs: store.runs,
+        queue,
+        integrations: createHttpIntegrations({
+          integrationUrl: config.INTEGRATION_URL,
+          internalToken: config.INTERNAL_TOKEN,
+          logger,
+        }),
+        runEvents,
+        metrics: createPrometheusTriggerMetrics(),
+        deadLetters: bus,
+        readiness,
+      }),
+  });
+}
+
+if (require.main === module) {
+  runMain('stack-trigger API', readConfig, async (config) => {
+    if (config.ROLE !== 'api') {
+      // Each worker role has its own entry point (docs/architecture.md §2):
+      // roles/trigger.js, roles/reporter.js.
+      throw new Error(`ROLE=${config.ROLE} runs from its own entry point, not roles/api.js`);
+    }
+    return startStackTriggerApi(config);
+  });
+}
