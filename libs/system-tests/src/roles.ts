@@ -1,12 +1,8 @@
 import type Joi from 'joi';
 import { integrationConfigSchema } from '@stacklink/integration';
 import { runnerConfigSchema } from '@stacklink/runner';
-import {
-  configSchema as stackTriggerApiConfigSchema,
-  reporterConfigSchema,
-  triggerConfigSchema,
-} from '@stacklink/stack-trigger';
-import { configSchema as gatewayConfigSchema } from '@stacklink/webhook-gateway';
+import { apiConfigSchema, reporterConfigSchema, triggerConfigSchema } from '@stacklink/stack-trigger';
+import { gatewayConfigSchema } from '@stacklink/webhook-gateway';
 
 /**
  * Every process role of docs/architecture.md §2 with the joi schema that is the truth about its environment.
@@ -38,7 +34,7 @@ export const ROLES: readonly RoleSpec[] = [
     role: 'stack-trigger',
     title: 'stack-trigger API',
     entry: 'services/stack-trigger/dist/src/roles/api.js',
-    schema: stackTriggerApiConfigSchema,
+    schema: apiConfigSchema,
   },
   {
     role: 'trigger',

@@ -42,6 +42,6 @@ export interface RunnerConfig {
   RUNNER_SHUTDOWN_GRACE_SECONDS: number;
 }
 
-export function readRunnerConfig(env: Env = process.env): RunnerConfig {
+export function loadRunnerConfig(env: Env = process.env): RunnerConfig {
   return loadConfig<RunnerConfig>(runnerConfigSchema, env);
 }

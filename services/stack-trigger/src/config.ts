@@ -1,7 +1,11 @@
 import { Joi, loadConfig, sharedVariables, validators, type Env } from '@stacklink/config';
+import type { RateLimit } from './adapters/redis-rate-limiter';
 
-/** The variables of the stack-trigger processes (docs/architecture.md §2); nothing else reads process.env. */
-export const configSchema = Joi.object({
+/**
+ * The variables of the stack-trigger processes (docs/architecture.md §2), one schema per role; nothing else
+ * reads process.env. The API role's:
+ */
+export const apiConfigSchema = Joi.object({
   ROLE: Joi.string().valid('api', 'trigger', 'reporter').default('api'),
   PORT: sharedVariables.PORT.default(8082),
   /** Interface to listen on; loopback by default, `0.0.0.0` in a container. */
@@ -22,7 +26,7 @@ export const configSchema = Joi.object({
   LEASE_SWEEP_INTERVAL_MS: Joi.number().integer().min(100).max(600_000).default(5000),
 });
 
-export interface Config {
+export interface ApiConfig {
   ROLE: 'api' | 'trigger' | 'reporter';
   PORT: number;
   HOST: string;
@@ -40,6 +44,142 @@ export interface Config {
   LEASE_SWEEP_INTERVAL_MS: number;
 }
 
-export function readConfig(env: Env = process.env): Config {
-  return loadConfig<Config>(configSchema, env);
+export function loadApiConfig(env: Env = process.env): ApiConfig {
+  return loadConfig<ApiConfig>(apiConfigSchema, env);
+}
+
+/**
+ * The `trigger` role's variables (docs/architecture.md §2, §7). It serves no public API (no ADMIN_TOKEN) and has the Bitbucket paging settings.
+ */
+export const triggerConfigSchema = Joi.object({
+  /** Port of /healthz, /readyz and /metrics (the worker serves nothing else); `make up` sets 9101. */
+  PORT: sharedVariables.PORT.default(9101),
+  /** Interface to listen on; loopback by default, `0.0.0.0` in a container. */
+  HOST: Joi.string().default('127.0.0.1'),
+  STORE_URL: sharedVariables.STORE_URL,
+  REDIS_URL: sharedVariables.REDIS_URL,
+  RABBITMQ_URL: sharedVariables.RABBITMQ_URL,
+  INTERNAL_TOKEN: sharedVariables.INTERNAL_TOKEN,
+  INTEGRATION_URL: apiConfigSchema.extract('INTEGRATION_URL'),
+  LOG_LEVEL: sharedVariables.LOG_LEVEL,
+  NAMESPACE: sharedVariables.NAMESPACE,
+  MAX_RUNS_PER_EVENT: apiConfigSchema.extract('MAX_RUNS_PER_EVENT'),
+  RUN_LEASE_SECONDS: apiConfigSchema.extract('RUN_LEASE_SECONDS'),
+  /** Events one worker handles at once (the consumer's prefetch). */
+  TRIGGER_CONCURRENCY: Joi.number().integer().min(1).max(500).default(50),
+  /** Timeout of each Bitbucket request; retries beyond a few seconds go back to the bus. */
+  BITBUCKET_TIMEOUT_MS: Joi.number().integer().min(100).max(120_000).default(10_000),
+  /** How far a changed-files list is paged before it counts as truncated (every candidate stack runs). */
+  CHANGED_FILES_MAX_PAGES: Joi.number().integer().min(1).max(10_000).default(100),
+  CHANGED_FILES_MAX_ITEMS: Joi.number().integer().min(1).max(1_000_000).default(10_000),
+  /** How long credentials from the integration service are reused. */
+  CREDENTIALS_CACHE_SECONDS: Joi.number().integer().min(0).max(3600).default(30),
+  /** Upper bound for in-flight events to finish at shutdown. */
+  SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(100).max(120_000).default(10_000),
+});
+
+export interface TriggerConfig {
+  PORT: number;
+  HOST: string;
+  STORE_URL: string;
+  REDIS_URL: string;
+  RABBITMQ_URL: string;
+  INTERNAL_TOKEN: string;
+  INTEGRATION_URL: string;
+  LOG_LEVEL: string;
+  NAMESPACE: string;
+  MAX_RUNS_PER_EVENT: number;
+  RUN_LEASE_SECONDS: number;
+  TRIGGER_CONCURRENCY: number;
+  BITBUCKET_TIMEOUT_MS: number;
+  CHANGED_FILES_MAX_PAGES: number;
+  CHANGED_FILES_MAX_ITEMS: number;
+  CREDENTIALS_CACHE_SECONDS: number;
+  SHUTDOWN_TIMEOUT_MS: number;
+}
+
+export function loadTriggerConfig(env: Env = process.env): TriggerConfig {
+  return loadConfig<TriggerConfig>(triggerConfigSchema, env);
+}
+
+const rateLimitSchema = Joi.object({
+  perSecond: Joi.number().positive().max(10_000).required(),
+  burst: Joi.number().integer().min(1).max(10_000).required(),
+});
+
+/** `{"<integration id or Bitbucket origin>": {"perSecond": 5, "burst": 5}, …}` as JSON. */
+const rateLimitsVariable = Joi.string()
+  .custom((value: string, helpers) => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      return helpers.message({ custom: 'must be a JSON object' });
+    }
+    const result = Joi.object().pattern(Joi.string().min(1), rateLimitSchema).validate(parsed);
+    const error = result.error;
+    if (error)
+      return helpers.message({
+        custom: `must map integration ids or hosts to {perSecond, burst}: ${error.message}`,
+      });
+    return result.value as Record<string, RateLimit>;
+  })
+  .default({});
+
+/**
+ * The reporter role's variables (docs/architecture.md §2, §8). It needs no ADMIN_TOKEN, and has the rate-limit settings no other role reads.
+ */
+export const reporterConfigSchema = Joi.object({
+  /** /healthz, /readyz and /metrics; `make up` sets 9102. */
+  PORT: sharedVariables.PORT.default(9102),
+  /** Interface to listen on; loopback by default, `0.0.0.0` in a container. */
+  HOST: Joi.string().default('127.0.0.1'),
+  RABBITMQ_URL: sharedVariables.RABBITMQ_URL,
+  REDIS_URL: sharedVariables.REDIS_URL,
+  /** Stacks' prComments setting and each run's pull-request comment id (not Redis: not rebuildable). */
+  STORE_URL: sharedVariables.STORE_URL,
+  INTERNAL_TOKEN: sharedVariables.INTERNAL_TOKEN,
+  INTEGRATION_URL: apiConfigSchema.extract('INTEGRATION_URL'),
+  PUBLIC_UI_URL: sharedVariables.PUBLIC_UI_URL,
+  LOG_LEVEL: sharedVariables.LOG_LEVEL,
+  NAMESPACE: sharedVariables.NAMESPACE,
+  /** Status updates one replica works on at once (the consumer's prefetch). */
+  REPORTER_CONCURRENCY: Joi.number().integer().min(1).max(500).default(20),
+  /** Requests per second to one Bitbucket host, shared by every reporter replica. */
+  REPORTER_RATE_PER_SECOND: Joi.number().positive().max(10_000).default(10),
+  REPORTER_RATE_BURST: Joi.number().integer().min(1).max(10_000).default(10),
+  REPORTER_RATE_LIMITS: rateLimitsVariable,
+  /** Longest an update waits in-process for its rate-limit slot before going back to the bus. */
+  REPORTER_MAX_WAIT_MS: Joi.number().integer().min(0).max(600_000).default(30_000),
+  /** Timeout of each Bitbucket request; a timeout is retried through the bus. */
+  BITBUCKET_TIMEOUT_MS: Joi.number().integer().min(100).max(120_000).default(10_000),
+  /**
+   * How long a replica's claim on a run outlives it: a replica killed while posting blocks that run's
+   * next statuses this long. Keep it above the slowest post (max wait + timeout).
+   */
+  REPORTER_CLAIM_TTL_MS: Joi.number().integer().min(1000).max(600_000).default(60_000),
+});
+
+export interface ReporterConfig {
+  PORT: number;
+  HOST: string;
+  RABBITMQ_URL: string;
+  REDIS_URL: string;
+  STORE_URL: string;
+  INTERNAL_TOKEN: string;
+  INTEGRATION_URL: string;
+  PUBLIC_UI_URL: string;
+  LOG_LEVEL: string;
+  NAMESPACE: string;
+  REPORTER_CONCURRENCY: number;
+  REPORTER_RATE_PER_SECOND: number;
+  REPORTER_RATE_BURST: number;
+  REPORTER_RATE_LIMITS: Record<string, RateLimit>;
+  REPORTER_MAX_WAIT_MS: number;
+  BITBUCKET_TIMEOUT_MS: number;
+  REPORTER_CLAIM_TTL_MS: number;
+}
+
+export function loadReporterConfig(env: Env = process.env): ReporterConfig {
+  return loadConfig<ReporterConfig>(reporterConfigSchema, env);
 }

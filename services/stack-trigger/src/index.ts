@@ -2,9 +2,7 @@
 // start a process only when they are the process (`require.main === module`) and are not imported here.
 
 // Each role's variables, for the system tests' role checks and configuration reference.
-export { configSchema } from './config';
-export { triggerConfigSchema } from './trigger-config';
-export { reporterConfigSchema } from './reporter-config';
+export { apiConfigSchema, reporterConfigSchema, triggerConfigSchema } from './config';
 // The `runs` exchange contract and the queues it declares: the runner's contract test, system tests, bench.
 export {
   RUN_READY,

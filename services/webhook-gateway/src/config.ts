@@ -3,7 +3,7 @@ import { Joi, loadConfig, sharedVariables, validators, type Env } from '@stackli
 /**
  * Every variable the gateway reads (docs/architecture.md §2 plus its own); nothing else reads process.env.
  */
-export const configSchema = Joi.object({
+export const gatewayConfigSchema = Joi.object({
   PORT: sharedVariables.PORT.default(8080),
   HOST: Joi.string().default('0.0.0.0'),
   RABBITMQ_URL: sharedVariables.RABBITMQ_URL,
@@ -52,5 +52,5 @@ export interface GatewayConfig {
 }
 
 export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
-  return loadConfig<GatewayConfig>(configSchema, env);
+  return loadConfig<GatewayConfig>(gatewayConfigSchema, env);
 }

@@ -3,7 +3,7 @@
 
 // In-process start for stack-trigger's integration tests; the schema for the system tests' role checks.
 export { startGateway } from './roles/gateway';
-export { configSchema, loadGatewayConfig } from './config';
+export { gatewayConfigSchema, loadGatewayConfig } from './config';
 export type { GatewayConfig } from './config';
 // The exchanges and queues it declares, for the system tests that assert or delete them.
 export { gatewayTopology } from './topology';

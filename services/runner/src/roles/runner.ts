@@ -1,7 +1,7 @@
 import { createBus, type Topology } from '@stacklink/bus';
 import { busConnection, runMain, startRole, type RunningRole } from '@stacklink/http';
 import { createLogger, registerSecret, type Logger } from '@stacklink/logger';
-import { readRunnerConfig, type RunnerConfig } from '../config';
+import { loadRunnerConfig, type RunnerConfig } from '../config';
 import { createRunsReadyConsumer } from '../consumers/runs-ready';
 import { RUNS_EXCHANGE, RUNS_READY_QUEUE, runsReadyQueueSpec } from '../contract';
 import { startCommand, type RunningCommand } from '../run-command';
@@ -79,5 +79,5 @@ export async function startRunner(
 }
 
 if (require.main === module) {
-  runMain('runner', readRunnerConfig, (config) => startRunner(config));
+  runMain('runner', loadRunnerConfig, (config) => startRunner(config));
 }

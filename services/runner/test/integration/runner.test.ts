@@ -16,7 +16,7 @@ import {
   type Run,
   type Store,
 } from '@stacklink/stack-trigger';
-import { readRunnerConfig } from '../../src/config';
+import { loadRunnerConfig } from '../../src/config';
 import type { RunningRole } from '@stacklink/http';
 import { startRunner } from '../../src/roles/runner';
 
@@ -51,7 +51,7 @@ describe('reference runner', function () {
 
   function start(env: Record<string, string>, logger = silent) {
     return startRunner(
-      readRunnerConfig({
+      loadRunnerConfig({
         PORT: '0',
         RABBITMQ_URL,
         NAMESPACE: namespace,

@@ -15,7 +15,7 @@ import { openStore } from '../adapters/open-store';
 import { createPrometheusTriggerMetrics } from '../adapters/prometheus-trigger-metrics';
 import { createRedisRunQueue } from '../adapters/redis-run-queue';
 import { createApp } from '../app';
-import { readConfig, type Config } from '../config';
+import { loadApiConfig, type ApiConfig } from '../config';
 import { createExpireRunLeases } from '../domain/expire-run-leases';
 import { rebuildRunQueue } from '../domain/rebuild-run-queue';
 import { stackTriggerTopology } from '../run-messages';
@@ -25,7 +25,7 @@ import { stackTriggerTopology } from '../run-messages';
  * suite start it in-process.
  */
 export async function startStackTriggerApi(
-  config: Config,
+  config: ApiConfig,
   options: { logger?: Logger } = {},
 ): Promise<RunningRole> {
   const logger = options.logger ?? createLogger({ service: 'stack-trigger-api', level: config.LOG_LEVEL });
@@ -96,7 +96,7 @@ export async function startStackTriggerApi(
 }
 
 if (require.main === module) {
-  runMain('stack-trigger API', readConfig, async (config) => {
+  runMain('stack-trigger API', loadApiConfig, async (config) => {
     if (config.ROLE !== 'api') {
       // Each worker role has its own entry point (docs/architecture.md §2):
       // roles/trigger.js, roles/reporter.js.

@@ -23,7 +23,7 @@ import { createRedisRunStatusLedger } from '../adapters/redis-run-status-ledger'
 import { createStatusUpdatesConsumer } from '../consumers/status-updates';
 import { createReportCommitStatus } from '../domain/report-commit-status';
 import { createReportPullRequestComment } from '../domain/report-pull-request-comment';
-import { readReporterConfig, type ReporterConfig } from '../reporter-config';
+import { loadReporterConfig, type ReporterConfig } from '../config';
 import { STATUS_UPDATES_QUEUE, stackTriggerTopology } from '../run-messages';
 
 export interface ReporterOptions {
@@ -116,5 +116,5 @@ export async function startReporterWorker(
 }
 
 if (require.main === module) {
-  runMain('reporter worker', readReporterConfig, (config) => startReporterWorker(config));
+  runMain('reporter worker', loadReporterConfig, (config) => startReporterWorker(config));
 }

@@ -21,7 +21,7 @@ import { consumeVcsEvents } from '../consumers/vcs-events';
 import { createHandleVcsEvent } from '../domain/handle-vcs-event';
 import { rebuildRunQueue } from '../domain/rebuild-run-queue';
 import { stackTriggerTopology } from '../run-messages';
-import { readTriggerConfig, type TriggerConfig } from '../trigger-config';
+import { loadTriggerConfig, type TriggerConfig } from '../config';
 
 /**
  * The `trigger` role (docs/architecture.md §1, §2): consumes `stack-trigger.vcs-events`, applies the trigger
@@ -91,4 +91,4 @@ export async function startTriggerWorker(
 }
 
 if (require.main === module)
-  runMain('trigger worker', readTriggerConfig, (config) => startTriggerWorker(config));
+  runMain('trigger worker', loadTriggerConfig, (config) => startTriggerWorker(config));

@@ -3,7 +3,7 @@ import Redis from 'ioredis';
 import { REDIS_URL, waitFor } from '@stacklink/testing';
 import { redisKeyPrefix } from '../../src/adapters/redis-run-queue';
 import type { Run, Stack } from '../../src/domain/model';
-import { readConfig } from '../../src/config';
+import { loadApiConfig } from '../../src/config';
 import type { RunningRole } from '@stacklink/http';
 import { startStackTriggerApi } from '../../src/roles/api';
 import { RUN_READY, RUN_STATE_CHANGED } from '../../src/run-messages';
@@ -23,7 +23,7 @@ describe('stack-trigger API role, started as main.ts starts it', function () {
   before(async () => {
     h = await startTriggerHarness();
     api = await startStackTriggerApi(
-      readConfig({
+      loadApiConfig({
         PORT: '0',
         STORE_URL: h.storeUrl,
         NAMESPACE: h.namespace,

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { createSilentLogger } from '@stacklink/logger';
 import { loadIntegrationConfig, startIntegrationService } from '@stacklink/integration';
 import { RABBITMQ_URL, REDIS_URL } from '@stacklink/testing';
-import { readConfig } from '../../src/config';
+import { loadApiConfig } from '../../src/config';
 import type { RunningRole } from '@stacklink/http';
 import { startStackTriggerApi } from '../../src/roles/api';
 import { VCS_EVENTS_QUEUE } from '../../src/run-messages';
@@ -68,7 +68,7 @@ describe('deleting an integration with the integration service and stack-trigger
       { logger: createSilentLogger() },
     );
     api = await startStackTriggerApi(
-      readConfig({
+      loadApiConfig({
         PORT: String(apiPort),
         STORE_URL: h.storeUrl,
         REDIS_URL,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createBus, topologyNames, type Bus, type Topology } from '@stacklink/bus';
 import { createSilentLogger } from '@stacklink/logger';
 import { deleteNamespace, RABBITMQ_URL, REDIS_URL, uniqueNamespace } from '@stacklink/testing';
-import { readReporterConfig } from '../../src/reporter-config';
+import { loadReporterConfig } from '../../src/config';
 import type { RunningRole } from '@stacklink/http';
 import { startReporterWorker } from '../../src/roles/reporter';
 import {
@@ -47,7 +47,7 @@ export async function startReporterHarness(
   const namespace = uniqueNamespace('reporter');
   const credentials = await startCredentialsStandIn(INTERNAL, integrations);
   const logger = createSilentLogger();
-  const config = readReporterConfig({
+  const config = loadReporterConfig({
     PORT: '0',
     RABBITMQ_URL,
     REDIS_URL,

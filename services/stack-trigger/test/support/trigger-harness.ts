@@ -20,7 +20,7 @@ import {
   stackTriggerTopology,
   type RunMessage,
 } from '../../src/run-messages';
-import { readTriggerConfig, type TriggerConfig } from '../../src/trigger-config';
+import { loadTriggerConfig, type TriggerConfig } from '../../src/config';
 import type { RunningRole } from '@stacklink/http';
 import { startTriggerWorker } from '../../src/roles/trigger';
 import { stackInput } from './events';
@@ -180,7 +180,7 @@ export async function startTriggerHarness(options: { pageSize?: number } = {}): 
       );
     },
     triggerConfig(overrides = {}) {
-      return readTriggerConfig({
+      return loadTriggerConfig({
         PORT: '0',
         STORE_URL: storeUrl,
         REDIS_URL,

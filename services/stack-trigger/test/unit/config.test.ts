@@ -1,11 +1,11 @@
 import { expect } from 'chai';
-import { readConfig } from '../../src/config';
+import { loadApiConfig } from '../../src/config';
 
 const required = { ADMIN_TOKEN: 'a'.repeat(16), INTERNAL_TOKEN: 'b'.repeat(16) };
 
-describe('readConfig', () => {
+describe('loadApiConfig', () => {
   it('applies the defaults of docs/architecture.md §2 and of this service', () => {
-    const config = readConfig(required);
+    const config = loadApiConfig(required);
     expect(config).to.include({
       ROLE: 'api',
       PORT: 8082,
@@ -19,7 +19,7 @@ describe('readConfig', () => {
   it('fails naming every bad variable at once', () => {
     let caught: unknown;
     try {
-      readConfig({ MAX_RUNS_PER_EVENT: '0', STORE_URL: 'postgres://x', RUN_LEASE_SECONDS: 'soon' });
+      loadApiConfig({ MAX_RUNS_PER_EVENT: '0', STORE_URL: 'postgres://x', RUN_LEASE_SECONDS: 'soon' });
     } catch (err) {
       caught = err;
     }
