@@ -20,7 +20,7 @@ export type { Run, Stack } from './domain/model';
 // The API assembled in-process over a SQLite store, Redis run queue and bus run events: the runner's
 // integration test; the store also seeds stacks for the trigger bench.
 export { createApp } from './app';
-export { openSqliteStore } from './adapters/sqlite-store';
+export { openSqliteStore } from './adapters/sqlite/sqlite-store';
 export type { Store } from './adapters/store';
 export { createRedisRunQueue } from './adapters/redis-run-queue';
 export { createBusRunEvents } from './adapters/bus-run-events';

@@ -1,5 +1,5 @@
-import { openMongoStore } from './mongo-store';
-import { openSqliteStore } from './sqlite-store';
+import { openMongoStore } from './mongo/mongo-store';
+import { openSqliteStore } from './sqlite/sqlite-store';
 import type { Store } from './store';
 
 /** `sqlite:<path>` for the embedded store, `mongodb://…` for MongoDB (docs/architecture.md §2, §3). */

@@ -10,7 +10,7 @@ import { createSilentLogger } from '@stacklink/logger';
 import { deleteNamespace, REDIS_URL, uniqueNamespace } from '@stacklink/testing';
 import { createHttpIntegrations } from '../../src/adapters/http-integrations';
 import { createRedisRunQueue } from '../../src/adapters/redis-run-queue';
-import { openSqliteStore } from '../../src/adapters/sqlite-store';
+import { openSqliteStore } from '../../src/adapters/sqlite/sqlite-store';
 import type { Store } from '../../src/adapters/store';
 import { createApp } from '../../src/app';
 import { countingMetrics, recordingRunEvents } from '../support/fakes';

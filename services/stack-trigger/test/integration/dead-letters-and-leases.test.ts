@@ -9,7 +9,7 @@ import { startServer, type RunningServer } from '@stacklink/http';
 import { createSilentLogger } from '@stacklink/logger';
 import { deleteNamespace, RABBITMQ_URL, REDIS_URL, uniqueNamespace, waitFor } from '@stacklink/testing';
 import { createRedisRunQueue } from '../../src/adapters/redis-run-queue';
-import { openSqliteStore } from '../../src/adapters/sqlite-store';
+import { openSqliteStore } from '../../src/adapters/sqlite/sqlite-store';
 import type { Store } from '../../src/adapters/store';
 import { createApp } from '../../src/app';
 import { runDeadLettersCommand } from '../../src/dead-letters';

@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { startSimulator, type BitbucketSimulator } from '@stacklink/bitbucket-simulator';
 import { MAX_COMMENT_LENGTH } from '@stacklink/bitbucket';
 import { waitFor } from '@stacklink/testing';
-import { openSqliteStore } from '../../src/adapters/sqlite-store';
+import { openSqliteStore } from '../../src/adapters/sqlite/sqlite-store';
 import type { Store } from '../../src/adapters/store';
 import type { Stack } from '../../src/domain/model';
 import type { RunMessage } from '../../src/run-messages';

@@ -3,7 +3,7 @@ import Redis from 'ioredis';
 import { createSilentLogger } from '@stacklink/logger';
 import { deleteNamespace, REDIS_URL, uniqueNamespace } from '@stacklink/testing';
 import { createRedisRunQueue } from '../../src/adapters/redis-run-queue';
-import { openSqliteStore } from '../../src/adapters/sqlite-store';
+import { openSqliteStore } from '../../src/adapters/sqlite/sqlite-store';
 import type { Store } from '../../src/adapters/store';
 import { createExpireRunLeases } from '../../src/domain/expire-run-leases';
 import type { NewRun, Run, Stack } from '../../src/domain/model';

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import mongoose from 'mongoose';
-import { openMongoStore } from '../../src/adapters/mongo-store';
-import { MIGRATIONS, openSqliteStore } from '../../src/adapters/sqlite-store';
+import { openMongoStore } from '../../src/adapters/mongo/mongo-store';
+import { MIGRATIONS, openSqliteStore } from '../../src/adapters/sqlite/sqlite-store';
 import type { Store } from '../../src/adapters/store';
 import type { NewRun, NewStack } from '../../src/domain/model';
 

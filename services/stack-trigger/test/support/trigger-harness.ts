@@ -11,7 +11,7 @@ import { integrationTopology, loadIntegrationConfig, startIntegrationService } f
 import { createSilentLogger } from '@stacklink/logger';
 import { deleteNamespace, RABBITMQ_URL, REDIS_URL, uniqueNamespace, waitFor } from '@stacklink/testing';
 import { gatewayTopology, loadGatewayConfig, startGateway } from '@stacklink/webhook-gateway';
-import { openSqliteStore } from '../../src/adapters/sqlite-store';
+import { openSqliteStore } from '../../src/adapters/sqlite/sqlite-store';
 import type { Store } from '../../src/adapters/store';
 import type { NewStack, Stack } from '../../src/domain/model';
 import {

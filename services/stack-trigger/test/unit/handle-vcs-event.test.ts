@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createCapturingLogger } from '@stacklink/logger';
-import { openSqliteStore } from '../../src/adapters/sqlite-store';
+import { openSqliteStore } from '../../src/adapters/sqlite/sqlite-store';
 import type { Store } from '../../src/adapters/store';
 import { createHandleVcsEvent, type HandleVcsEventDeps } from '../../src/domain/handle-vcs-event';
 import type { Stack } from '../../src/domain/model';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createSilentLogger } from '@stacklink/logger';
-import { openSqliteStore } from '../../src/adapters/sqlite-store';
+import { openSqliteStore } from '../../src/adapters/sqlite/sqlite-store';
 import type { Store } from '../../src/adapters/store';
 import type { Stack } from '../../src/domain/model';
 import { createReportRunState } from '../../src/domain/report-run-state';

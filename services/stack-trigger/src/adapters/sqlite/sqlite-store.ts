@@ -10,16 +10,16 @@ import type {
   RunState,
   Stack,
   StackPatch,
-} from '../domain/model';
-import { patchedStack, withStackDefaults } from '../domain/model';
+} from '../../domain/model';
+import { patchedStack, withStackDefaults } from '../../domain/model';
 import type {
   CreatedRun,
   RunCommentRepositoryPort,
   RunRepositoryPort,
   StackRepositoryPort,
   TransitionResult,
-} from '../domain/ports';
-import type { Store } from './store';
+} from '../../domain/ports';
+import type { Store } from '../store';
 
 const SERVICE = 'stack-trigger';
 

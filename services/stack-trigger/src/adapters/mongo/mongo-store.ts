@@ -8,15 +8,15 @@ import {
   type Run,
   type Stack,
   type StackPatch,
-} from '../domain/model';
+} from '../../domain/model';
 import type {
   RunComment,
   RunCommentRepositoryPort,
   RunRepositoryPort,
   StackRepositoryPort,
-} from '../domain/ports';
-import { nameTaken, repositoryKey } from './sqlite-store';
-import type { Store } from './store';
+} from '../../domain/ports';
+import { nameTaken, repositoryKey } from '../sqlite/sqlite-store';
+import type { Store } from '../store';
 
 interface StackDoc extends Omit<Stack, 'id'> {
   _id: string;
