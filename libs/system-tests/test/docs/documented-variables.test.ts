@@ -37,7 +37,7 @@ const NOT_PROCESS_CONFIG: readonly { names: RegExp; readBy: string[]; reason: st
   },
   {
     names: /^STACKLINK_[A-Z0-9_]+$/,
-    readBy: ['services/runner/src/run-command.ts'],
+    readBy: ['services/runner/src/domain/run-environment.ts'],
     reason: "what the reference runner puts in its command's environment, for the command to read",
   },
 ];

@@ -3,8 +3,7 @@ import { Joi } from '@stacklink/config';
 import { AppError, isAppError } from '@stacklink/errors';
 import type { Logger } from '@stacklink/logger';
 import { RUN_READY, type ReadyRun } from '../contract';
-import type { CommandResult, RunningCommand } from '../run-command';
-import type { RunsApi } from '../runs-api';
+import type { CommandResult, RunningCommand, RunsApi } from '../domain/ports';
 
 const readyRunSchema = Joi.object({
   specVersion: Joi.number().valid(1).required(),

@@ -4,8 +4,9 @@ import { createLogger, registerSecret, type Logger } from '@stacklink/logger';
 import { loadRunnerConfig, type RunnerConfig } from '../config';
 import { createRunsReadyConsumer } from '../consumers/runs-ready';
 import { RUNS_EXCHANGE, RUNS_READY_QUEUE, runsReadyQueueSpec } from '../contract';
-import { startCommand, type RunningCommand } from '../run-command';
-import { createRunsApi } from '../runs-api';
+import { createRunsApi } from '../adapters/runs-api';
+import { startCommand } from '../adapters/start-command';
+import type { RunningCommand } from '../domain/ports';
 
 /** The runner asserts only its own queue (and the exchange it binds to). */
 export const runnerTopology: Topology = {

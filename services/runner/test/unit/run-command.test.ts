@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { ReadyRun } from '../../src/contract';
-import { runEnvironment, startCommand } from '../../src/run-command';
+import { startCommand } from '../../src/adapters/start-command';
+import { runEnvironment } from '../../src/domain/run-environment';
 
 const run: ReadyRun = {
   specVersion: 1,

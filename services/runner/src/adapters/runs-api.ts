@@ -1,13 +1,5 @@
 import { AppError } from '@stacklink/errors';
-
-export type ReportedState = 'RUNNING' | 'FINISHED' | 'FAILED';
-
-export interface RunsApi {
-  /** False when stack-trigger answers 409: the run is no longer in a state that allows this one. */
-  reportState(runId: string, state: ReportedState, note?: string): Promise<boolean>;
-  /** False when the run has no lease any more (canceled, finished, or taken back). */
-  renewLease(runId: string): Promise<boolean>;
-}
+import type { RunsApi } from '../domain/ports';
 
 /**
  * stack-trigger's public runs API, as any runner calls it (README "Runner contract"). 5xx and network

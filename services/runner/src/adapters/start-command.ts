@@ -1,36 +1,7 @@
 import { spawn } from 'node:child_process';
-import type { ReadyRun } from './contract';
-
-export interface CommandResult {
-  exitCode: number | null;
-  signal: NodeJS.Signals | null;
-  /** The last lines the command wrote (stdout and stderr), for the log and the run's note. */
-  tail: string[];
-}
-
-export interface RunningCommand {
-  result: Promise<CommandResult>;
-  /** Asks the command to stop (SIGTERM), e.g. when its run was canceled. */
-  stop(): void;
-}
-
-/** What the command sees of its run: STACKLINK_* variables (README "Runner contract"). */
-export function runEnvironment(run: ReadyRun): Record<string, string> {
-  return {
-    STACKLINK_RUN_ID: run.runId,
-    STACKLINK_RUN_TYPE: run.runType,
-    STACKLINK_RUN_VERSION: String(run.version),
-    STACKLINK_COMMIT: run.commit,
-    STACKLINK_REF: run.ref,
-    STACKLINK_STACK_ID: run.stack.id,
-    STACKLINK_STACK_NAME: run.stack.name,
-    STACKLINK_INTEGRATION_ID: run.stack.integrationId,
-    STACKLINK_PROJECT_KEY: run.stack.repository.projectKey,
-    STACKLINK_REPOSITORY: run.stack.repository.slug,
-    STACKLINK_PROJECT_ROOT: run.stack.projectRoot,
-    ...(run.pullRequest === undefined ? {} : { STACKLINK_PULL_REQUEST_ID: String(run.pullRequest.id) }),
-  };
-}
+import type { ReadyRun } from '../contract';
+import type { CommandResult, RunningCommand } from '../domain/ports';
+import { runEnvironment } from '../domain/run-environment';
 
 /**
  * Runs `command` with `/bin/sh -c`. The command gets PATH, HOME and the run's variables only: the

@@ -1,0 +1,23 @@
+/** What the runner's work needs from the outside: stack-trigger's runs API and a running command. */
+
+export type ReportedState = 'RUNNING' | 'FINISHED' | 'FAILED';
+
+export interface RunsApi {
+  /** False when stack-trigger answers 409: the run is no longer in a state that allows this one. */
+  reportState(runId: string, state: ReportedState, note?: string): Promise<boolean>;
+  /** False when the run has no lease any more (canceled, finished, or taken back). */
+  renewLease(runId: string): Promise<boolean>;
+}
+
+export interface CommandResult {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** The last lines the command wrote (stdout and stderr), for the log and the run's note. */
+  tail: string[];
+}
+
+export interface RunningCommand {
+  result: Promise<CommandResult>;
+  /** Asks the command to stop (SIGTERM), e.g. when its run was canceled. */
+  stop(): void;
+}

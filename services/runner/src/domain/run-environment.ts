@@ -1,0 +1,19 @@
+import type { ReadyRun } from '../contract';
+
+/** What the command sees of its run: STACKLINK_* variables (README "Runner contract"). */
+export function runEnvironment(run: ReadyRun): Record<string, string> {
+  return {
+    STACKLINK_RUN_ID: run.runId,
+    STACKLINK_RUN_TYPE: run.runType,
+    STACKLINK_RUN_VERSION: String(run.version),
+    STACKLINK_COMMIT: run.commit,
+    STACKLINK_REF: run.ref,
+    STACKLINK_STACK_ID: run.stack.id,
+    STACKLINK_STACK_NAME: run.stack.name,
+    STACKLINK_INTEGRATION_ID: run.stack.integrationId,
+    STACKLINK_PROJECT_KEY: run.stack.repository.projectKey,
+    STACKLINK_REPOSITORY: run.stack.repository.slug,
+    STACKLINK_PROJECT_ROOT: run.stack.projectRoot,
+    ...(run.pullRequest === undefined ? {} : { STACKLINK_PULL_REQUEST_ID: String(run.pullRequest.id) }),
+  };
+}
