@@ -1,6 +1,6 @@
 import type { Express } from 'express';
 import { register, type Registry } from 'prom-client';
-import { createHttpApp } from '@stacklink/http';
+import { createHttpApp, type ReadinessCheck } from '@stacklink/http';
 import { registerSecret, type Logger } from '@stacklink/logger';
 import { createIntegrationMetrics } from './adapters/prometheus-metrics';
 import { systemClock } from './adapters/system-clock';
@@ -16,7 +16,7 @@ import type {
 import { createInternalRouter } from './http/internal-router';
 import { createPublicRouter } from './http/public-router';
 
-export interface AppOptions {
+export interface AppDeps {
   adminToken: string;
   internalToken: string;
   publicWebhookBaseUrl: string;
@@ -27,43 +27,40 @@ export interface AppOptions {
   events: IntegrationEventsPort;
   stackUsage: StackUsagePort;
   bitbucket: BitbucketClientFactoryPort;
-  /** Whether the broker connection is up; part of /readyz. */
-  busReady: () => boolean;
+  /** /readyz: the store and the broker. */
+  readiness: ReadinessCheck[];
   clock?: ClockPort;
   /** The process registry by default; tests pass their own. */
   registry?: Registry;
 }
 
 /** Builds the integration service's express app without listening (tests start it on port 0). */
-export function createApp(options: AppOptions): Express {
-  const registry = options.registry ?? register;
-  const deps: IntegrationDeps = {
-    repository: options.repository,
-    cipher: options.cipher,
-    events: options.events,
-    stackUsage: options.stackUsage,
-    bitbucket: options.bitbucket,
-    clock: options.clock ?? systemClock,
-    metrics: createIntegrationMetrics(registry, options.repository),
-    logger: options.logger,
+export function createApp(deps: AppDeps): Express {
+  const registry = deps.registry ?? register;
+  const integration: IntegrationDeps = {
+    repository: deps.repository,
+    cipher: deps.cipher,
+    events: deps.events,
+    stackUsage: deps.stackUsage,
+    bitbucket: deps.bitbucket,
+    clock: deps.clock ?? systemClock,
+    metrics: createIntegrationMetrics(registry, deps.repository),
+    logger: deps.logger,
     registerSecret,
-    publicWebhookBaseUrl: options.publicWebhookBaseUrl.replace(/\/+$/, ''),
-    webhookSecretGraceSeconds: options.webhookSecretGraceSeconds,
+    publicWebhookBaseUrl: deps.publicWebhookBaseUrl.replace(/\/+$/, ''),
+    webhookSecretGraceSeconds: deps.webhookSecretGraceSeconds,
   };
   return createHttpApp(
     {
       service: 'integration',
-      logger: options.logger,
+      logger: deps.logger,
       registry,
-      readiness: [
-        { name: 'store', check: () => options.repository.isReady() },
-        { name: 'rabbitmq', check: options.busReady },
-      ],
+      readiness: deps.readiness,
       quietPaths: /^\/(healthz|readyz|metrics)$/,
     },
     (app) => {
-      app.use('/api/v1', createPublicRouter(deps, options.adminToken));
-      app.use('/internal/v1', createInternalRouter(deps, options.internalToken));
+      app.use('/api/v1', createPublicRouter(integration, deps.adminToken));
+      app.use('/internal/v1', createInternalRouter(integration, deps.internalToken));
     },
   );
 }

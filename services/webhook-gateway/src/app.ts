@@ -8,7 +8,7 @@ import type { DeliveryDedupPort, EventPublisherPort, WebhookSecretsPort } from '
 import { createGatewayMetrics } from './adapters/prometheus-gateway-metrics';
 import { createWebhookHandler, isWebhookRequest } from './http/webhook-route';
 
-export interface GatewayAppDeps {
+export interface AppDeps {
   logger: Logger;
   secrets: WebhookSecretsPort;
   dedup: DeliveryDedupPort;
@@ -25,7 +25,7 @@ export interface GatewayApp {
 }
 
 /** Builds the gateway without listening, so tests start the real thing on port 0. */
-export function createGatewayApp(deps: GatewayAppDeps): GatewayApp {
+export function createApp(deps: AppDeps): GatewayApp {
   const registry = processRegistry(deps.registry);
   const express = createHttpApp(
     { service: 'webhook-gateway', logger: deps.logger, readiness: deps.readiness, registry },

@@ -36,7 +36,7 @@ export async function startIntegrationService(config: IntegrationConfig, options
       { name: 'store', ready: () => repository.isReady(), close: () => repository.close() },
       busConnection(bus),
     ],
-    http: () =>
+    http: (readiness) =>
       createApp({
         adminToken: config.adminToken,
         internalToken: config.internalToken,
@@ -54,7 +54,7 @@ export async function startIntegrationService(config: IntegrationConfig, options
           internalToken: config.internalToken,
         }),
         bitbucket: createBitbucketClientFactory({ timeoutMs: config.bitbucketTimeoutMs }),
-        busReady: () => bus.isReady(),
+        readiness,
       }),
   });
 }

@@ -105,7 +105,10 @@ export async function startService(options: StartServiceOptions = {}): Promise<R
       timeoutMs: 2000,
     }),
     bitbucket: createBitbucketClientFactory({ timeoutMs: options.bitbucketTimeoutMs ?? 3000 }),
-    busReady: () => bus?.isReady() ?? true,
+    readiness: [
+      { name: 'store', check: () => repository.isReady() },
+      { name: 'rabbitmq', check: () => bus?.isReady() ?? true },
+    ],
     clock,
     registry,
   });

@@ -8,7 +8,7 @@ import { createBusEventPublisher } from '../adapters/bus-event-publisher';
 import { createCachedWebhookSecrets } from '../adapters/cached-webhook-secrets';
 import { createIntegrationSecretsClient } from '../adapters/integration-secrets-client';
 import { createRedisDeliveryDedup } from '../adapters/redis-delivery-dedup';
-import { createGatewayApp } from '../app';
+import { createApp } from '../app';
 import { loadGatewayConfig, type GatewayConfig } from '../config';
 import { gatewayTopology, INTEGRATION_EVENTS_QUEUE } from '../topology';
 import { createIntegrationEventsConsumer } from '../consumers/integration-events';
@@ -70,7 +70,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
       () => bus.consume(INTEGRATION_EVENTS_QUEUE(instance), createIntegrationEventsConsumer(secrets, logger)),
     ],
     http: (readiness) =>
-      createGatewayApp({
+      createApp({
         logger,
         secrets,
         dedup: createRedisDeliveryDedup(redis, {
