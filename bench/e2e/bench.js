@@ -265,13 +265,11 @@ async function runE2eBench() {
     for (const p of procs.reverse()) await p.stop().catch(() => undefined);
     await balancer.close();
     await sim.close();
-    const names = topologyNames(stackTriggerTopology);
     await deleteNamespace({
       namespace,
       amqpUrl: RABBITMQ_URL,
       redisUrl: REDIS_URL,
-      queues: names.queues,
-      exchanges: [...names.exchanges, 'integration.events'],
+      topologies: [topologyNames(stackTriggerTopology), { exchanges: ['integration.events'] }],
     }).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   }

@@ -228,8 +228,10 @@ async function runTriggerBench() {
       namespace,
       amqpUrl: RABBITMQ_URL,
       redisUrl: REDIS_URL,
-      exchanges: [...topologyNames(stackTriggerTopology).exchanges, 'integration.events'],
-      queues: ['bench.raw', ...topologyNames(stackTriggerTopology).queues],
+      topologies: [
+        topologyNames(stackTriggerTopology),
+        { exchanges: ['integration.events'], queues: ['bench.raw'] },
+      ],
     }).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   }

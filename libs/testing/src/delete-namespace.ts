@@ -11,6 +11,16 @@ export interface DeleteNamespaceOptions {
   queues?: string[];
   /** Logical exchange names (without the namespace). */
   exchanges?: string[];
+  /**
+   * The names of whole topologies, as `topologyNames(topology)` of @stacklink/bus gives them; added to
+   * `queues` and `exchanges`, each name deleted once however many topologies declare it.
+   */
+  topologies?: TopologyNames[];
+}
+
+export interface TopologyNames {
+  exchanges?: string[];
+  queues?: string[];
 }
 
 export interface DeletedNamespace {
@@ -31,10 +41,10 @@ export async function deleteNamespace(options: DeleteNamespaceOptions): Promise<
   }
   const result: DeletedNamespace = { queues: 0, exchanges: 0, redisKeys: 0 };
   if (options.amqpUrl) {
-    Object.assign(
-      result,
-      await deleteAmqp(options.amqpUrl, namespace, options.queues ?? [], options.exchanges ?? []),
-    );
+    const all = [{ queues: options.queues, exchanges: options.exchanges }, ...(options.topologies ?? [])];
+    const queues = new Set(all.flatMap((t) => t.queues ?? []));
+    const exchanges = new Set(all.flatMap((t) => t.exchanges ?? []));
+    Object.assign(result, await deleteAmqp(options.amqpUrl, namespace, [...queues], [...exchanges]));
   }
   if (options.redisUrl) result.redisKeys = await deleteRedisKeys(options.redisUrl, namespace);
   return result;

@@ -5,6 +5,6 @@ export type { WaitForOptions } from './wait-for';
 export { createTcpProxy } from './tcp-proxy';
 export type { TcpProxy, TcpProxyOptions } from './tcp-proxy';
 export { deleteNamespace } from './delete-namespace';
-export type { DeleteNamespaceOptions, DeletedNamespace } from './delete-namespace';
+export type { DeleteNamespaceOptions, DeletedNamespace, TopologyNames } from './delete-namespace';
 export { describePublicCorpus, skippedCorpusSuites } from './public-corpus';
 export { BITBUCKET_DC_MORE_OUTCOMES } from './public-corpus-outcomes';

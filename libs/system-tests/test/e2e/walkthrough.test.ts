@@ -3,13 +3,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { topologyNames } from '@stacklink/bus';
-import { integrationTopology } from '@stacklink/integration';
-import { stackTriggerTopology } from '@stacklink/stack-trigger';
-import { deleteNamespace, RABBITMQ_URL, REDIS_URL, uniqueNamespace, waitFor } from '@stacklink/testing';
-import { gatewayTopology } from '@stacklink/webhook-gateway';
+import { RABBITMQ_URL, REDIS_URL, uniqueNamespace, waitFor } from '@stacklink/testing';
 import { ROOT } from '../support/role-process';
-import { freePort } from '../support/system';
+import { deleteSystemNamespace, freePort } from '../support/system';
 
 /** Runs a script of scripts/ with env; resolves with its exit code and output. */
 function runScript(name: string, env: Record<string, string>) {
@@ -74,20 +70,7 @@ describe('end to end: the README walkthrough after make up', function () {
   after(async () => {
     const down = await runScript('down.sh', env);
     if (down.code !== 0) console.error(down.output);
-    const names = topologyNames(stackTriggerTopology);
-    await deleteNamespace({
-      namespace,
-      amqpUrl: RABBITMQ_URL,
-      redisUrl: REDIS_URL,
-      queues: names.queues,
-      exchanges: [
-        ...new Set([
-          ...names.exchanges,
-          ...topologyNames(integrationTopology).exchanges,
-          ...topologyNames(gatewayTopology('x')).exchanges,
-        ]),
-      ],
-    });
+    await deleteSystemNamespace(namespace);
     rmSync(dir, { recursive: true, force: true });
   });
 

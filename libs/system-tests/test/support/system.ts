@@ -378,20 +378,7 @@ export class System {
     await this.forwarder?.close().catch(() => undefined);
     await this.brokerProxy?.close().catch(() => undefined);
     await this.sim?.close().catch(() => undefined);
-    const names = topologyNames(stackTriggerTopology);
-    await deleteNamespace({
-      namespace: this.namespace,
-      amqpUrl: RABBITMQ_URL,
-      redisUrl: REDIS_URL,
-      queues: names.queues,
-      exchanges: [
-        ...new Set([
-          ...names.exchanges,
-          ...topologyNames(integrationTopology).exchanges,
-          ...topologyNames(gatewayTopology('x')).exchanges,
-        ]),
-      ],
-    });
+    await deleteSystemNamespace(this.namespace);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
@@ -404,5 +391,15 @@ export function freePort(): Promise<number> {
       const { port } = server.address() as net.AddressInfo;
       server.close(() => resolve(port));
     });
+  });
+}
+
+/** Deletes what every role declared under `namespace` (queues, exchanges) and its Redis keys. */
+export async function deleteSystemNamespace(namespace: string): Promise<void> {
+  await deleteNamespace({
+    namespace,
+    amqpUrl: RABBITMQ_URL,
+    redisUrl: REDIS_URL,
+    topologies: [stackTriggerTopology, integrationTopology, gatewayTopology('x')].map(topologyNames),
   });
 }

@@ -46,6 +46,37 @@ describe('deleteNamespace', () => {
     }
   });
 
+  it('deletes the names of several topologies, each name once however many topologies declare it', async () => {
+    const namespace = uniqueNamespace('cleanup-topologies');
+    const connection = await amqp.connect(RABBITMQ_URL);
+    try {
+      const setup = await connection.createChannel();
+      await setup.assertExchange(`${namespace}.shared`, 'topic', { durable: true });
+      await setup.assertQueue(`${namespace}.a`, { durable: true });
+      await setup.assertQueue(`${namespace}.b`, { durable: true });
+
+      const deleted = await deleteNamespace({
+        namespace,
+        amqpUrl: RABBITMQ_URL,
+        topologies: [
+          { exchanges: ['shared'], queues: ['a'] },
+          { exchanges: ['shared'], queues: ['b'] },
+        ],
+      });
+
+      expect(deleted).to.deep.equal({ queues: 2, exchanges: 1, redisKeys: 0 });
+      const probe = await connection.createChannel();
+      probe.on('error', () => undefined);
+      const missing = await probe.checkExchange(`${namespace}.shared`).then(
+        () => 'exists',
+        (err: Error) => err.message,
+      );
+      expect(missing).to.contain('NOT_FOUND');
+    } finally {
+      await connection.close();
+    }
+  });
+
   it('refuses an empty namespace instead of deleting every key', async () => {
     const error = await deleteNamespace({ namespace: '', redisUrl: REDIS_URL }).then(
       () => undefined,

@@ -234,19 +234,11 @@ export async function startTriggerHarness(options: { pageSize?: number } = {}): 
       await harness.stopWorkers();
       for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
       await store.close();
-      const names = topologyNames(stackTriggerTopology);
       await deleteNamespace({
         namespace,
         amqpUrl: RABBITMQ_URL,
         redisUrl: REDIS_URL,
-        queues: names.queues,
-        exchanges: [
-          ...new Set([
-            ...names.exchanges,
-            ...topologyNames(integrationTopology).exchanges,
-            ...topologyNames(gatewayTopology('x')).exchanges,
-          ]),
-        ],
+        topologies: [stackTriggerTopology, integrationTopology, gatewayTopology('x')].map(topologyNames),
       });
       rmSync(dir, { recursive: true, force: true });
     },
