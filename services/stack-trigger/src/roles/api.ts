@@ -1,24 +1,14 @@
-import Redis from 'ioredis';
-import { createBus } from '@stacklink/bus';
-import {
-  busConnection,
-  redisConnection,
-  runMain,
-  startRole,
-  storeConnection,
-  type RunningRole,
-} from '@stacklink/http';
+import { runMain, startRole, type RunningRole } from '@stacklink/http';
 import { createLogger, registerSecret, type Logger } from '@stacklink/logger';
 import { createBusRunEvents } from '../adapters/bus-run-events';
 import { createHttpIntegrations } from '../adapters/http-integrations';
-import { openStore } from '../adapters/open-store';
 import { createPrometheusTriggerMetrics } from '../adapters/prometheus-trigger-metrics';
 import { createRedisRunQueue } from '../adapters/redis-run-queue';
 import { createApp } from '../app';
 import { loadApiConfig, type ApiConfig } from '../config';
+import { openConnections } from './open-connections';
 import { createExpireRunLeases } from '../domain/expire-run-leases';
 import { rebuildRunQueue } from '../domain/rebuild-run-queue';
-import { stackTriggerTopology } from '../run-messages';
 
 /**
  * The stack-trigger API role: wiring only; startRole does the rest. Exported so tests and the end-to-end
@@ -32,21 +22,15 @@ export async function startStackTriggerApi(
   registerSecret(config.ADMIN_TOKEN);
   registerSecret(config.INTERNAL_TOKEN);
 
-  const store = await openStore(config.STORE_URL);
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
+  // State changes (POST /runs/{id}/state), manual triggers and expired leases reach the reporter and
+  // the runners through the `runs` exchange.
+  const { store, redis, bus, connections } = await openConnections(config, logger, {
+    bus: { connectionName: 'stack-trigger api' },
+  });
   const queue = createRedisRunQueue({
     redis,
     namespace: config.NAMESPACE,
     leaseSeconds: config.RUN_LEASE_SECONDS,
-  });
-  // State changes (POST /runs/{id}/state), manual triggers and expired leases reach the reporter and
-  // the runners through the `runs` exchange.
-  const bus = createBus({
-    url: config.RABBITMQ_URL,
-    logger,
-    topology: stackTriggerTopology,
-    namespace: config.NAMESPACE,
-    connectionName: 'stack-trigger api',
   });
   const runEvents = createBusRunEvents(bus);
   const expireLeases = createExpireRunLeases({
@@ -60,7 +44,7 @@ export async function startStackTriggerApi(
     service: 'stack-trigger-api',
     listen: { port: config.PORT, host: config.HOST },
     logger,
-    connections: [storeConnection(store), redisConnection(redis), busConnection(bus)],
+    connections,
     prepare: () => rebuildRunQueue({ runs: store.runs, queue, logger }),
     consumers: [
       // The lease sweep: Redis may have been flushed meanwhile, so rebuild first, then look for

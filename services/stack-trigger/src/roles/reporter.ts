@@ -1,13 +1,5 @@
-import Redis from 'ioredis';
-import { createBus, type Topology } from '@stacklink/bus';
-import {
-  busConnection,
-  redisConnection,
-  runMain,
-  startRole,
-  storeConnection,
-  type RunningRole,
-} from '@stacklink/http';
+import type { Topology } from '@stacklink/bus';
+import { runMain, startRole, type RunningRole } from '@stacklink/http';
 import { createLogger, registerSecret, type Logger } from '@stacklink/logger';
 import { createBitbucketClients } from '../adapters/bitbucket-clients';
 import {
@@ -16,7 +8,6 @@ import {
 } from '../adapters/bitbucket-commit-statuses';
 import { createBitbucketPullRequestComments } from '../adapters/bitbucket-pull-request-comments';
 import { createIntegrationCredentials } from '../adapters/integration-credentials';
-import { openStore } from '../adapters/open-store';
 import { createPrometheusReporterMetrics } from '../adapters/prometheus-reporter-metrics';
 import { createRedisRateLimiter } from '../adapters/redis-rate-limiter';
 import { createRedisRunStatusLedger } from '../adapters/redis-run-status-ledger';
@@ -24,7 +15,8 @@ import { createStatusUpdatesConsumer } from '../consumers/status-updates';
 import { createReportCommitStatus } from '../domain/report-commit-status';
 import { createReportPullRequestComment } from '../domain/report-pull-request-comment';
 import { loadReporterConfig, type ReporterConfig } from '../config';
-import { STATUS_UPDATES_QUEUE, stackTriggerTopology } from '../run-messages';
+import { openConnections } from './open-connections';
+import { STATUS_UPDATES_QUEUE } from '../run-messages';
 
 export interface ReporterOptions {
   logger?: Logger;
@@ -43,17 +35,13 @@ export async function startReporterWorker(
   const logger =
     options.logger ?? createLogger({ service: 'stack-trigger-reporter', level: config.LOG_LEVEL });
   registerSecret(config.INTERNAL_TOKEN);
-  // Opened first: what is created before it would leak if it fails. It holds the stacks' prComments
-  // setting and which comment belongs to which run.
-  const store = await openStore(config.STORE_URL);
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
-  const bus = createBus({
-    url: config.RABBITMQ_URL,
-    logger,
-    namespace: config.NAMESPACE,
-    topology: options.topology ?? stackTriggerTopology,
-    prefetch: config.REPORTER_CONCURRENCY,
-    connectionName: 'stack-trigger-reporter',
+  // The store holds the stacks' prComments setting and which comment belongs to which run.
+  const { store, redis, bus, connections } = await openConnections(config, logger, {
+    bus: {
+      ...(options.topology === undefined ? {} : { topology: options.topology }),
+      prefetch: config.REPORTER_CONCURRENCY,
+      connectionName: 'stack-trigger-reporter',
+    },
   });
   const metrics = createPrometheusReporterMetrics();
   const credentials = createIntegrationCredentials({
@@ -105,7 +93,7 @@ export async function startReporterWorker(
     service: 'stack-trigger-reporter',
     listen: { port: config.PORT, host: config.HOST },
     logger,
-    connections: [storeConnection(store), redisConnection(redis), busConnection(bus)],
+    connections,
     consumers: [
       () =>
         bus.consume(STATUS_UPDATES_QUEUE, createStatusUpdatesConsumer(reportCommitStatus), {

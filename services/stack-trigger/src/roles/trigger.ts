@@ -1,27 +1,17 @@
-import Redis from 'ioredis';
-import { createBus } from '@stacklink/bus';
-import {
-  busConnection,
-  redisConnection,
-  runMain,
-  startRole,
-  storeConnection,
-  type RunningRole,
-} from '@stacklink/http';
+import { runMain, startRole, type RunningRole } from '@stacklink/http';
 import { createLogger, registerSecret, type Logger } from '@stacklink/logger';
 import { createBitbucketChangedFiles } from '../adapters/bitbucket-changed-files';
 import { createBitbucketClients } from '../adapters/bitbucket-clients';
 import { createBitbucketCommentReplies } from '../adapters/bitbucket-comment-replies';
 import { createBusRunEvents } from '../adapters/bus-run-events';
 import { createIntegrationCredentials } from '../adapters/integration-credentials';
-import { openStore } from '../adapters/open-store';
 import { createPrometheusTriggerMetrics } from '../adapters/prometheus-trigger-metrics';
 import { createRedisRunQueue } from '../adapters/redis-run-queue';
 import { consumeVcsEvents } from '../consumers/vcs-events';
 import { createHandleVcsEvent } from '../domain/handle-vcs-event';
 import { rebuildRunQueue } from '../domain/rebuild-run-queue';
-import { stackTriggerTopology } from '../run-messages';
 import { loadTriggerConfig, type TriggerConfig } from '../config';
+import { openConnections } from './open-connections';
 
 /**
  * The `trigger` role (docs/architecture.md §1, §2): consumes `stack-trigger.vcs-events`, applies the trigger
@@ -35,24 +25,20 @@ export async function startTriggerWorker(
   const logger =
     options.logger ?? createLogger({ service: 'stack-trigger-trigger', level: config.LOG_LEVEL });
   registerSecret(config.INTERNAL_TOKEN);
-  const store = await openStore(config.STORE_URL);
-  // Auto-pipelining sends the commands of every event in flight in one write per tick instead of one
-  // write each; ordering per connection is unchanged.
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3, enableAutoPipelining: true });
-  redis.on('error', (err) => logger.debug('redis error', { err }));
+  const { store, redis, bus, connections } = await openConnections(config, logger, {
+    // Auto-pipelining sends the commands of every event in flight in one write per tick instead of one
+    // write each; ordering per connection is unchanged.
+    redis: { enableAutoPipelining: true },
+    bus: {
+      prefetch: config.TRIGGER_CONCURRENCY,
+      closeTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+      connectionName: 'stack-trigger trigger',
+    },
+  });
   const queue = createRedisRunQueue({
     redis,
     namespace: config.NAMESPACE,
     leaseSeconds: config.RUN_LEASE_SECONDS,
-  });
-  const bus = createBus({
-    url: config.RABBITMQ_URL,
-    logger,
-    topology: stackTriggerTopology,
-    namespace: config.NAMESPACE,
-    prefetch: config.TRIGGER_CONCURRENCY,
-    closeTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-    connectionName: 'stack-trigger trigger',
   });
   const clients = createBitbucketClients(
     createIntegrationCredentials({
@@ -84,7 +70,7 @@ export async function startTriggerWorker(
     service: 'stack-trigger-trigger',
     listen: { port: config.PORT, host: config.HOST },
     logger,
-    connections: [storeConnection(store), redisConnection(redis), busConnection(bus)],
+    connections,
     prepare: ensureRunQueue,
     consumers: [() => consumeVcsEvents(bus, { handleVcsEvent, ensureRunQueue, logger })],
   });
