@@ -76,7 +76,7 @@ writeFileSync(file, source);
 
 run('npm', ['ci', '--no-audit', '--no-fund'], dir);
 run('npx', ['tsc', '-b'], dir);
-const main = path.join(dir, 'services/webhook-gateway/dist/src/main.js');
+const main = path.join(dir, 'services/webhook-gateway/dist/src/roles/gateway.js');
 if (!existsSync(main)) throw new Error(`${main} was not built`);
 process.stdout.write(
   `\nbuild B of ${commit}, ${off === 'both' ? 'both fast paths' : off} off:\nBENCH_GATEWAY_B=${main}\n`,
