@@ -23,6 +23,7 @@ export {
   runMessageHeaders,
   publishRunMessage,
   subscribeRunMessages,
+  handleRunMessages,
   subscribeRunReady,
   subscribeRunStateChanged,
   runsReadyQueueSpec,
@@ -50,6 +51,7 @@ export {
   validateIntegrationEvent,
   publishIntegrationEvent,
   subscribeIntegrationEvents,
+  handleIntegrationEvents,
   integrationEventsQueue,
 } from './integration-events';
 export type { IntegrationEvent, IntegrationEventType, IntegrationEventHandler } from './integration-events';

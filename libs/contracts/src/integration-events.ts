@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Joi from 'joi';
-import type { Bus, ConsumerHandle, IncomingMessage, QueueSpec } from '@stacklink/bus';
+import type { Bus, ConsumerHandle, IncomingMessage, MessageHandler, QueueSpec } from '@stacklink/bus';
 import { checkMessage, type CheckMode } from './check-message';
 
 /**
@@ -83,7 +83,10 @@ export function subscribeIntegrationEvents(
   queue: string,
   handler: IntegrationEventHandler,
 ): Promise<ConsumerHandle> {
-  return bus.consume(queue, async (incoming) =>
-    handler(validateIntegrationEvent(incoming.body, 'consumer'), incoming),
-  );
+  return bus.consume(queue, handleIntegrationEvents(handler));
+}
+
+/** The bus handler of a queue bound to `integration.events`: checks each event, then calls `handler`. */
+export function handleIntegrationEvents(handler: IntegrationEventHandler): MessageHandler {
+  return async (incoming) => handler(validateIntegrationEvent(incoming.body, 'consumer'), incoming);
 }

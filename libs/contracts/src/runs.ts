@@ -1,5 +1,5 @@
 import Joi from 'joi';
-import type { Bus, ConsumerHandle, IncomingMessage, QueueSpec } from '@stacklink/bus';
+import type { Bus, ConsumerHandle, IncomingMessage, MessageHandler, QueueSpec } from '@stacklink/bus';
 import { checkMessage, type CheckMode } from './check-message';
 
 /**
@@ -164,11 +164,18 @@ export function subscribeRunMessages<T extends RunMessageType>(
   handler: RunMessageHandler<T>,
   options?: Parameters<Bus['consume']>[2],
 ): Promise<ConsumerHandle> {
-  return bus.consume(
-    queue,
-    async (incoming) => handler(validateRunMessage(type, incoming.body, 'consumer'), incoming),
-    options,
-  );
+  return bus.consume(queue, handleRunMessages(type, handler), options);
+}
+
+/**
+ * The bus handler of a queue bound to `type`: checks each message in consumer mode, then calls `handler`
+ * with it typed; one that does not conform is dead-lettered at once (RUNS.INVALID_MESSAGE is not retryable).
+ */
+export function handleRunMessages<T extends RunMessageType>(
+  type: T,
+  handler: RunMessageHandler<T>,
+): MessageHandler {
+  return async (incoming) => handler(validateRunMessage(type, incoming.body, 'consumer'), incoming);
 }
 
 const retry = { delaysMs: [1000, 5000, 30000, 120000] };

@@ -1,9 +1,10 @@
 import { createBus } from '@stacklink/bus';
+import { integrationTopology } from '@stacklink/contracts';
 import { runMain, startServer } from '@stacklink/http';
 import { createLogger, registerSecret, type Logger } from '@stacklink/logger';
 import { createAesGcmSecretCipher } from './adapters/aes-gcm-secret-cipher';
 import { createBitbucketClientFactory } from './adapters/bitbucket-client-factory';
-import { createBusIntegrationEvents, integrationTopology } from './adapters/bus-integration-events';
+import { createBusIntegrationEvents } from './adapters/bus-integration-events';
 import { createIntegrationRepository } from './adapters/create-integration-repository';
 import { createHttpStackUsage } from './adapters/http-stack-usage';
 import { createApp } from './app';

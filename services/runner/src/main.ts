@@ -1,9 +1,9 @@
-import { createBus, type Topology } from '@stacklink/bus';
+import { createBus } from '@stacklink/bus';
+import { RUNS_READY_QUEUE, runnerTopology } from '@stacklink/contracts';
 import { createHttpApp, runMain, startServer } from '@stacklink/http';
 import { createLogger, registerSecret, type Logger } from '@stacklink/logger';
 import { readRunnerConfig, type RunnerConfig } from './config';
 import { createRunsReadyConsumer } from './consumers/runs-ready';
-import { RUNS_EXCHANGE, RUNS_READY_QUEUE, runsReadyQueueSpec } from './contract';
 import { startCommand, type RunningCommand } from './run-command';
 import { createRunsApi } from './runs-api';
 
@@ -12,12 +12,6 @@ export interface Runner {
   url: string;
   stop(): Promise<void>;
 }
-
-/** The runner asserts only its own queue (and the exchange it binds to). */
-export const runnerTopology: Topology = {
-  exchanges: [{ name: RUNS_EXCHANGE }],
-  queues: [runsReadyQueueSpec],
-};
 
 /**
  * The reference runner (docs/architecture.md §1, README "Runner contract"): consumes `runs.ready`, runs

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import type { ReadyRun } from './contract';
+import type { RunReadyMessage } from '@stacklink/contracts';
 
 export interface CommandResult {
   exitCode: number | null;
@@ -15,7 +15,7 @@ export interface RunningCommand {
 }
 
 /** What the command sees of its run: STACKLINK_* variables (README "Runner contract"). */
-export function runEnvironment(run: ReadyRun): Record<string, string> {
+export function runEnvironment(run: RunReadyMessage): Record<string, string> {
   return {
     STACKLINK_RUN_ID: run.runId,
     STACKLINK_RUN_TYPE: run.runType,
@@ -36,7 +36,7 @@ export function runEnvironment(run: ReadyRun): Record<string, string> {
  * Runs `command` with `/bin/sh -c`. The command gets PATH, HOME and the run's variables only: the
  * runner's own secrets (ADMIN_TOKEN) are not its business.
  */
-export function startCommand(command: string, run: ReadyRun, tailLines = 20): RunningCommand {
+export function startCommand(command: string, run: RunReadyMessage, tailLines = 20): RunningCommand {
   const child = spawn('/bin/sh', ['-c', command], {
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',

@@ -11,7 +11,7 @@ import { createApp } from './app';
 import { readConfig, type Config } from './config';
 import { createExpireRunLeases } from './domain/expire-run-leases';
 import { rebuildRunQueue } from './domain/rebuild-run-queue';
-import { stackTriggerTopology } from './run-messages';
+import { stackTriggerTopology } from '@stacklink/contracts';
 
 export interface StackTriggerApi {
   url: string;

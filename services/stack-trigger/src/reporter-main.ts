@@ -18,7 +18,7 @@ import { createStatusUpdatesConsumer } from './consumers/status-updates';
 import { createReportCommitStatus } from './domain/report-commit-status';
 import { createReportPullRequestComment } from './domain/report-pull-request-comment';
 import { readReporterConfig, type ReporterConfig } from './reporter-config';
-import { STATUS_UPDATES_QUEUE, stackTriggerTopology } from './run-messages';
+import { STATUS_UPDATES_QUEUE, stackTriggerTopology } from '@stacklink/contracts';
 
 export interface ReporterWorker {
   port: number;

@@ -13,7 +13,7 @@ import { createRedisRunQueue } from './adapters/redis-run-queue';
 import { consumeVcsEvents } from './consumers/vcs-events';
 import { createHandleVcsEvent } from './domain/handle-vcs-event';
 import { rebuildRunQueue } from './domain/rebuild-run-queue';
-import { stackTriggerTopology } from './run-messages';
+import { stackTriggerTopology } from '@stacklink/contracts';
 import { readTriggerConfig, type TriggerConfig } from './trigger-config';
 
 export interface TriggerWorker {

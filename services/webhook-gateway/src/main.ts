@@ -2,6 +2,10 @@ import { hostname } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import Redis from 'ioredis';
 import { createBus } from '@stacklink/bus';
+import {
+  gatewayIntegrationEventsQueue as INTEGRATION_EVENTS_QUEUE,
+  gatewayTopology,
+} from '@stacklink/contracts';
 import { runMain, startServer } from '@stacklink/http';
 import { createLogger, registerSecret, type Logger } from '@stacklink/logger';
 import { createBusEventPublisher } from './adapters/bus-event-publisher';
@@ -10,7 +14,6 @@ import { createIntegrationSecretsClient } from './adapters/integration-secrets-c
 import { createRedisDeliveryDedup } from './adapters/redis-delivery-dedup';
 import { createGatewayApp } from './app';
 import { loadGatewayConfig, type GatewayConfig } from './config';
-import { gatewayTopology, INTEGRATION_EVENTS_QUEUE } from './topology';
 import { createIntegrationEventsConsumer } from './consumers/integration-events';
 
 /** Wiring only: config → logger → connections → app → listen → shutdown (STYLE.md). */

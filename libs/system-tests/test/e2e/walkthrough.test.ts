@@ -4,10 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { topologyNames } from '@stacklink/bus';
-import { integrationTopology } from '@stacklink/integration';
-import { stackTriggerTopology } from '@stacklink/stack-trigger';
+import { gatewayTopology, integrationTopology, stackTriggerTopology } from '@stacklink/contracts';
 import { deleteNamespace, RABBITMQ_URL, REDIS_URL, uniqueNamespace, waitFor } from '@stacklink/testing';
-import { gatewayTopology } from '@stacklink/webhook-gateway';
 import { ROOT } from '../support/role-process';
 import { freePort } from '../support/system';
 

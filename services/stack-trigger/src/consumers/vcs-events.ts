@@ -4,7 +4,7 @@ import { getOrCreateCounter, processRegistry } from '@stacklink/http';
 import type { Logger } from '@stacklink/logger';
 import type { CanonicalEvent } from '../domain/canonical-event';
 import type { HandleVcsEventResult } from '../domain/handle-vcs-event';
-import { VCS_EVENTS_QUEUE } from '../run-messages';
+import { VCS_EVENTS_QUEUE } from '@stacklink/contracts';
 
 export interface VcsEventsConsumerDeps {
   /** createHandleVcsEvent(...): idempotent, so a redelivered event creates nothing new. */

@@ -12,7 +12,7 @@ export interface RunStateUpdate {
   commit: string;
   ref: string;
   note?: string;
-  /** Proposed runs of a pull request carry it (run-messages.ts). */
+  /** Proposed runs of a pull request carry it (RunMessage of @stacklink/contracts). */
   pullRequest?: { id: number };
   stack: { id: string; name: string; integrationId: string; repository: RepositoryCoordinates };
 }

@@ -5,7 +5,7 @@ import { redisKeyPrefix } from '../../src/adapters/redis-run-queue';
 import type { Run, Stack } from '../../src/domain/model';
 import { readConfig } from '../../src/config';
 import { startStackTriggerApi, type StackTriggerApi } from '../../src/main';
-import { RUN_READY, RUN_STATE_CHANGED } from '../../src/run-messages';
+import { RUN_READY, RUN_STATE_CHANGED } from '@stacklink/contracts';
 import {
   ADMIN_TOKEN,
   INTERNAL_TOKEN,

@@ -6,7 +6,7 @@ import { loadIntegrationConfig, startIntegrationService } from '@stacklink/integ
 import { RABBITMQ_URL, REDIS_URL } from '@stacklink/testing';
 import { readConfig } from '../../src/config';
 import { startStackTriggerApi, type StackTriggerApi } from '../../src/main';
-import { VCS_EVENTS_QUEUE } from '../../src/run-messages';
+import { VCS_EVENTS_QUEUE } from '@stacklink/contracts';
 import { pushEvent } from '../support/events';
 import {
   ADMIN_TOKEN,
