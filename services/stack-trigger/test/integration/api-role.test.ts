@@ -5,7 +5,7 @@ import { redisKeyPrefix } from '../../src/adapters/redis-run-queue';
 import type { Run, Stack } from '../../src/domain/model';
 import { readConfig } from '../../src/config';
 import { startStackTriggerApi, type StackTriggerApi } from '../../src/main';
-import { RUN_READY, RUN_STATE_CHANGED } from '@stacklink/contracts';
+import { RUN_READY, RUN_STATE_CHANGED, stacksAnswerSchema } from '@stacklink/contracts';
 import {
   ADMIN_TOKEN,
   INTERNAL_TOKEN,
@@ -172,6 +172,9 @@ describe('stack-trigger API role, started as main.ts starts it', function () {
       true,
     );
     expect(res.status).to.equal(200);
+    expect(stacksAnswerSchema.validate(res.body, { allowUnknown: true, convert: false }).error).to.equal(
+      undefined,
+    );
 
     const note = 'stack disabled: integration deleted';
     await expectCanceledEverywhere([first.waiting, first.handedOut, second.waiting, second.handedOut], note);
