@@ -24,8 +24,6 @@ export {
   publishRunMessage,
   subscribeRunMessages,
   handleRunMessages,
-  subscribeRunReady,
-  subscribeRunStateChanged,
   runsReadyQueueSpec,
   statusUpdatesQueueSpec,
 } from './runs';

@@ -1,13 +1,7 @@
 import Joi from 'joi';
 import { AppError } from '@stacklink/errors';
 import { registerSecret } from '@stacklink/logger';
-import {
-  callInternal,
-  checkAnswer,
-  discardBody,
-  jsonBody,
-  type InternalClientOptions,
-} from './internal-http';
+import { callInternal, type InternalClientOptions } from './internal-http';
 
 /**
  * The integration service's internal API (docs/architecture.md §4), behind INTERNAL_TOKEN:
@@ -73,58 +67,54 @@ export function createIntegrationApiClient(options: InternalClientOptions): Inte
 
   return {
     async webhookSecrets(integrationId) {
-      const res = await callInternal(call, webhookSecretsPath(integrationId), {
-        unavailable: (_message, cause) => secretsUnavailable('integration service unreachable', cause),
-      });
-      if (res.status === 404) {
-        await discardBody(res);
-        return undefined;
-      }
-      if (!res.ok) {
-        await discardBody(res);
-        throw secretsUnavailable(`integration service answered ${res.status}`);
-      }
-      const checked = checkAnswer<WebhookSecretsAnswer>(webhookSecretsAnswerSchema, await jsonBody(res));
-      if (checked.error !== undefined)
-        throw secretsUnavailable(`integration service answered without secrets: ${checked.error}`);
-      const answer = checked.value;
-      for (const secret of answer.secrets) registerSecret(secret.value);
+      const answer = await callInternal<WebhookSecretsAnswer>(
+        call,
+        webhookSecretsPath(integrationId),
+        webhookSecretsAnswerSchema,
+        {
+          unreachable: (cause) => secretsUnavailable('integration service unreachable', cause),
+          answered: (status) => secretsUnavailable(`integration service answered ${status}`),
+          invalid: (why) => secretsUnavailable(`integration service answered without secrets: ${why}`),
+        },
+        { notFoundIsAnswer: true },
+      );
+      for (const secret of answer?.secrets ?? []) registerSecret(secret.value);
       return answer;
     },
 
     async credentials(integrationId) {
-      const res = await callInternal(call, credentialsPath(integrationId), {
-        unavailable: (_message, cause) =>
-          integrationUnavailable('the integration service did not answer', cause),
-      });
-      if (res.status === 404) {
-        await discardBody(res);
-        throw new AppError('INTEGRATION.NOT_FOUND', `integration ${integrationId} does not exist`, {
-          status: 404,
-          retryable: false,
-        });
-      }
-      if (!res.ok) {
-        await discardBody(res);
-        // 401/403 mean INTERNAL_TOKEN differs between the services: a configuration error, but one an
-        // operator fixes by restarting with the right token, after which the retried event goes through.
-        throw integrationUnavailable(`the integration service answered ${res.status}`);
-      }
-      const checked = checkAnswer<IntegrationCredentials>(credentialsAnswerSchema, await jsonBody(res));
-      if (checked.error !== undefined) {
-        throw new AppError(
-          'INTEGRATION.INVALID_CREDENTIALS',
-          `the integration service answered without credentials: ${checked.error}`,
-          { status: 502, retryable: true },
-        );
-      }
-      const answer = checked.value;
-      registerSecret(answer.accessToken);
+      const answer = await callInternal<IntegrationCredentials>(
+        call,
+        credentialsPath(integrationId),
+        credentialsAnswerSchema,
+        {
+          unreachable: (cause) => integrationUnavailable('the integration service did not answer', cause),
+          answered: (status) =>
+            status === 404
+              ? new AppError('INTEGRATION.NOT_FOUND', `integration ${integrationId} does not exist`, {
+                  status: 404,
+                  retryable: false,
+                })
+              : // 401/403 mean INTERNAL_TOKEN differs between the services: a configuration error, but one
+                // an operator fixes by restarting with the right token, after which the retried event goes
+                // through.
+                integrationUnavailable(`the integration service answered ${status}`),
+          invalid: (why) =>
+            new AppError(
+              'INTEGRATION.INVALID_CREDENTIALS',
+              `the integration service answered without credentials: ${why}`,
+              { status: 502, retryable: true },
+            ),
+        },
+      );
+      // Without notFoundIsAnswer there is always an answer.
+      const { apiHost, username, accessToken, tls } = answer!;
+      registerSecret(accessToken);
       return {
-        apiHost: answer.apiHost,
-        username: answer.username,
-        accessToken: answer.accessToken,
-        tls: answer.tls.caCertificate === undefined ? {} : { caCertificate: answer.tls.caCertificate },
+        apiHost,
+        username,
+        accessToken,
+        tls: tls.caCertificate === undefined ? {} : { caCertificate: tls.caCertificate },
       };
     },
   };

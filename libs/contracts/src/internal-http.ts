@@ -1,5 +1,5 @@
 import type Joi from 'joi';
-import { AppError } from '@stacklink/errors';
+import type { AppError } from '@stacklink/errors';
 
 export interface InternalClientOptions {
   /** Base URL of the service, e.g. http://127.0.0.1:8081; a trailing slash is ignored. */
@@ -9,25 +9,37 @@ export interface InternalClientOptions {
   timeoutMs?: number;
 }
 
-/** How a client names the ways a call can fail; each API keeps the codes its callers rely on. */
-export interface FailureMapping {
-  /** Unreachable, timed out, or an answer the client cannot use (retryable). */
-  unavailable(message: string, cause?: unknown): AppError;
+/** How a client names each way a call can fail; each API keeps the codes its callers rely on. */
+export interface CallFailures {
+  /** No answer: refused, reset, or timed out. */
+  unreachable(cause: unknown): AppError;
+  /** An answer other than 2xx (and other than 404 when the caller takes 404 as an answer). */
+  answered(status: number): AppError;
+  /** A 2xx whose body does not match the answer's schema. */
+  invalid(why: string): AppError;
+}
+
+export interface CallOptions {
+  body?: unknown;
+  /** 404 resolves with undefined instead of failing. */
+  notFoundIsAnswer?: boolean;
 }
 
 /**
- * One call to an internal API (`/internal/v1`, docs/architecture.md §4): bearer auth, JSON, a timeout.
- * Resolves with the response, whatever its status; a network failure or timeout is `unavailable`.
+ * One call to an internal API (`/internal/v1`, docs/architecture.md §4): bearer auth, JSON, a timeout;
+ * the answer is checked against `schema` (fields it does not name are tolerated, nothing is coerced).
  */
-export async function callInternal(
+export async function callInternal<T>(
   options: InternalClientOptions & { defaultTimeoutMs: number },
   path: string,
-  failures: FailureMapping,
-  body?: unknown,
-): Promise<Response> {
-  const base = options.baseUrl.replace(/\/+$/, '');
+  schema: Joi.Schema,
+  failures: CallFailures,
+  call: CallOptions = {},
+): Promise<T | undefined> {
+  const { body } = call;
+  let res: Response;
   try {
-    return await fetch(`${base}/internal/v1/${path}`, {
+    res = await fetch(`${options.baseUrl.replace(/\/+$/, '')}/internal/v1/${path}`, {
       method: body === undefined ? 'GET' : 'POST',
       headers: {
         authorization: `Bearer ${options.internalToken}`,
@@ -38,25 +50,16 @@ export async function callInternal(
       signal: AbortSignal.timeout(options.timeoutMs ?? options.defaultTimeoutMs),
     });
   } catch (err) {
-    throw failures.unavailable(`${base} cannot be reached`, err);
+    throw failures.unreachable(err);
   }
-}
-
-/** The parsed JSON body, or undefined when it is not JSON. */
-export async function jsonBody(res: Response): Promise<unknown> {
-  return res.json().catch(() => undefined);
-}
-
-/** Lets the connection go back to the pool without reading a body we do not need. */
-export async function discardBody(res: Response): Promise<void> {
-  await res.body?.cancel();
-}
-
-/** An answer checked against its schema (unknown fields tolerated, nothing coerced), or why it is not one. */
-export function checkAnswer<T>(
-  schema: Joi.Schema,
-  answer: unknown,
-): { value: T; error?: undefined } | { value?: undefined; error: string } {
+  if (!res.ok) {
+    // Let the connection go back to the pool without reading a body we do not need.
+    await res.body?.cancel();
+    if (res.status === 404 && call.notFoundIsAnswer) return undefined;
+    throw failures.answered(res.status);
+  }
+  const answer: unknown = await res.json().catch(() => undefined);
   const result = schema.validate(answer, { allowUnknown: true, convert: false });
-  return result.error ? { error: result.error.message } : { value: result.value as T };
+  if (result.error) throw failures.invalid(result.error.message);
+  return result.value as T;
 }

@@ -196,21 +196,3 @@ export const runsReadyQueueSpec: QueueSpec = {
 
 /** Retry delays of the stack-trigger workers' queues: 1 s, 5 s, 30 s, 2 min (docs/architecture.md §9). */
 export const WORKER_RETRY: NonNullable<QueueSpec['retry']> = retry;
-
-/** The reporter's consumption of `stack-trigger.status-updates`: typed, checked `run.state_changed`. */
-export function subscribeRunStateChanged(
-  bus: Pick<Bus, 'consume'>,
-  handler: RunMessageHandler<typeof RUN_STATE_CHANGED>,
-  options?: Parameters<Bus['consume']>[2],
-): Promise<ConsumerHandle> {
-  return subscribeRunMessages(bus, STATUS_UPDATES_QUEUE, RUN_STATE_CHANGED, handler, options);
-}
-
-/** A runner's consumption of `runs.ready`: typed, checked `run.ready`. */
-export function subscribeRunReady(
-  bus: Pick<Bus, 'consume'>,
-  handler: RunMessageHandler<typeof RUN_READY>,
-  options?: Parameters<Bus['consume']>[2],
-): Promise<ConsumerHandle> {
-  return subscribeRunMessages(bus, RUNS_READY_QUEUE, RUN_READY, handler, options);
-}

@@ -1,12 +1,6 @@
 import Joi from 'joi';
 import { AppError } from '@stacklink/errors';
-import {
-  callInternal,
-  checkAnswer,
-  discardBody,
-  jsonBody,
-  type InternalClientOptions,
-} from './internal-http';
+import { callInternal, type InternalClientOptions } from './internal-http';
 
 /**
  * stack-trigger's internal API (docs/architecture.md §4), for the integration service, behind
@@ -48,21 +42,21 @@ export interface StackTriggerApiClient {
 /** The one client of stack-trigger's internal API; 5 s timeout by default. */
 export function createStackTriggerApiClient(options: InternalClientOptions): StackTriggerApiClient {
   const base = options.baseUrl.replace(/\/+$/, '');
+  const failures = {
+    unreachable: (cause: unknown) => unavailable(`stack-trigger at ${base} cannot be reached`, cause),
+    answered: (status: number) => unavailable(`stack-trigger at ${base} answered ${status}`),
+    invalid: () => unavailable(`stack-trigger at ${base} answered without a stacks list`),
+  };
   const call = async (path: string, body?: DisableStacksRequest): Promise<StackUsage[]> => {
-    const res = await callInternal(
+    const answer = await callInternal<StacksAnswer>(
       { ...options, defaultTimeoutMs: 5000 },
       path,
-      { unavailable: (_message, cause) => unavailable(`stack-trigger at ${base} cannot be reached`, cause) },
-      body,
+      stacksAnswerSchema,
+      failures,
+      { body },
     );
-    if (!res.ok) {
-      await discardBody(res);
-      throw unavailable(`stack-trigger at ${base} answered ${res.status}`);
-    }
-    const checked = checkAnswer<StacksAnswer>(stacksAnswerSchema, await jsonBody(res));
-    if (checked.error !== undefined)
-      throw unavailable(`stack-trigger at ${base} answered without a stacks list`);
-    return checked.value.stacks.map((s) => ({ id: s.id, name: s.name }));
+    // Without notFoundIsAnswer there is always an answer.
+    return answer!.stacks.map((s) => ({ id: s.id, name: s.name }));
   };
   return {
     stacksUsing: (integrationId) => call(stacksUsingPath(integrationId)),
