@@ -5,5 +5,3 @@
 export { startIntegrationService } from './roles/integration';
 export { integrationConfigSchema, loadIntegrationConfig } from './config';
 export type { IntegrationConfig } from './config';
-// The exchanges and queues it declares, for the system tests that assert or delete them.
-export { integrationTopology } from './adapters/bus-integration-events';

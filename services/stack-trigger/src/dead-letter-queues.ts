@@ -1,5 +1,5 @@
 import type { DeadLetter } from '@stacklink/bus';
-import { RUNS_READY_QUEUE, STATUS_UPDATES_QUEUE, VCS_EVENTS_QUEUE } from './run-messages';
+import { RUNS_READY_QUEUE, STATUS_UPDATES_QUEUE, VCS_EVENTS_QUEUE } from '@stacklink/contracts';
 
 /**
  * The queues of stack-trigger's topology that park messages (docs/architecture.md §9); nothing else may be

@@ -1,8 +1,8 @@
 import { createBus } from '@stacklink/bus';
 import { Joi, describeConfigError, loadConfig, sharedVariables } from '@stacklink/config';
+import { stackTriggerTopology } from '@stacklink/contracts';
 import { createLogger } from '@stacklink/logger';
 import { DEAD_LETTER_QUEUES, toParkedMessage, type DeadLettersPort } from './dead-letter-queues';
-import { stackTriggerTopology } from './run-messages';
 
 const USAGE = `usage: node services/stack-trigger/dist/src/dead-letters.js list <queue> [--limit N]
        node services/stack-trigger/dist/src/dead-letters.js replay <queue> [messageId…]

@@ -3,18 +3,6 @@
 
 // Each role's variables, for the system tests' role checks and configuration reference.
 export { apiConfigSchema, reporterConfigSchema, triggerConfigSchema } from './config';
-// The `runs` exchange contract and the queues it declares: the runner's contract test, system tests, bench.
-export {
-  RUN_READY,
-  RUN_STATE_CHANGED,
-  RUNS_EXCHANGE,
-  RUNS_READY_QUEUE,
-  STATUS_UPDATES_QUEUE,
-  VCS_EVENTS_QUEUE,
-  runsReadyQueueSpec,
-  stackTriggerTopology,
-} from './run-messages';
-export type { RunMessage } from './run-messages';
 // The records the API serves, for tests that read runs and stacks.
 export type { Run, Stack } from './domain/model';
 // The API assembled in-process over a SQLite store, Redis run queue and bus run events: the runner's

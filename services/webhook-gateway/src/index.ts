@@ -5,5 +5,3 @@
 export { startGateway } from './roles/gateway';
 export { gatewayConfigSchema, loadGatewayConfig } from './config';
 export type { GatewayConfig } from './config';
-// The exchanges and queues it declares, for the system tests that assert or delete them.
-export { gatewayTopology } from './topology';

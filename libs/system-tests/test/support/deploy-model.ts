@@ -2,8 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { createNamer } from '@stacklink/bus';
-import { RUNS_READY_QUEUE } from '@stacklink/runner';
-import { STATUS_UPDATES_QUEUE, VCS_EVENTS_QUEUE } from '@stacklink/stack-trigger';
+import { RUNS_READY_QUEUE, STATUS_UPDATES_QUEUE, VCS_EVENTS_QUEUE } from '@stacklink/contracts';
 import { ROLES, variablesOf, type VariableSpec } from '../../src';
 
 /**

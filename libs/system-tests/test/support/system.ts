@@ -7,15 +7,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import amqp from 'amqplib';
 import { startSimulator, type BitbucketSimulator, type RecordedStatus } from '@stacklink/bitbucket-simulator';
 import { deadLetterQueueName, topologyNames } from '@stacklink/bus';
-import { integrationTopology } from '@stacklink/integration';
 import {
+  gatewayTopology,
+  integrationTopology,
   RUNS_READY_QUEUE,
   STATUS_UPDATES_QUEUE,
   VCS_EVENTS_QUEUE,
   stackTriggerTopology,
-  type Run,
-  type Stack,
-} from '@stacklink/stack-trigger';
+} from '@stacklink/contracts';
+import type { Run, Stack } from '@stacklink/stack-trigger';
 import {
   createTcpProxy,
   deleteNamespace,
@@ -25,7 +25,6 @@ import {
   waitFor,
   type TcpProxy,
 } from '@stacklink/testing';
-import { gatewayTopology } from '@stacklink/webhook-gateway';
 import { RoleProcess, type Role } from './role-process';
 import { startRoundRobinForwarder, type RoundRobinForwarder } from './round-robin-forwarder';
 

@@ -1,3 +1,4 @@
+import type { IntegrationEvent, IntegrationEventType, StackUsage } from '@stacklink/contracts';
 import type { Logger } from '@stacklink/logger';
 
 /**
@@ -64,25 +65,15 @@ export interface SecretCipherPort {
   isCurrent(ciphertext: string): boolean;
 }
 
-export type IntegrationEventType =
-  'integration.created' | 'integration.updated' | 'integration.deleted' | 'integration.secret_rotated';
-
-/** Published on exchange `integration.events` with the type as routing key. Never carries secrets. */
-export interface IntegrationEvent {
-  type: IntegrationEventType;
-  integrationId: string;
-  occurredAt: string;
-}
+/** Published on exchange `integration.events` with the type as routing key; never carries secrets. */
+export type { IntegrationEvent, IntegrationEventType } from '@stacklink/contracts';
 
 export interface IntegrationEventsPort {
   /** Resolves once the broker confirmed the event; rejects otherwise. */
   publish(event: IntegrationEvent): Promise<void>;
 }
 
-export interface StackUsage {
-  id: string;
-  name: string;
-}
+export type { StackUsage } from '@stacklink/contracts';
 
 export interface StackUsagePort {
   /**

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { Registry } from 'prom-client';
 import { createBus, topologyNames, type Bus, type IncomingMessage, type Topology } from '@stacklink/bus';
+import { validateIntegrationEvent } from '@stacklink/contracts';
 import { AppError } from '@stacklink/errors';
 import { createCapturingLogger, createSilentLogger } from '@stacklink/logger';
 import { deleteNamespace, RABBITMQ_URL, uniqueNamespace, waitFor } from '@stacklink/testing';
@@ -66,6 +67,8 @@ describe('integration events', () => {
           integrationId: created.id,
           occurredAt: service.clock.now().toISOString(),
         });
+        // Exactly the contract gateways read (@stacklink/contracts), with no field it does not name.
+        expect(validateIntegrationEvent(m.body, 'producer')).to.deep.equal(m.body);
         const raw = m.content.toString('utf8');
         expect(raw).to.not.contain(input.accessToken);
         expect(raw).to.not.contain(created.webhook.secret);

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
+import { credentialsAnswerSchema } from '@stacklink/contracts';
 import { createAesGcmSecretCipher } from '../../src/adapters/aes-gcm-secret-cipher';
 import { createSqliteIntegrationRepository } from '../../src/adapters/sqlite/sqlite-integration-repository';
 import { reencryptSecrets } from '../../src/domain/reencrypt-secrets';
@@ -56,6 +57,10 @@ describe('master key rotation', () => {
       const credentials = await rotated.internal('GET', `/integrations/${a!.id}/credentials`);
       expect(credentials.status).to.equal(200);
       expect(credentials.body.accessToken).to.equal(a!.token);
+      // Exactly what stack-trigger reads (@stacklink/contracts), with no field the contract does not name.
+      expect(credentialsAnswerSchema.validate(credentials.body, { convert: false }).error).to.equal(
+        undefined,
+      );
     } finally {
       await rotated.close();
     }

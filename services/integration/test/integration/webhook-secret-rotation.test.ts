@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { webhookSecretsAnswerSchema } from '@stacklink/contracts';
 import { integrationInput, startService, type RunningService } from '../support/start-service';
 
 describe('webhook secret rotation', () => {
@@ -33,6 +34,8 @@ describe('webhook secret rotation', () => {
     expect(during.body).to.deep.equal({
       secrets: [{ value: rotated.webhook.secret }, { value: old, validUntil }],
     });
+    // Exactly what gateways read (@stacklink/contracts), with no field the contract does not name.
+    expect(webhookSecretsAnswerSchema.validate(during.body, { convert: false }).error).to.equal(undefined);
     expect(
       (await service.admin('GET', `/integrations/${id}`)).body.webhook.previousSecretValidUntil,
     ).to.equal(validUntil);

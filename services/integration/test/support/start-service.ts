@@ -1,16 +1,13 @@
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { createBus, type Bus } from '@stacklink/bus';
+import { INTEGRATION_EVENTS_EXCHANGE, integrationTopology } from '@stacklink/contracts';
 import { startServer } from '@stacklink/http';
 import { createSilentLogger, type Logger } from '@stacklink/logger';
 import { deleteNamespace, RABBITMQ_URL, uniqueNamespace } from '@stacklink/testing';
 import { createAesGcmSecretCipher } from '../../src/adapters/aes-gcm-secret-cipher';
 import { createBitbucketClientFactory } from '../../src/adapters/bitbucket-client-factory';
-import {
-  createBusIntegrationEvents,
-  INTEGRATION_EVENTS_EXCHANGE,
-  integrationTopology,
-} from '../../src/adapters/bus-integration-events';
+import { createBusIntegrationEvents } from '../../src/adapters/bus-integration-events';
 import { createHttpStackUsage } from '../../src/adapters/http-stack-usage';
 import { createSqliteIntegrationRepository } from '../../src/adapters/sqlite/sqlite-integration-repository';
 import { createApp } from '../../src/app';

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import type { ReadyRun } from '../contract';
+import type { RunReadyMessage } from '@stacklink/contracts';
 import type { CommandResult, RunningCommand } from '../domain/ports';
 import { runEnvironment } from '../domain/run-environment';
 
@@ -7,7 +7,7 @@ import { runEnvironment } from '../domain/run-environment';
  * Runs `command` with `/bin/sh -c`. The command gets PATH, HOME and the run's variables only: the
  * runner's own secrets (ADMIN_TOKEN) are not its business.
  */
-export function startCommand(command: string, run: ReadyRun, tailLines = 20): RunningCommand {
+export function startCommand(command: string, run: RunReadyMessage, tailLines = 20): RunningCommand {
   const child = spawn('/bin/sh', ['-c', command], {
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',

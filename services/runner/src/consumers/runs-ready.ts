@@ -1,34 +1,12 @@
 import type { MessageHandler } from '@stacklink/bus';
-import { Joi } from '@stacklink/config';
-import { AppError, isAppError } from '@stacklink/errors';
+import { isAppError } from '@stacklink/errors';
 import type { Logger } from '@stacklink/logger';
-import { RUN_READY, type ReadyRun } from '../contract';
+import { handleRunMessages, RUN_READY, type RunReadyMessage } from '@stacklink/contracts';
 import type { CommandResult, RunningCommand, RunsApi } from '../domain/ports';
-
-const readyRunSchema = Joi.object({
-  specVersion: Joi.number().valid(1).required(),
-  type: Joi.string().valid(RUN_READY).required(),
-  runId: Joi.string().min(1).required(),
-  version: Joi.number().integer().required(),
-  runType: Joi.string().valid('tracked', 'proposed').required(),
-  commit: Joi.string().min(1).required(),
-  ref: Joi.string().allow('').required(),
-  stack: Joi.object({
-    id: Joi.string().required(),
-    name: Joi.string().required(),
-    integrationId: Joi.string().required(),
-    repository: Joi.object({ projectKey: Joi.string().required(), slug: Joi.string().required() })
-      .unknown(true)
-      .required(),
-    projectRoot: Joi.string().allow('').required(),
-  })
-    .unknown(true)
-    .required(),
-}).unknown(true);
 
 export interface RunsReadyDeps {
   api: RunsApi;
-  start: (run: ReadyRun) => RunningCommand;
+  start: (run: RunReadyMessage) => RunningCommand;
   logger: Logger;
   leaseRenewMs: number;
   /** Final reports are tried this many times in-process (the command must not run twice). */
@@ -46,7 +24,7 @@ export function createRunsReadyConsumer(deps: RunsReadyDeps): MessageHandler {
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const reportTries = deps.reportTries ?? 6;
 
-  async function reportResult(run: ReadyRun, result: CommandResult): Promise<void> {
+  async function reportResult(run: RunReadyMessage, result: CommandResult): Promise<void> {
     const ok = result.exitCode === 0;
     const note =
       result.signal !== null ? `killed by ${result.signal}` : `exit code ${result.exitCode ?? 'unknown'}`;
@@ -66,14 +44,8 @@ export function createRunsReadyConsumer(deps: RunsReadyDeps): MessageHandler {
     }
   }
 
-  return async (msg) => {
-    const { error, value } = readyRunSchema.validate(msg.body) as { error?: Error; value: ReadyRun };
-    if (error) {
-      throw new AppError('RUNNER.INVALID_MESSAGE', `not a run.ready message: ${error.message}`, {
-        retryable: false,
-      });
-    }
-    const run = value;
+  // Checked against the run.ready contract first: a message that is not one is parked at once.
+  return handleRunMessages(RUN_READY, async (run) => {
     const log = deps.logger.child({ runId: run.runId, stackId: run.stack.id });
     if (!(await deps.api.reportState(run.runId, 'RUNNING'))) {
       log.info('run skipped: it is no longer QUEUED (canceled, or started elsewhere)');
@@ -110,5 +82,5 @@ export function createRunsReadyConsumer(deps: RunsReadyDeps): MessageHandler {
     });
     if (canceled) return;
     await reportResult(run, result);
-  };
+  });
 }

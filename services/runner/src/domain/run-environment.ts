@@ -1,7 +1,7 @@
-import type { ReadyRun } from '../contract';
+import type { RunReadyMessage } from '@stacklink/contracts';
 
 /** What the command sees of its run: STACKLINK_* variables (README "Runner contract"). */
-export function runEnvironment(run: ReadyRun): Record<string, string> {
+export function runEnvironment(run: RunReadyMessage): Record<string, string> {
   return {
     STACKLINK_RUN_ID: run.runId,
     STACKLINK_RUN_TYPE: run.runType,

@@ -1,18 +1,12 @@
-import { createBus, type Topology } from '@stacklink/bus';
+import { createBus } from '@stacklink/bus';
+import { RUNS_READY_QUEUE, runnerTopology } from '@stacklink/contracts';
 import { busConnection, runMain, startRole, type RunningRole } from '@stacklink/http';
 import { createLogger, registerSecret, type Logger } from '@stacklink/logger';
 import { loadRunnerConfig, type RunnerConfig } from '../config';
 import { createRunsReadyConsumer } from '../consumers/runs-ready';
-import { RUNS_EXCHANGE, RUNS_READY_QUEUE, runsReadyQueueSpec } from '../contract';
 import { createRunsApi } from '../adapters/runs-api';
 import { startCommand } from '../adapters/start-command';
 import type { RunningCommand } from '../domain/ports';
-
-/** The runner asserts only its own queue (and the exchange it binds to). */
-export const runnerTopology: Topology = {
-  exchanges: [{ name: RUNS_EXCHANGE }],
-  queues: [runsReadyQueueSpec],
-};
 
 /**
  * The reference runner (docs/architecture.md §1, README "Runner contract"): consumes `runs.ready`, runs

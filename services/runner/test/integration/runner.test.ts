@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import Redis from 'ioredis';
 import { createBus, topologyNames, type Bus } from '@stacklink/bus';
+import { stackTriggerTopology } from '@stacklink/contracts';
 import { startServer, type RunningServer } from '@stacklink/http';
 import { createCapturingLogger, createSilentLogger } from '@stacklink/logger';
 import { deleteNamespace, RABBITMQ_URL, REDIS_URL, uniqueNamespace, waitFor } from '@stacklink/testing';
@@ -12,7 +13,6 @@ import {
   createBusRunEvents,
   createRedisRunQueue,
   openSqliteStore,
-  stackTriggerTopology,
   type Run,
   type Store,
 } from '@stacklink/stack-trigger';

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import type { ReadyRun } from '../../src/contract';
+import type { RunReadyMessage } from '@stacklink/contracts';
 import { startCommand } from '../../src/adapters/start-command';
 import { runEnvironment } from '../../src/domain/run-environment';
 
-const run: ReadyRun = {
+const run: RunReadyMessage = {
   specVersion: 1,
   type: 'run.ready',
   runId: 'run-1',
@@ -13,6 +13,7 @@ const run: ReadyRun = {
   commit: 'c0ffee',
   ref: 'refs/heads/feature',
   pullRequest: { id: 7, sourceRef: 'refs/heads/feature', targetRef: 'refs/heads/main' },
+  trigger: { kind: 'pull_request' },
   stack: {
     id: 'stk-1',
     name: 'network',
@@ -20,6 +21,7 @@ const run: ReadyRun = {
     repository: { projectKey: 'PRJ', slug: 'infra' },
     projectRoot: 'stacks/network',
   },
+  occurredAt: '2026-01-01T00:00:00.000Z',
 };
 
 describe('the run command', () => {

@@ -1,31 +1,50 @@
 import type { Bus } from '@stacklink/bus';
+import { publishRunMessage, RUN_READY, RUN_STATE_CHANGED, type RunMessage } from '@stacklink/contracts';
 import type { Run, Stack } from '../domain/model';
 import type { RunEventsPort } from '../domain/ports';
-import {
-  RUN_READY,
-  RUN_STATE_CHANGED,
-  RUNS_EXCHANGE,
-  runMessageHeaders,
-  toRunMessage,
-  type RunMessage,
-} from '../run-messages';
+
+/** The `runs` message (@stacklink/contracts) that announces `run` of `stack`. */
+export function toRunMessage<T extends RunMessage['type']>(
+  type: T,
+  run: Run,
+  stack: Stack,
+  now = new Date(),
+): RunMessage<T> {
+  return {
+    specVersion: 1,
+    type,
+    runId: run.id,
+    version: run.version,
+    state: run.state,
+    runType: run.type,
+    commit: run.commit,
+    ref: run.ref,
+    ...(run.note === undefined ? {} : { note: run.note }),
+    ...(run.pullRequest === undefined ? {} : { pullRequest: run.pullRequest }),
+    trigger: run.trigger,
+    stack: {
+      id: stack.id,
+      name: stack.name,
+      integrationId: stack.integrationId,
+      repository: { ...stack.repository },
+      projectRoot: stack.projectRoot,
+    },
+    occurredAt: now.toISOString(),
+  };
+}
 
 /**
- * `run.state_changed` and `run.ready` on the `runs` exchange (src/run-messages.ts is the contract),
- * each resolved only once the broker confirmed it. The message id is `${runId}:${version}:${type}`:
- * a redelivered event that announces the same state again sends a recognisably identical message.
+ * `run.state_changed` and `run.ready` on the `runs` exchange, checked against their contract
+ * (@stacklink/contracts) and each resolved only once the broker confirmed it. The message id is
+ * `${runId}:${version}:${type}`: a redelivered event that announces the same state again sends a
+ * recognisably identical message.
  */
 export function createBusRunEvents(
   bus: Pick<Bus, 'publish'>,
   now: () => Date = () => new Date(),
 ): RunEventsPort {
-  const publish = async (type: RunMessage['type'], run: Run, stack: Stack): Promise<void> => {
-    const message = toRunMessage(type, run, stack, now());
-    await bus.publish(RUNS_EXCHANGE, type, message, {
-      messageId: `${run.id}:${run.version}:${type}`,
-      headers: runMessageHeaders(message),
-    });
-  };
+  const publish = (type: RunMessage['type'], run: Run, stack: Stack): Promise<void> =>
+    publishRunMessage(bus, toRunMessage(type, run, stack, now()));
   return {
     publishStateChanged: (run, stack) => publish(RUN_STATE_CHANGED, run, stack),
     publishRunReady: (run, stack) => publish(RUN_READY, run, stack),

@@ -1,10 +1,10 @@
 import type { Bus, ConsumerHandle } from '@stacklink/bus';
+import { VCS_EVENTS_QUEUE } from '@stacklink/contracts';
 import { subscribeEvents } from '@stacklink/events';
 import { getOrCreateCounter, processRegistry } from '@stacklink/http';
 import type { Logger } from '@stacklink/logger';
 import type { CanonicalEvent } from '../domain/canonical-event';
 import type { HandleVcsEventResult } from '../domain/handle-vcs-event';
-import { VCS_EVENTS_QUEUE } from '../run-messages';
 
 export interface VcsEventsConsumerDeps {
   /** createHandleVcsEvent(...): idempotent, so a redelivered event creates nothing new. */

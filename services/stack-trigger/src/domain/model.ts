@@ -3,6 +3,8 @@
  * store.
  */
 
+import type { RunPullRequest, RunState, RunTrigger, RunType } from '@stacklink/contracts';
+
 export interface RepositoryCoordinates {
   projectKey: string;
   slug: string;
@@ -52,26 +54,9 @@ export function patchedStack(current: Stack, patch: StackPatch, at: Date): Stack
   return { ...current, ...patch, id: current.id, createdAt: current.createdAt, updatedAt: at.toISOString() };
 }
 
-export const RUN_TYPES = ['tracked', 'proposed'] as const;
-export type RunType = (typeof RUN_TYPES)[number];
-
-export const RUN_STATES = ['QUEUED', 'RUNNING', 'FINISHED', 'FAILED', 'CANCELED'] as const;
-export type RunState = (typeof RUN_STATES)[number];
-
-export type TriggerKind = 'push' | 'pull_request' | 'manual' | 'comment';
-
-export interface RunTrigger {
-  kind: TriggerKind;
-  eventId?: string;
-  deliveryId?: string;
-}
-
-export interface RunPullRequest {
-  id: number;
-  sourceRef: string;
-  targetRef: string;
-  url?: string;
-}
+// The run vocabulary is part of the `runs` contract that runners read.
+export { RUN_STATES, RUN_TYPES } from '@stacklink/contracts';
+export type { RunPullRequest, RunState, RunTrigger, RunType, TriggerKind } from '@stacklink/contracts';
 
 export interface Run {
   id: string;

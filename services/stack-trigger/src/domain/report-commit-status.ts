@@ -1,21 +1,18 @@
+import type { RunMessage, RunPullRequest } from '@stacklink/contracts';
 import { AppError } from '@stacklink/errors';
 import type { Logger } from '@stacklink/logger';
 import { toCommitStatus } from './commit-status';
-import type { RepositoryCoordinates, RunState, RunType } from './model';
 import type { CommitStatusesPort, ReporterMetricsPort, RunStatusLedgerPort } from './reporter-ports';
 
-export interface RunStateUpdate {
-  runId: string;
-  version: number;
-  state: RunState;
-  runType: RunType;
-  commit: string;
-  ref: string;
-  note?: string;
-  /** Proposed runs of a pull request carry it (run-messages.ts). */
-  pullRequest?: { id: number };
-  stack: { id: string; name: string; integrationId: string; repository: RepositoryCoordinates };
-}
+/** What the reporter reads of a `run.state_changed` message (RunMessage of @stacklink/contracts). */
+export type RunStateUpdate = Pick<
+  RunMessage,
+  'runId' | 'version' | 'state' | 'runType' | 'commit' | 'ref' | 'note'
+> & {
+  /** Proposed runs of a pull request carry it. */
+  pullRequest?: Pick<RunPullRequest, 'id'>;
+  stack: Pick<RunMessage['stack'], 'id' | 'name' | 'integrationId' | 'repository'>;
+};
 
 export interface ReportCommitStatusDeps {
   ledger: RunStatusLedgerPort;

@@ -4,7 +4,7 @@ import { busConnection, redisConnection, storeConnection, type RoleConnection } 
 import type { Logger } from '@stacklink/logger';
 import { openStore } from '../adapters/open-store';
 import type { Store } from '../adapters/store';
-import { stackTriggerTopology } from '../run-messages';
+import { stackTriggerTopology } from '@stacklink/contracts';
 
 export interface OpenedConnections {
   store: Store;

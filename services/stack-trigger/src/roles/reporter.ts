@@ -16,7 +16,7 @@ import { createReportCommitStatus } from '../domain/report-commit-status';
 import { createReportPullRequestComment } from '../domain/report-pull-request-comment';
 import { loadReporterConfig, type ReporterConfig } from '../config';
 import { openConnections } from './open-connections';
-import { STATUS_UPDATES_QUEUE } from '../run-messages';
+import { STATUS_UPDATES_QUEUE } from '@stacklink/contracts';
 
 export interface ReporterOptions {
   logger?: Logger;

@@ -6,7 +6,7 @@ import type { Run, Stack } from '../../src/domain/model';
 import { loadApiConfig } from '../../src/config';
 import type { RunningRole } from '@stacklink/http';
 import { startStackTriggerApi } from '../../src/roles/api';
-import { RUN_READY, RUN_STATE_CHANGED } from '../../src/run-messages';
+import { RUN_READY, RUN_STATE_CHANGED, stacksAnswerSchema } from '@stacklink/contracts';
 import {
   ADMIN_TOKEN,
   INTERNAL_TOKEN,
@@ -173,6 +173,9 @@ describe('stack-trigger API role, started as main.ts starts it', function () {
       true,
     );
     expect(res.status).to.equal(200);
+    expect(stacksAnswerSchema.validate(res.body, { allowUnknown: true, convert: false }).error).to.equal(
+      undefined,
+    );
 
     const note = 'stack disabled: integration deleted';
     await expectCanceledEverywhere([first.waiting, first.handedOut, second.waiting, second.handedOut], note);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import Redis from 'ioredis';
+import { stacksAnswerSchema } from '@stacklink/contracts';
 import { startServer, type RunningServer } from '@stacklink/http';
 import { createSilentLogger } from '@stacklink/logger';
 import { deleteNamespace, REDIS_URL, uniqueNamespace } from '@stacklink/testing';
@@ -255,6 +256,10 @@ describe('stack-trigger API', () => {
     const { body: created } = await call('POST', '/api/v1/stacks', validStack());
     const res = await call('GET', '/internal/v1/stacks?integrationId=int-1', undefined, INTERNAL);
     expect(res.status).to.equal(200);
+    // What the integration service reads (@stacklink/contracts); the rest of each stack rides along.
+    expect(stacksAnswerSchema.validate(res.body, { allowUnknown: true, convert: false }).error).to.equal(
+      undefined,
+    );
     expect(res.body.stacks.map((s: { id: string }) => s.id)).to.deep.equal([created.id]);
     expect((await call('GET', '/internal/v1/stacks?integrationId=int-2', undefined, INTERNAL)).body.stacks).to
       .be.empty;

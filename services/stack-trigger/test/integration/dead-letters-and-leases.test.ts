@@ -19,7 +19,7 @@ import {
   RUNS_EXCHANGE,
   STATUS_UPDATES_QUEUE,
   stackTriggerTopology,
-} from '../../src/run-messages';
+} from '@stacklink/contracts';
 import { countingMetrics, recordingRunEvents } from '../support/fakes';
 import { stackInput } from '../support/events';
 

@@ -7,7 +7,7 @@ import { RABBITMQ_URL, REDIS_URL } from '@stacklink/testing';
 import { loadApiConfig } from '../../src/config';
 import type { RunningRole } from '@stacklink/http';
 import { startStackTriggerApi } from '../../src/roles/api';
-import { VCS_EVENTS_QUEUE } from '../../src/run-messages';
+import { VCS_EVENTS_QUEUE } from '@stacklink/contracts';
 import { pushEvent } from '../support/events';
 import {
   ADMIN_TOKEN,

@@ -9,7 +9,7 @@ import { waitFor } from '@stacklink/testing';
 import { openSqliteStore } from '../../src/adapters/sqlite/sqlite-store';
 import type { Store } from '../../src/adapters/store';
 import type { Stack } from '../../src/domain/model';
-import type { RunMessage } from '../../src/run-messages';
+import type { RunMessage } from '@stacklink/contracts';
 import { runUrl } from '../../src/domain/commit-status';
 import { pullRequestCommentText } from '../../src/domain/report-pull-request-comment';
 import {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { startSimulator, type BitbucketSimulator } from '@stacklink/bitbucket-simulator';
 import { waitFor } from '@stacklink/testing';
-import { STATUS_UPDATES_QUEUE } from '../../src/run-messages';
+import { STATUS_UPDATES_QUEUE } from '@stacklink/contracts';
 import { runMessage, startReporterHarness, type ReporterHarness } from '../support/reporter-harness';
 
 const TOKEN = 'bitbucket-token-reporter';

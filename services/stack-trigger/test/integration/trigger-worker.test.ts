@@ -11,7 +11,7 @@ import { createRedisRunQueue, redisKeyPrefix } from '../../src/adapters/redis-ru
 import { createHandleVcsEvent } from '../../src/domain/handle-vcs-event';
 import type { PushEvent } from '../../src/domain/canonical-event';
 import type { Stack } from '../../src/domain/model';
-import { RUN_READY, RUN_STATE_CHANGED, VCS_EVENTS_QUEUE } from '../../src/run-messages';
+import { RUN_READY, RUN_STATE_CHANGED, VCS_EVENTS_QUEUE } from '@stacklink/contracts';
 import { files } from '../support/events';
 import { countingMetrics, fixedChangedFiles, recordingReplies } from '../support/fakes';
 import { startTriggerHarness, waitForRuns, type TriggerHarness } from '../support/trigger-harness';

@@ -12,7 +12,7 @@ import {
   stackTriggerTopology,
   statusUpdatesQueueSpec,
   type RunMessage,
-} from '../../src/run-messages';
+} from '@stacklink/contracts';
 import { startCredentialsStandIn, type CredentialsEntry } from './integration-service-stand-in';
 
 export const INTERNAL = 'internal-token-0123456789';

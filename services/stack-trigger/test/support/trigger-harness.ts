@@ -7,19 +7,21 @@ import { join } from 'node:path';
 import { startSimulator, type BitbucketSimulator, type Delivery } from '@stacklink/bitbucket-simulator';
 import { createBus, topologyNames, type Bus, type IncomingMessage } from '@stacklink/bus';
 import { normalize, toBusMessage, type CanonicalEvent } from '@stacklink/events';
-import { integrationTopology, loadIntegrationConfig, startIntegrationService } from '@stacklink/integration';
+import { loadIntegrationConfig, startIntegrationService } from '@stacklink/integration';
 import { createSilentLogger } from '@stacklink/logger';
 import { deleteNamespace, RABBITMQ_URL, REDIS_URL, uniqueNamespace, waitFor } from '@stacklink/testing';
-import { gatewayTopology, loadGatewayConfig, startGateway } from '@stacklink/webhook-gateway';
+import { loadGatewayConfig, startGateway } from '@stacklink/webhook-gateway';
 import { openSqliteStore } from '../../src/adapters/sqlite/sqlite-store';
 import type { Store } from '../../src/adapters/store';
 import type { NewStack, Stack } from '../../src/domain/model';
 import {
+  gatewayTopology,
+  integrationTopology,
   RUNS_READY_QUEUE,
   STATUS_UPDATES_QUEUE,
   stackTriggerTopology,
   type RunMessage,
-} from '../../src/run-messages';
+} from '@stacklink/contracts';
 import { loadTriggerConfig, type TriggerConfig } from '../../src/config';
 import type { RunningRole } from '@stacklink/http';
 import { startTriggerWorker } from '../../src/roles/trigger';

@@ -1,20 +1,19 @@
 import type { MessageHandler } from '@stacklink/bus';
+import { handleIntegrationEvents } from '@stacklink/contracts';
 import type { Logger } from '@stacklink/logger';
 import type { CachedWebhookSecrets } from '../adapters/cached-webhook-secrets';
 
 /**
- * `integration.*` announcements (docs/architecture.md §1): a rotated, updated or deleted integration drops
- * its cached secrets so the next delivery reads the new ones.
+ * `integration.*` announcements (docs/architecture.md §1), checked against their contract
+ * (@stacklink/contracts): a rotated, updated or deleted integration drops its cached secrets so the next
+ * delivery reads the new ones.
  */
 export function createIntegrationEventsConsumer(
   secrets: CachedWebhookSecrets,
   logger: Logger,
 ): MessageHandler {
-  return async (msg) => {
-    const body = msg.body as { type?: unknown; integrationId?: unknown } | null;
-    if (body && typeof body.integrationId === 'string') {
-      secrets.invalidate(body.integrationId);
-      logger.debug('dropped cached webhook secrets', { integrationId: body.integrationId, type: body.type });
-    }
-  };
+  return handleIntegrationEvents(async (event) => {
+    secrets.invalidate(event.integrationId);
+    logger.debug('dropped cached webhook secrets', { integrationId: event.integrationId, type: event.type });
+  });
 }

@@ -2,6 +2,10 @@ import { hostname } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import Redis from 'ioredis';
 import { createBus } from '@stacklink/bus';
+import {
+  gatewayIntegrationEventsQueue as INTEGRATION_EVENTS_QUEUE,
+  gatewayTopology,
+} from '@stacklink/contracts';
 import { busConnection, redisConnection, runMain, startRole } from '@stacklink/http';
 import { createLogger, registerSecret, type Logger } from '@stacklink/logger';
 import { createBusEventPublisher } from '../adapters/bus-event-publisher';
@@ -10,7 +14,6 @@ import { createIntegrationSecretsClient } from '../adapters/integration-secrets-
 import { createRedisDeliveryDedup } from '../adapters/redis-delivery-dedup';
 import { createApp } from '../app';
 import { loadGatewayConfig, type GatewayConfig } from '../config';
-import { gatewayTopology, INTEGRATION_EVENTS_QUEUE } from '../topology';
 import { createIntegrationEventsConsumer } from '../consumers/integration-events';
 
 /** The gateway role (docs/architecture.md §1): wiring only; startRole does the rest. */

@@ -1,0 +1,95 @@
+// @stacklink/contracts: everything that crosses a process boundary besides the canonical vcs events
+// (libs/events), whose exchange and helpers are re-exported here for one import.
+
+export type { CheckMode } from './check-message';
+
+// `vcs.events` (owned by libs/events; webhook-gateway publishes).
+export { VCS_EVENTS_EXCHANGE, routingKeyFor, subscribeEvents, vcsEventsQueue } from '@stacklink/events';
+
+// `runs` (stack-trigger publishes; its reporter and runners consume).
+export {
+  RUNS_EXCHANGE,
+  RUN_READY,
+  RUN_STATE_CHANGED,
+  RUN_MESSAGE_TYPES,
+  RUNS_READY_QUEUE,
+  STATUS_UPDATES_QUEUE,
+  RUN_TYPES,
+  RUN_STATES,
+  TRIGGER_KINDS,
+  WORKER_RETRY,
+  runMessageSchemas,
+  validateRunMessage,
+  runMessageHeaders,
+  publishRunMessage,
+  subscribeRunMessages,
+  handleRunMessages,
+  runsReadyQueueSpec,
+  statusUpdatesQueueSpec,
+} from './runs';
+export type {
+  RunMessage,
+  RunMessageType,
+  RunReadyMessage,
+  RunStateChangedMessage,
+  RunMessageHandler,
+  RunType,
+  RunState,
+  TriggerKind,
+  RunTrigger,
+  RunPullRequest,
+} from './runs';
+
+// `integration.events` (the integration service publishes; gateways consume).
+export {
+  INTEGRATION_EVENTS_EXCHANGE,
+  INTEGRATION_EVENT_TYPES,
+  ALL_INTEGRATION_EVENTS,
+  integrationEventSchema,
+  validateIntegrationEvent,
+  publishIntegrationEvent,
+  subscribeIntegrationEvents,
+  handleIntegrationEvents,
+  integrationEventsQueue,
+} from './integration-events';
+export type { IntegrationEvent, IntegrationEventType, IntegrationEventHandler } from './integration-events';
+
+// What each process asserts on the broker, and who owns what.
+export {
+  vcsEventsExchange,
+  runsExchange,
+  integrationEventsExchange,
+  VCS_EVENTS_QUEUE,
+  vcsEventsQueueSpec,
+  GATEWAY_INTEGRATION_EVENTS_QUEUE_PREFIX,
+  gatewayIntegrationEventsQueue,
+  stackTriggerTopology,
+  runnerTopology,
+  integrationTopology,
+  gatewayTopology,
+} from './topologies';
+export { SERVICES, EXCHANGE_OWNERS, QUEUE_OWNERS, queueOwnership, topologyProblems } from './ownership';
+export type { ServiceName, QueueOwnership } from './ownership';
+
+// Internal HTTP APIs (`/internal/v1`).
+export type { InternalClientOptions } from './internal-http';
+export {
+  createIntegrationApiClient,
+  webhookSecretsAnswerSchema,
+  credentialsAnswerSchema,
+  webhookSecretsPath,
+  credentialsPath,
+} from './integration-api';
+export type { IntegrationApiClient, WebhookSecretsAnswer, IntegrationCredentials } from './integration-api';
+export {
+  createStackTriggerApiClient,
+  stacksAnswerSchema,
+  stacksUsingPath,
+  disableStacksPath,
+} from './stack-trigger-api';
+export type {
+  StackTriggerApiClient,
+  StackUsage,
+  StacksAnswer,
+  DisableStacksRequest,
+} from './stack-trigger-api';
