@@ -1,86 +1,11 @@
 import type { MessageHandler } from '@stacklink/bus';
-import { isAppError } from '@stacklink/errors';
-import type { Logger } from '@stacklink/logger';
-import { handleRunMessages, RUN_READY, type RunReadyMessage } from '@stacklink/contracts';
-import type { CommandResult, RunningCommand, RunsApi } from '../domain/ports';
-
-export interface RunsReadyDeps {
-  api: RunsApi;
-  start: (run: RunReadyMessage) => RunningCommand;
-  logger: Logger;
-  leaseRenewMs: number;
-  /** Final reports are tried this many times in-process (the command must not run twice). */
-  reportTries?: number;
-  sleep?: (ms: number) => Promise<void>;
-}
+import { handleRunMessages, RUN_READY } from '@stacklink/contracts';
+import { createExecuteRun, type ExecuteRunDeps } from '../domain/execute-run';
 
 /**
- * `runs.ready`: claims the run by reporting RUNNING (a 409 means it was canceled or started by another
- * runner: skipped), renews its lease while the command runs, and reports FINISHED or FAILED with the
- * exit code in the note. A redelivered message finds the run RUNNING and is skipped, so a command
- * never runs twice; a runner that dies mid-run leaves the lease to expire (stack-trigger takes it back).
+ * `runs.ready`: checks each message against the run.ready contract (one that is not is parked at once)
+ * and executes the run (domain/execute-run.ts).
  */
-export function createRunsReadyConsumer(deps: RunsReadyDeps): MessageHandler {
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const reportTries = deps.reportTries ?? 6;
-
-  async function reportResult(run: RunReadyMessage, result: CommandResult): Promise<void> {
-    const ok = result.exitCode === 0;
-    const note =
-      result.signal !== null ? `killed by ${result.signal}` : `exit code ${result.exitCode ?? 'unknown'}`;
-    for (let n = 1; ; n++) {
-      try {
-        const accepted = await deps.api.reportState(run.runId, ok ? 'FINISHED' : 'FAILED', note);
-        deps.logger.info(accepted ? 'run reported' : 'run result refused (canceled meanwhile)', {
-          runId: run.runId,
-          state: ok ? 'FINISHED' : 'FAILED',
-          note,
-        });
-        return;
-      } catch (err) {
-        if (!isAppError(err) || !err.retryable || n >= reportTries) throw err;
-        await sleep(Math.min(30_000, 500 * 2 ** (n - 1)));
-      }
-    }
-  }
-
-  // Checked against the run.ready contract first: a message that is not one is parked at once.
-  return handleRunMessages(RUN_READY, async (run) => {
-    const log = deps.logger.child({ runId: run.runId, stackId: run.stack.id });
-    if (!(await deps.api.reportState(run.runId, 'RUNNING'))) {
-      log.info('run skipped: it is no longer QUEUED (canceled, or started elsewhere)');
-      return;
-    }
-    log.info('run started', { commit: run.commit, type: run.runType });
-    const command = deps.start(run);
-    let canceled = false;
-    const renew = setInterval(() => {
-      deps.api.renewLease(run.runId).then(
-        (held) => {
-          if (held) {
-            log.debug('lease renewed');
-            return;
-          }
-          // 409: the run was canceled (or taken back) while we ran it; stop working on it.
-          canceled = true;
-          log.info('run no longer ours (canceled or lease lost); stopping its command');
-          command.stop();
-        },
-        (err: unknown) => log.warn('lease renewal failed; will try again', { err }),
-      );
-    }, deps.leaseRenewMs);
-    let result: CommandResult;
-    try {
-      result = await command.result;
-    } finally {
-      clearInterval(renew);
-    }
-    log.info('command ended', {
-      exitCode: result.exitCode,
-      signal: result.signal,
-      output: result.tail.join('\n'),
-    });
-    if (canceled) return;
-    await reportResult(run, result);
-  });
+export function createRunsReadyConsumer(deps: ExecuteRunDeps): MessageHandler {
+  return handleRunMessages(RUN_READY, createExecuteRun(deps));
 }
