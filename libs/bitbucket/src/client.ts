@@ -33,8 +33,8 @@ import {
   type Repository,
   type Webhook,
   type WebhookRequest,
+  type Parser,
 } from './models/rest';
-import type { Parser } from './models/validate';
 import { collectPages, type Collected, type PageRequest, type PagingLimits } from './paging';
 import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryOptions, type RetryRuntime } from './retry';
 import { splitCommentText, MAX_COMMENT_LENGTH } from './split-comment';

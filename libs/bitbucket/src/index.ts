@@ -21,4 +21,3 @@ export { backoffDelay, parseRetryAfter, DEFAULT_RETRY } from './retry';
 export type { RetryOptions } from './retry';
 export { splitCommentText, MAX_COMMENT_LENGTH } from './split-comment';
 export * from './models/rest';
-export type { Parser } from './models/validate';

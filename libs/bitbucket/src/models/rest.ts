@@ -1,4 +1,11 @@
-import { each, invalid, nested, object, optional, required, type Json, type Parser } from './validate';
+import Joi from 'joi';
+import { AppError } from '@stacklink/errors';
+import { isBitbucketDate } from '../dates';
+
+/** Reads a REST answer: returns the very value it was given once it has the shape of `T`, or throws. */
+export type Parser<T> = (value: unknown, path?: string) => T;
+
+type Json = Record<string, unknown>;
 
 /** A known value, or another one a newer Bitbucket may send (keeps editor completion for the known ones). */
 export type Open<T extends string> = T | (string & Record<never, never>);
@@ -272,161 +279,68 @@ export interface BrowseType {
   type: string;
 }
 
-// ---- parsers: check what we rely on, keep the rest as sent ----
+// ---- schemas: check what we rely on, keep the rest as sent ----
+//
+// Every object accepts unknown keys (Bitbucket adds fields between versions) and an optional field
+// may be `null` (Bitbucket sends `"context": null`). Nothing is converted: a parser returns its input.
 
-const link: Parser<Link | null> = (v, p = '') => {
-  if (v === null) return null;
-  const o = object(v, p);
-  required(o, 'href', 'string', p);
-  return o as unknown as Link;
-};
+const str = Joi.string().allow('');
+const int = Joi.number().integer();
+const bool = Joi.boolean();
+const date = Joi.any()
+  .custom((value: unknown, helpers) => (isBitbucketDate(value) ? value : helpers.error('date.bitbucket')))
+  .messages({ 'date.bitbucket': '{{#label}} must be epoch milliseconds or an ISO-8601 date' });
+const strings = Joi.array().items(str);
+const stringMap = Joi.object().pattern(str, str).unknown(true);
 
-export const parseLinks: Parser<Links> = (v, p = '') => {
-  const o = object(v, p);
-  for (const [rel, value] of Object.entries(o)) {
-    if (Array.isArray(value)) value.forEach((l, i) => link(l, `${p}.${rel}[${i}]`));
-    else if (typeof value !== 'string') throw invalid(`${p}.${rel}`, 'a list of links', value);
-  }
-  return o;
-};
+/** An object that must have `required` and may have `optional` (absent or null) among other keys. */
+function entity(required: Joi.PartialSchemaMap, optional: Joi.PartialSchemaMap = {}): Joi.ObjectSchema {
+  const keys: Joi.PartialSchemaMap = {};
+  for (const [key, schema] of Object.entries(required)) keys[key] = (schema as Joi.Schema).required();
+  for (const [key, schema] of Object.entries(optional)) keys[key] = (schema as Joi.Schema).allow(null);
+  return Joi.object(keys).unknown(true);
+}
 
-export const parseUser: Parser<User> = (v, p = '') => {
-  const o = object(v, p);
-  required(o, 'name', 'string', p);
-  optional(o, 'id', 'integer', p);
-  optional(o, 'slug', 'string', p);
-  optional(o, 'displayName', 'string', p);
-  nested(o, 'links', parseLinks, p, true);
-  return o as unknown as User;
-};
-
-export const parsePerson: Parser<Person> = (v, p = '') => {
-  const o = object(v, p);
-  required(o, 'name', 'string', p);
-  optional(o, 'emailAddress', 'string', p);
-  return o as unknown as Person;
-};
-
-export const parseProject: Parser<Project> = (v, p = '') => {
-  const o = object(v, p);
-  required(o, 'key', 'string', p);
-  optional(o, 'id', 'integer', p);
-  optional(o, 'name', 'string', p);
-  nested(o, 'links', parseLinks, p, true);
-  return o as unknown as Project;
-};
-
-export const parseRepository: Parser<Repository> = (v, p = '') => {
-  const o = object(v, p);
-  required(o, 'slug', 'string', p);
-  required(o, 'id', 'integer', p);
-  required(o, 'name', 'string', p);
-  nested(o, 'project', parseProject, p);
-  nested(o, 'origin', parseRepository, p, true);
-  nested(o, 'links', parseLinks, p, true);
-  return o as unknown as Repository;
-};
-
-export const parseRef: Parser<Ref> = (v, p = '') => {
-  const o = object(v, p);
-  required(o, 'id', 'string', p);
-  required(o, 'displayId', 'string', p);
-  optional(o, 'type', 'string', p);
-  optional(o, 'latestCommit', 'string', p);
-  return o as unknown as Ref;
-};
-
-export const parsePullRequestRef: Parser<PullRequestRef> = (v, p = '') => {
-  const o = object(v, p);
-  required(o, 'id', 'string', p);
-  required(o, 'latestCommit', 'string', p);
-  nested(o, 'repository', parseRepository, p);
-  return o as unknown as PullRequestRef;
-};
-
-export const parseParticipant: Parser<Participant> = (v, p = '') => {
-  const o = object(v, p);
-  nested(o, 'user', parseUser, p);
-  optional(o, 'approved', 'boolean', p);
-  optional(o, 'status', 'string', p);
-  return o as unknown as Participant;
-};
-
-export const parsePullRequest: Parser<PullRequest> = (v, p = '') => {
-  const o = object(v, p);
-  required(o, 'id', 'integer', p);
-  required(o, 'version', 'integer', p);
-  required(o, 'title', 'string', p);
-  required(o, 'state', 'string', p);
-  required(o, 'createdDate', 'date', p);
-  optional(o, 'updatedDate', 'date', p);
-  optional(o, 'closedDate', 'date', p);
-  optional(o, 'draft', 'boolean', p);
-  nested(o, 'fromRef', parsePullRequestRef, p);
-  nested(o, 'toRef', parsePullRequestRef, p);
-  nested(o, 'author', parseParticipant, p);
-  each(o, 'reviewers', parseParticipant, p, true);
-  each(o, 'participants', parseParticipant, p, true);
-  nested(o, 'links', parseLinks, p, true);
-  return o as unknown as PullRequest;
-};
-
-const parsePath: Parser<Path> = (v, p = '') => {
-  const o = object(v, p);
-  required(o, 'toString', 'string', p);
-  each(
-    o,
-    'components',
-    (c, cp) => {
-      if (typeof c !== 'string') throw invalid(cp ?? '', 'a string', c);
-      return c;
-    },
-    p,
-  );
-  return o as unknown as Path;
-};
-
-export const parseChange: Parser<Change> = (v, p = '') => {
-  const o = object(v, p);
-  required(o, 'type', 'string', p);
-  nested(o, 'path', parsePath, p);
-  nested(o, 'srcPath', parsePath, p, true);
-  return o as unknown as Change;
-};
-
-export const parseComment: Parser<Comment> = (v, p = '') => {
-  const o = object(v, p);
-  required(o, 'id', 'integer', p);
-  required(o, 'version', 'integer', p);
-  required(o, 'text', 'string', p);
-  required(o, 'createdDate', 'date', p);
-  optional(o, 'updatedDate', 'date', p);
-  nested(o, 'author', parseUser, p);
-  each(o, 'comments', parseComment, p, true);
-  return o as unknown as Comment;
-};
-
-export const parseCommit: Parser<Commit> = (v, p = '') => {
-  const o = object(v, p);
-  required(o, 'id', 'string', p);
-  optional(o, 'authorTimestamp', 'date', p);
-  optional(o, 'committerTimestamp', 'date', p);
-  optional(o, 'message', 'string', p);
-  nested(o, 'author', parsePerson, p, true);
-  nested(o, 'committer', parsePerson, p, true);
-  each(
-    o,
-    'parents',
-    (c, cp) => {
-      const parent = object(c, cp ?? '');
-      required(parent, 'id', 'string', cp ?? '');
-      return parent;
-    },
-    p,
-    true,
-  );
-  return o as unknown as Commit;
-};
+const link = entity({ href: str }).allow(null);
+const links = Joi.object()
+  .pattern(str, Joi.alternatives(Joi.array().items(link), Joi.string()))
+  .unknown(true);
+const user = entity({ name: str }, { id: int, slug: str, displayName: str, links });
+const person = entity({ name: str }, { emailAddress: str });
+const project = entity({ key: str }, { id: int, name: str, links });
+const repository = entity({ slug: str, id: int, name: str, project }, { origin: Joi.link('..'), links });
+const ref = entity({ id: str, displayId: str }, { type: str, latestCommit: str });
+const pullRequestRef = entity({ id: str, latestCommit: str, repository });
+const participant = entity({ user }, { approved: bool, status: str });
+const participants = Joi.array().items(participant);
+const pullRequest = entity(
+  { id: int, version: int, title: str, state: str, createdDate: date },
+  { updatedDate: date, closedDate: date, draft: bool },
+).keys({
+  fromRef: pullRequestRef.required(),
+  toRef: pullRequestRef.required(),
+  author: participant.required(),
+  reviewers: participants.allow(null),
+  participants: participants.allow(null),
+  links: links.allow(null),
+});
+const path = entity({ toString: str, components: strings });
+const change = entity({ type: str, path }, { srcPath: path });
+const comment = entity(
+  { id: int, version: int, text: str, createdDate: date, author: user },
+  { updatedDate: date, comments: Joi.array().items(Joi.link('...')) },
+);
+const commit = entity(
+  { id: str },
+  {
+    authorTimestamp: date,
+    committerTimestamp: date,
+    message: str,
+    author: person,
+    committer: person,
+    parents: Joi.array().items(entity({ id: str })),
+  },
+);
 
 export const BUILD_STATES: readonly BuildState[] = [
   'INPROGRESS',
@@ -436,136 +350,149 @@ export const BUILD_STATES: readonly BuildState[] = [
   'UNKNOWN',
 ];
 
-export const parseBuildStatus: Parser<BuildStatus> = (v, p = '') => {
-  const o = object(v, p);
-  required(o, 'key', 'string', p);
-  required(o, 'url', 'string', p);
-  if (!BUILD_STATES.includes(o.state as BuildState))
-    throw invalid(`${p}.state`, BUILD_STATES.join('|'), o.state);
-  optional(o, 'dateAdded', 'date', p);
-  optional(o, 'duration', 'number', p);
-  return o as unknown as BuildStatus;
-};
+const buildStatus = entity(
+  { key: str, url: str, state: Joi.string().valid(...BUILD_STATES) },
+  { dateAdded: date, duration: Joi.number() },
+);
+const webhookRequest = entity(
+  { name: str, url: str, events: strings },
+  { active: bool, configuration: stringMap },
+);
+const webhook = webhookRequest.keys({
+  id: int.required(),
+  active: bool.required(),
+  createdDate: date.allow(null),
+});
+const activity = entity({ id: int, action: str }, { createdDate: date, user, comment });
+const errorItem = entity({ message: str }, { context: str, exceptionName: str });
 
-const stringList: Parser<string[]> = (v, p = '') => {
-  if (!Array.isArray(v) || v.some((e) => typeof e !== 'string')) throw invalid(p, 'a list of strings', v);
-  return v as string[];
-};
-
-const stringMap: Parser<Record<string, string>> = (v, p = '') => {
-  const o = object(v, p);
-  for (const [k, value] of Object.entries(o)) {
-    if (typeof value !== 'string') throw invalid(`${p}.${k}`, 'a string', value);
-  }
-  return o as Record<string, string>;
-};
-
-export const parseWebhookRequest: Parser<WebhookRequest> = (v, p = '') => {
-  const o = object(v, p);
-  required(o, 'name', 'string', p);
-  required(o, 'url', 'string', p);
-  nested(o, 'events', stringList, p);
-  optional(o, 'active', 'boolean', p);
-  nested(o, 'configuration', stringMap, p, true);
-  return o as unknown as WebhookRequest;
-};
-
-export const parseWebhook: Parser<Webhook> = (v, p = '') => {
-  const o = object(v, p);
-  required(o, 'id', 'integer', p);
-  required(o, 'active', 'boolean', p);
-  optional(o, 'createdDate', 'date', p);
-  parseWebhookRequest(o, p);
-  return o as unknown as Webhook;
-};
-
-export const parseActivity: Parser<Activity> = (v, p = '') => {
-  const o = object(v, p);
-  required(o, 'id', 'integer', p);
-  required(o, 'action', 'string', p);
-  optional(o, 'createdDate', 'date', p);
-  nested(o, 'user', parseUser, p, true);
-  nested(o, 'comment', parseComment, p, true);
-  return o as unknown as Activity;
-};
-
-export const parseApplicationProperties: Parser<ApplicationProperties> = (v, p = '') => {
-  const o = object(v, p);
-  required(o, 'version', 'string', p);
-  optional(o, 'displayName', 'string', p);
-  return o as unknown as ApplicationProperties;
-};
-
-export const parseCapabilities: Parser<Capabilities> = (v, p = '') => {
-  const o = object(v, p);
-  nested(o, 'capabilities', stringMap, p);
-  optional(o, 'application', 'string', p);
-  return o as unknown as Capabilities;
-};
-
-export const parseBuildCapabilities: Parser<BuildCapabilitiesBody> = (v, p = '') => {
-  const o = object(v, p);
-  nested(o, 'buildStatus', stringList, p);
-  return o as unknown as BuildCapabilitiesBody;
-};
-
-export const parseWebhookCapabilities: Parser<WebhookCapabilitiesBody> = (v, p = '') => {
-  const o = object(v, p);
-  nested(o, 'application-webhooks', stringList, p);
-  return o as unknown as WebhookCapabilitiesBody;
-};
-
-export const parseErrorBody: Parser<ErrorBody> = (v, p = '') => {
-  const o = object(v, p);
-  each(
-    o,
-    'errors',
-    (e, ep = '') => {
-      const item = object(e, ep);
-      required(item, 'message', 'string', ep);
-      optional(item, 'context', 'string', ep);
-      optional(item, 'exceptionName', 'string', ep);
-      return item;
-    },
-    p,
+/** Bitbucket's paged envelope around items of `item`. */
+function page(item: Joi.Schema): Joi.ObjectSchema {
+  return entity(
+    { isLastPage: bool, values: Joi.array().items(item) },
+    { start: int, limit: int, nextPageStart: int },
   );
-  return o as unknown as ErrorBody;
-};
-
-export const parseDiff: Parser<Diff> = (v, p = '') => {
-  const o = object(v, p);
-  each(o, 'diffs', (d, dp = '') => object(d, dp), p);
-  return o as unknown as Diff;
-};
-
-export const parseBrowseType: Parser<BrowseType> = (v, p = '') => {
-  const o = object(v, p);
-  required(o, 'type', 'string', p);
-  return o as unknown as BrowseType;
-};
-
-export const parseString: Parser<string> = (v, p = '') => {
-  if (typeof v !== 'string') throw invalid(p, 'a string', v);
-  return v;
-};
-
-/** Wraps an item parser into a parser of Bitbucket's paged envelope. */
-export function pageOf<T>(item: Parser<T>): Parser<Page<T>> {
-  return (v, p = '') => {
-    const o = object(v, p);
-    required(o, 'isLastPage', 'boolean', p);
-    optional(o, 'start', 'integer', p);
-    optional(o, 'limit', 'integer', p);
-    optional(o, 'nextPageStart', 'integer', p);
-    each(o, 'values', item, p);
-    return o as unknown as Page<T>;
-  };
 }
 
-export const parseChangesPage: Parser<ChangesPage> = (v, p = '') => {
-  const page = pageOf(parseChange)(v, p) as ChangesPage;
-  const o = page as unknown as Json;
-  optional(o, 'fromHash', 'string', p);
-  optional(o, 'toHash', 'string', p);
-  return page;
+// ---- parsers over the schemas ----
+
+const OPTIONS: Joi.ValidationOptions = { convert: false, abortEarly: true };
+
+/** Joi's error types, said as what was expected; others fall back to joi's own words. */
+const EXPECTED: Record<string, string> = {
+  'any.required': 'a value',
+  'string.base': 'a string',
+  'number.base': 'a number',
+  'number.integer': 'an integer',
+  'number.infinity': 'a number',
+  'number.unsafe': 'a safe integer',
+  'boolean.base': 'a boolean',
+  'object.base': 'an object',
+  'array.base': 'an array',
+  'alternatives.types': 'a list of links',
+  'date.bitbucket': 'a date (epoch milliseconds or ISO-8601)',
 };
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  // A key missing on an object can reach a check as an inherited method (`toString`).
+  return typeof value === 'function' ? 'undefined' : typeof value;
+}
+
+/** `['values', 0, 'fromRef']` → `.values[0].fromRef`, as the messages have always named fields. */
+function pathOf(keys: readonly (string | number)[] = []): string {
+  return keys.map((key) => (typeof key === 'number' ? `[${key}]` : `.${key}`)).join('');
+}
+
+function invalid(prefix: string, detail: Joi.ValidationErrorItem): AppError {
+  const path = `${prefix}${pathOf(detail.path)}` || '(root)';
+  const expected =
+    detail.type === 'any.only'
+      ? `one of ${(detail.context?.valids as unknown[]).join('|')}`
+      : (EXPECTED[detail.type] ?? detail.message);
+  return new AppError(
+    'BITBUCKET.INVALID_PAYLOAD',
+    `${path}: expected ${expected}, got ${describe(detail.context?.value)}`,
+    { status: 400, details: { path, expected, type: detail.type } },
+  );
+}
+
+const schemas = new WeakMap<Parser<unknown>, Joi.Schema>();
+
+/** A parser that validates against `schema` (compiled once, here) and returns its input as it came. */
+function parserOf<T>(schema: Joi.Schema): Parser<T> {
+  const parse: Parser<T> = (value, prefix = '') => {
+    const { error } = schema.validate(value, OPTIONS);
+    if (error === undefined) return value as T;
+    const detail = error.details[0]!;
+    // An item parser without a schema (see pageOf) threw its own error: pass it on as it is.
+    if (detail.context?.error instanceof Error) throw detail.context.error;
+    throw invalid(prefix, detail);
+  };
+  schemas.set(parse, schema);
+  return parse;
+}
+
+export const parseLinks: Parser<Links> = parserOf(links);
+export const parseUser: Parser<User> = parserOf(user);
+export const parsePerson: Parser<Person> = parserOf(person);
+export const parseProject: Parser<Project> = parserOf(project);
+export const parseRepository: Parser<Repository> = parserOf(repository);
+export const parseRef: Parser<Ref> = parserOf(ref);
+export const parsePullRequestRef: Parser<PullRequestRef> = parserOf(pullRequestRef);
+export const parseParticipant: Parser<Participant> = parserOf(participant);
+export const parsePullRequest: Parser<PullRequest> = parserOf(pullRequest);
+export const parseChange: Parser<Change> = parserOf(change);
+export const parseComment: Parser<Comment> = parserOf(comment);
+export const parseCommit: Parser<Commit> = parserOf(commit);
+export const parseBuildStatus: Parser<BuildStatus> = parserOf(buildStatus);
+export const parseWebhookRequest: Parser<WebhookRequest> = parserOf(webhookRequest);
+export const parseWebhook: Parser<Webhook> = parserOf(webhook);
+export const parseActivity: Parser<Activity> = parserOf(activity);
+export const parseApplicationProperties: Parser<ApplicationProperties> = parserOf(
+  entity({ version: str }, { displayName: str }),
+);
+export const parseCapabilities: Parser<Capabilities> = parserOf(
+  entity({ capabilities: stringMap }, { application: str }),
+);
+export const parseBuildCapabilities: Parser<BuildCapabilitiesBody> = parserOf(
+  entity({ buildStatus: strings }),
+);
+export const parseWebhookCapabilities: Parser<WebhookCapabilitiesBody> = parserOf(
+  entity({ 'application-webhooks': strings }),
+);
+export const parseErrorBody: Parser<ErrorBody> = parserOf(entity({ errors: Joi.array().items(errorItem) }));
+export const parseDiff: Parser<Diff> = parserOf(
+  entity({ diffs: Joi.array().items(Joi.object().unknown(true)) }),
+);
+export const parseBrowseType: Parser<BrowseType> = parserOf(entity({ type: str }));
+export const parseString: Parser<string> = parserOf(str);
+export const parseChangesPage: Parser<ChangesPage> = parserOf(
+  page(change).keys({ fromHash: str.allow(null), toHash: str.allow(null) }),
+);
+
+const pages = new WeakMap<Parser<unknown>, Parser<Page<unknown>>>();
+
+/**
+ * Wraps an item parser into a parser of Bitbucket's paged envelope: one joi schema over the item's,
+ * compiled on first use and kept, since the client asks for it on every page.
+ */
+export function pageOf<T>(item: Parser<T>): Parser<Page<T>> {
+  let parse = pages.get(item);
+  if (parse === undefined) {
+    const schema = schemas.get(item);
+    // A parser not made here (no schema) still reads every value, path and all.
+    parse = parserOf<Page<unknown>>(
+      page(
+        schema ??
+          Joi.any().custom((value: unknown, helpers) => {
+            item(value, pathOf(helpers.state.path));
+            return value;
+          }),
+      ),
+    );
+    pages.set(item, parse);
+  }
+  return parse as Parser<Page<T>>;
+}

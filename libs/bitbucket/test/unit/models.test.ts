@@ -126,5 +126,31 @@ describe('models parse every fixture', () => {
       expect(typeof iso.createdDate).to.equal('string');
       expect(parseBitbucketDate(iso.createdDate).getTime()).to.be.greaterThan(0);
     });
+
+    it('refuses a wrong field naming its path, and keeps the body it was given', () => {
+      const body = JSON.parse(JSON.stringify(pr.pullRequest)) as { fromRef: Record<string, unknown> };
+      expect(parsePullRequest(body)).to.equal(body);
+      body.fromRef.latestCommit = 42;
+      expect(() => parsePullRequest(body))
+        .to.throw(/fromRef\.latestCommit: expected a string, got number/)
+        .with.property('code', 'BITBUCKET.INVALID_PAYLOAD');
+      expect(() => pageOf(parseRef)({ isLastPage: true, values: [{ id: 'refs/heads/main' }] })).to.throw(
+        /values\[0\]\.displayId/,
+      );
+    });
+
+    it('checks the origin of a fork as a repository, and pages of a parser made elsewhere', () => {
+      const fork = parseRepository(readJson(fixtureNamed(own, own.api, 'repository-fork.json')));
+      expect(fork.origin).to.be.an('object');
+      const wrong = { ...fork, origin: { ...fork.origin, slug: 7 } };
+      expect(() => parseRepository(wrong)).to.throw(/\.origin\.slug: expected a string/);
+      const upper: Parser<string> = (v, p = '') => {
+        if (typeof v !== 'string' || v !== v.toUpperCase()) throw new Error(`${p}: not upper case`);
+        return v;
+      };
+      const body = { isLastPage: true, values: ['A', 'B'] };
+      expect(pageOf(upper)(body)).to.equal(body);
+      expect(() => pageOf(upper)({ isLastPage: true, values: ['A', 'b'] })).to.throw(/not upper case/);
+    });
   });
 });
