@@ -4,6 +4,12 @@ import { createHttpApp, type ReadinessCheck } from '@stacklink/http';
 import { registerSecret, type Logger } from '@stacklink/logger';
 import { createIntegrationMetrics } from './adapters/prometheus-metrics';
 import { systemClock } from './adapters/system-clock';
+import { createCreateIntegration } from './domain/create-integration';
+import { createDeleteIntegration } from './domain/delete-integration';
+import { createGetCredentials } from './domain/get-credentials';
+import { createGetIntegration, createListIntegrations } from './domain/get-integration';
+import { createGetWebhookSecrets } from './domain/get-webhook-secrets';
+import { createListRepositories } from './domain/list-repositories';
 import type {
   BitbucketClientFactoryPort,
   ClockPort,
@@ -13,6 +19,9 @@ import type {
   SecretCipherPort,
   StackUsagePort,
 } from './domain/ports';
+import { createRotateWebhookSecret } from './domain/rotate-webhook-secret';
+import { createTestConnection } from './domain/test-connection';
+import { createUpdateIntegration } from './domain/update-integration';
 import { createInternalRouter } from './http/internal-router';
 import { createPublicRouter } from './http/public-router';
 
@@ -50,6 +59,21 @@ export function createApp(deps: AppDeps): Express {
     publicWebhookBaseUrl: deps.publicWebhookBaseUrl.replace(/\/+$/, ''),
     webhookSecretGraceSeconds: deps.webhookSecretGraceSeconds,
   };
+  // The use cases are built once here; the routers only call them.
+  const publicUseCases = {
+    createIntegration: createCreateIntegration(integration),
+    listIntegrations: createListIntegrations(integration),
+    getIntegration: createGetIntegration(integration),
+    updateIntegration: createUpdateIntegration(integration),
+    deleteIntegration: createDeleteIntegration(integration),
+    testConnection: createTestConnection(integration),
+    rotateWebhookSecret: createRotateWebhookSecret(integration),
+    listRepositories: createListRepositories(integration),
+  };
+  const internalUseCases = {
+    getWebhookSecrets: createGetWebhookSecrets(integration),
+    getCredentials: createGetCredentials(integration),
+  };
   return createHttpApp(
     {
       service: 'integration',
@@ -59,8 +83,8 @@ export function createApp(deps: AppDeps): Express {
       quietPaths: /^\/(healthz|readyz|metrics)$/,
     },
     (app) => {
-      app.use('/api/v1', createPublicRouter(integration, deps.adminToken));
-      app.use('/internal/v1', createInternalRouter(integration, deps.internalToken));
+      app.use('/api/v1', createPublicRouter(publicUseCases, deps.adminToken));
+      app.use('/internal/v1', createInternalRouter(internalUseCases, deps.internalToken));
     },
   );
 }

@@ -2,7 +2,7 @@ import { describeConfigError } from '@stacklink/config';
 import { createAesGcmSecretCipher } from './adapters/aes-gcm-secret-cipher';
 import { createIntegrationRepository } from './adapters/create-integration-repository';
 import { loadReencryptConfig } from './config';
-import { reencryptSecrets } from './domain/reencrypt-secrets';
+import { createReencryptSecrets } from './domain/reencrypt-secrets';
 
 /**
  * `node services/integration/dist/src/reencrypt.js` with STORE_URL, MASTER_KEY and PREVIOUS_MASTER_KEYS:
@@ -23,7 +23,7 @@ async function run(): Promise<void> {
       masterKey: config.masterKey,
       previousMasterKeys: config.previousMasterKeys,
     });
-    const report = await reencryptSecrets({ repository, cipher });
+    const report = await createReencryptSecrets({ repository, cipher })();
     process.stdout.write(`${JSON.stringify({ reencrypt: 'done', ...report })}\n`);
   } finally {
     await repository.close();

@@ -21,38 +21,39 @@ export interface CreatedIntegration extends Omit<IntegrationView, 'webhook'> {
   webhook: { endpoint: string; secret: string };
 }
 
-export async function createIntegration(
+export function createCreateIntegration(
   deps: IntegrationDeps,
-  input: CreateIntegrationInput,
-): Promise<CreatedIntegration> {
-  deps.registerSecret(input.accessToken);
-  const id = randomUUID();
-  const webhookSecret = generateWebhookSecret();
-  deps.registerSecret(webhookSecret);
-  const now = deps.clock.now().toISOString();
-  const record: IntegrationRecord = {
-    id,
-    name: input.name,
-    apiHost: input.apiHost,
-    userFacingHost: input.userFacingHost,
-    username: input.username,
-    labels: input.labels ?? [],
-    tls: input.tls?.caCertificate === undefined ? {} : { caCertificate: input.tls.caCertificate },
-    secrets: {
-      accessToken: deps.cipher.encrypt(input.accessToken, { recordId: id, field: 'accessToken' }),
-      webhookSecret: deps.cipher.encrypt(webhookSecret, { recordId: id, field: 'webhookSecret' }),
-    },
-    revision: 1,
-    createdAt: now,
-    updatedAt: now,
-  };
-  if (input.description !== undefined) record.description = input.description;
-  await deps.repository.insert(record);
-  deps.logger.info('integration created', { integrationId: id, name: record.name });
-  await announceChange(deps, 'integration.created', id);
-  const view = toIntegrationView(record, deps.publicWebhookBaseUrl, deps.clock.now());
-  return {
-    ...view,
-    webhook: { endpoint: webhookEndpoint(deps.publicWebhookBaseUrl, id), secret: webhookSecret },
+): (input: CreateIntegrationInput) => Promise<CreatedIntegration> {
+  return async (input) => {
+    deps.registerSecret(input.accessToken);
+    const id = randomUUID();
+    const webhookSecret = generateWebhookSecret();
+    deps.registerSecret(webhookSecret);
+    const now = deps.clock.now().toISOString();
+    const record: IntegrationRecord = {
+      id,
+      name: input.name,
+      apiHost: input.apiHost,
+      userFacingHost: input.userFacingHost,
+      username: input.username,
+      labels: input.labels ?? [],
+      tls: input.tls?.caCertificate === undefined ? {} : { caCertificate: input.tls.caCertificate },
+      secrets: {
+        accessToken: deps.cipher.encrypt(input.accessToken, { recordId: id, field: 'accessToken' }),
+        webhookSecret: deps.cipher.encrypt(webhookSecret, { recordId: id, field: 'webhookSecret' }),
+      },
+      revision: 1,
+      createdAt: now,
+      updatedAt: now,
+    };
+    if (input.description !== undefined) record.description = input.description;
+    await deps.repository.insert(record);
+    deps.logger.info('integration created', { integrationId: id, name: record.name });
+    await announceChange(deps, 'integration.created', id);
+    const view = toIntegrationView(record, deps.publicWebhookBaseUrl, deps.clock.now());
+    return {
+      ...view,
+      webhook: { endpoint: webhookEndpoint(deps.publicWebhookBaseUrl, id), secret: webhookSecret },
+    };
   };
 }

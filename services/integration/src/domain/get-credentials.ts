@@ -10,13 +10,15 @@ export interface IntegrationCredentials {
   tls: { caCertificate?: string };
 }
 
-export async function getCredentials(deps: IntegrationDeps, id: string): Promise<IntegrationCredentials> {
-  const record = await deps.repository.findById(id);
-  if (record === undefined) throw integrationNotFound(id);
-  return {
-    apiHost: record.apiHost,
-    username: record.username,
-    accessToken: openSecret(deps, record, 'accessToken'),
-    tls: { ...record.tls },
+export function createGetCredentials(deps: IntegrationDeps): (id: string) => Promise<IntegrationCredentials> {
+  return async (id) => {
+    const record = await deps.repository.findById(id);
+    if (record === undefined) throw integrationNotFound(id);
+    return {
+      apiHost: record.apiHost,
+      username: record.username,
+      accessToken: openSecret(deps, record, 'accessToken'),
+      tls: { ...record.tls },
+    };
   };
 }

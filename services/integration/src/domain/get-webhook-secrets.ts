@@ -8,13 +8,15 @@ export interface WebhookSecrets {
   secrets: { value: string; validUntil?: string }[];
 }
 
-export async function getWebhookSecrets(deps: IntegrationDeps, id: string): Promise<WebhookSecrets> {
-  const record = await deps.repository.findById(id);
-  if (record === undefined) throw integrationNotFound(id);
-  const secrets: WebhookSecrets['secrets'] = [{ value: openSecret(deps, record, 'webhookSecret') }];
-  const validUntil = previousSecretValidUntil(record, deps.clock.now());
-  if (validUntil !== undefined) {
-    secrets.push({ value: openSecret(deps, record, 'previousWebhookSecret'), validUntil });
-  }
-  return { secrets };
+export function createGetWebhookSecrets(deps: IntegrationDeps): (id: string) => Promise<WebhookSecrets> {
+  return async (id) => {
+    const record = await deps.repository.findById(id);
+    if (record === undefined) throw integrationNotFound(id);
+    const secrets: WebhookSecrets['secrets'] = [{ value: openSecret(deps, record, 'webhookSecret') }];
+    const validUntil = previousSecretValidUntil(record, deps.clock.now());
+    if (validUntil !== undefined) {
+      secrets.push({ value: openSecret(deps, record, 'previousWebhookSecret'), validUntil });
+    }
+    return { secrets };
+  };
 }

@@ -5,31 +5,31 @@ import { openSecret } from './open-secret';
 import type { IntegrationDeps, RepositoryPage, RepositoryQuery } from './ports';
 
 /** Repositories the integration's token can see, one page at a time (for the stack form's picker). */
-export async function listRepositories(
+export function createListRepositories(
   deps: IntegrationDeps,
-  id: string,
-  query: RepositoryQuery,
-): Promise<RepositoryPage> {
-  const record = await deps.repository.findById(id);
-  if (record === undefined) throw integrationNotFound(id);
-  const client = deps.bitbucket({
-    apiHost: record.apiHost,
-    username: record.username,
-    accessToken: openSecret(deps, record, 'accessToken'),
-    ...(record.tls.caCertificate === undefined ? {} : { caCertificate: record.tls.caCertificate }),
-  });
-  let page: RepositoryPage;
-  try {
-    page = await client.listRepositories(query);
-  } catch (err) {
-    throw bitbucketFailure(err, record.apiHost, record.username, query);
-  }
-  // Links are for people: they point at the user-facing host, not at the API host Stacklink uses.
-  const values = page.values.map((r) => ({
-    ...r,
-    url: `${record.userFacingHost}/projects/${encodeURIComponent(r.projectKey)}/repos/${encodeURIComponent(r.slug)}/browse`,
-  }));
-  return { ...page, values };
+): (id: string, query: RepositoryQuery) => Promise<RepositoryPage> {
+  return async (id, query) => {
+    const record = await deps.repository.findById(id);
+    if (record === undefined) throw integrationNotFound(id);
+    const client = deps.bitbucket({
+      apiHost: record.apiHost,
+      username: record.username,
+      accessToken: openSecret(deps, record, 'accessToken'),
+      ...(record.tls.caCertificate === undefined ? {} : { caCertificate: record.tls.caCertificate }),
+    });
+    let page: RepositoryPage;
+    try {
+      page = await client.listRepositories(query);
+    } catch (err) {
+      throw bitbucketFailure(err, record.apiHost, record.username, query);
+    }
+    // Links are for people: they point at the user-facing host, not at the API host Stacklink uses.
+    const values = page.values.map((r) => ({
+      ...r,
+      url: `${record.userFacingHost}/projects/${encodeURIComponent(r.projectKey)}/repos/${encodeURIComponent(r.slug)}/browse`,
+    }));
+    return { ...page, values };
+  };
 }
 
 /**

@@ -17,28 +17,30 @@ const ATTEMPTS = 5;
  * values already under the current key are left as they are. Every value is decrypted once on the way,
  * so an undecryptable value fails the run loudly instead of being discovered later. Reports counts only.
  */
-export async function reencryptSecrets(deps: {
+export function createReencryptSecrets(deps: {
   repository: IntegrationRepositoryPort;
   cipher: SecretCipherPort;
-}): Promise<ReencryptReport> {
-  const report: ReencryptReport = { integrations: 0, values: 0, reencrypted: 0, alreadyCurrent: 0 };
-  for (const listed of await deps.repository.list()) {
-    report.integrations += 1;
-    let record: IntegrationRecord | undefined = listed;
-    for (let attempt = 0; record !== undefined; attempt += 1) {
-      const { next, reencrypted, values } = reseal(deps.cipher, record);
-      if (reencrypted === 0 || (await deps.repository.update(next, record.revision))) {
-        report.values += values;
-        report.reencrypted += reencrypted;
-        report.alreadyCurrent += values - reencrypted;
-        break;
+}): () => Promise<ReencryptReport> {
+  return async () => {
+    const report: ReencryptReport = { integrations: 0, values: 0, reencrypted: 0, alreadyCurrent: 0 };
+    for (const listed of await deps.repository.list()) {
+      report.integrations += 1;
+      let record: IntegrationRecord | undefined = listed;
+      for (let attempt = 0; record !== undefined; attempt += 1) {
+        const { next, reencrypted, values } = reseal(deps.cipher, record);
+        if (reencrypted === 0 || (await deps.repository.update(next, record.revision))) {
+          report.values += values;
+          report.reencrypted += reencrypted;
+          report.alreadyCurrent += values - reencrypted;
+          break;
+        }
+        // Changed by the API meanwhile: start over from the stored version.
+        if (attempt + 1 >= ATTEMPTS) throw new Error(`integration ${record.id} keeps changing; run again`);
+        record = await deps.repository.findById(record.id);
       }
-      // Changed by the API meanwhile: start over from the stored version.
-      if (attempt + 1 >= ATTEMPTS) throw new Error(`integration ${record.id} keeps changing; run again`);
-      record = await deps.repository.findById(record.id);
     }
-  }
-  return report;
+    return report;
+  };
 }
 
 function reseal(

@@ -15,30 +15,34 @@ export interface RotatedWebhookSecret {
  * can be updated one by one without dropping deliveries (docs/architecture.md §4). Only one previous secret
  * is kept: rotating twice within the grace period retires the oldest at once.
  */
-export async function rotateWebhookSecret(deps: IntegrationDeps, id: string): Promise<RotatedWebhookSecret> {
-  const secret = generateWebhookSecret();
-  deps.registerSecret(secret);
-  const { result: validUntil } = await modifyIntegration(deps, id, (current, now) => {
-    const old = openSecret(deps, current, 'webhookSecret');
-    const until = new Date(now.getTime() + deps.webhookSecretGraceSeconds * 1000).toISOString();
-    return {
-      record: {
-        ...current,
-        secrets: {
-          accessToken: current.secrets.accessToken,
-          webhookSecret: deps.cipher.encrypt(secret, { recordId: id, field: 'webhookSecret' }),
-          // Re-sealed: the field name is part of the associated data.
-          previousWebhookSecret: deps.cipher.encrypt(old, { recordId: id, field: 'previousWebhookSecret' }),
+export function createRotateWebhookSecret(
+  deps: IntegrationDeps,
+): (id: string) => Promise<RotatedWebhookSecret> {
+  return async (id) => {
+    const secret = generateWebhookSecret();
+    deps.registerSecret(secret);
+    const { result: validUntil } = await modifyIntegration(deps, id, (current, now) => {
+      const old = openSecret(deps, current, 'webhookSecret');
+      const until = new Date(now.getTime() + deps.webhookSecretGraceSeconds * 1000).toISOString();
+      return {
+        record: {
+          ...current,
+          secrets: {
+            accessToken: current.secrets.accessToken,
+            webhookSecret: deps.cipher.encrypt(secret, { recordId: id, field: 'webhookSecret' }),
+            // Re-sealed: the field name is part of the associated data.
+            previousWebhookSecret: deps.cipher.encrypt(old, { recordId: id, field: 'previousWebhookSecret' }),
+          },
+          previousWebhookSecretValidUntil: until,
         },
-        previousWebhookSecretValidUntil: until,
-      },
-      result: until,
+        result: until,
+      };
+    });
+    deps.logger.info('webhook secret rotated', { integrationId: id, previousSecretValidUntil: validUntil });
+    await announceChange(deps, 'integration.secret_rotated', id);
+    return {
+      webhook: { endpoint: webhookEndpoint(deps.publicWebhookBaseUrl, id), secret },
+      previousSecretValidUntil: validUntil,
     };
-  });
-  deps.logger.info('webhook secret rotated', { integrationId: id, previousSecretValidUntil: validUntil });
-  await announceChange(deps, 'integration.secret_rotated', id);
-  return {
-    webhook: { endpoint: webhookEndpoint(deps.publicWebhookBaseUrl, id), secret },
-    previousSecretValidUntil: validUntil,
   };
 }

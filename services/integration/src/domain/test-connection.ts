@@ -30,24 +30,26 @@ const ORDER: readonly CheckName[] = [
   'build_status_api',
 ];
 
-export async function testConnection(deps: IntegrationDeps, id: string): Promise<ConnectionTestReport> {
-  const record = await deps.repository.findById(id);
-  if (record === undefined) throw integrationNotFound(id);
-  const client = deps.bitbucket({
-    apiHost: record.apiHost,
-    username: record.username,
-    accessToken: openSecret(deps, record, 'accessToken'),
-    ...(record.tls.caCertificate === undefined ? {} : { caCertificate: record.tls.caCertificate }),
-  });
-  const { report, outcome } = await runChecks(client, record);
-  deps.metrics.connectionTested(outcome);
-  deps.logger.info('connection tested', {
-    integrationId: id,
-    outcome,
-    ok: report.ok,
-    serverVersion: report.serverVersion,
-  });
-  return report;
+export function createTestConnection(deps: IntegrationDeps): (id: string) => Promise<ConnectionTestReport> {
+  return async (id) => {
+    const record = await deps.repository.findById(id);
+    if (record === undefined) throw integrationNotFound(id);
+    const client = deps.bitbucket({
+      apiHost: record.apiHost,
+      username: record.username,
+      accessToken: openSecret(deps, record, 'accessToken'),
+      ...(record.tls.caCertificate === undefined ? {} : { caCertificate: record.tls.caCertificate }),
+    });
+    const { report, outcome } = await runChecks(client, record);
+    deps.metrics.connectionTested(outcome);
+    deps.logger.info('connection tested', {
+      integrationId: id,
+      outcome,
+      ok: report.ok,
+      serverVersion: report.serverVersion,
+    });
+    return report;
+  };
 }
 
 async function runChecks(

@@ -22,55 +22,59 @@ export interface UpdateIntegrationInput {
   tls?: { caCertificate?: string };
 }
 
-export async function updateIntegration(
+export function createUpdateIntegration(
   deps: IntegrationDeps,
-  id: string,
-  input: UpdateIntegrationInput,
-): Promise<IntegrationView> {
-  if (input.accessToken !== undefined) deps.registerSecret(input.accessToken);
-  const { record } = await modifyIntegration(deps, id, (current) => {
-    if (input.name !== undefined && input.name !== current.name) {
-      const message = '"name" cannot be changed; create a new integration to use another name';
-      throw new AppError('VALIDATION.FAILED', message, {
-        status: 400,
-        details: { fields: [{ field: 'name', message }] },
-      });
-    }
-    // The stored token goes only to the host it was given for: otherwise a PATCH of apiHost alone would
-    // send it, as a bearer token, to whatever host the request names.
-    if (input.apiHost !== undefined && input.apiHost !== current.apiHost && input.accessToken === undefined) {
-      const message =
-        '"accessToken" is required when "apiHost" changes; the stored token is never sent to another host';
-      throw new AppError('VALIDATION.FAILED', message, {
-        status: 400,
-        details: { fields: [{ field: 'accessToken', message }] },
-      });
-    }
-    const next: IntegrationRecord = {
-      ...current,
-      secrets: { ...current.secrets },
-      labels: input.labels ?? current.labels,
-      tls: input.tls === undefined ? current.tls : pickTls(input.tls),
-    };
-    if (input.apiHost !== undefined) next.apiHost = input.apiHost;
-    if (input.userFacingHost !== undefined) next.userFacingHost = input.userFacingHost;
-    if (input.username !== undefined) next.username = input.username;
-    if (input.description === null) delete next.description;
-    else if (input.description !== undefined) next.description = input.description;
-    if (input.accessToken !== undefined) {
-      next.secrets.accessToken = deps.cipher.encrypt(input.accessToken, {
-        recordId: id,
-        field: 'accessToken',
-      });
-    }
-    return { record: next, result: undefined };
-  });
-  deps.logger.info('integration updated', {
-    integrationId: id,
-    fields: Object.keys(input),
-  });
-  await announceChange(deps, 'integration.updated', id);
-  return toIntegrationView(record, deps.publicWebhookBaseUrl, deps.clock.now());
+): (id: string, input: UpdateIntegrationInput) => Promise<IntegrationView> {
+  return async (id, input) => {
+    if (input.accessToken !== undefined) deps.registerSecret(input.accessToken);
+    const { record } = await modifyIntegration(deps, id, (current) => {
+      if (input.name !== undefined && input.name !== current.name) {
+        const message = '"name" cannot be changed; create a new integration to use another name';
+        throw new AppError('VALIDATION.FAILED', message, {
+          status: 400,
+          details: { fields: [{ field: 'name', message }] },
+        });
+      }
+      // The stored token goes only to the host it was given for: otherwise a PATCH of apiHost alone would
+      // send it, as a bearer token, to whatever host the request names.
+      if (
+        input.apiHost !== undefined &&
+        input.apiHost !== current.apiHost &&
+        input.accessToken === undefined
+      ) {
+        const message =
+          '"accessToken" is required when "apiHost" changes; the stored token is never sent to another host';
+        throw new AppError('VALIDATION.FAILED', message, {
+          status: 400,
+          details: { fields: [{ field: 'accessToken', message }] },
+        });
+      }
+      const next: IntegrationRecord = {
+        ...current,
+        secrets: { ...current.secrets },
+        labels: input.labels ?? current.labels,
+        tls: input.tls === undefined ? current.tls : pickTls(input.tls),
+      };
+      if (input.apiHost !== undefined) next.apiHost = input.apiHost;
+      if (input.userFacingHost !== undefined) next.userFacingHost = input.userFacingHost;
+      if (input.username !== undefined) next.username = input.username;
+      if (input.description === null) delete next.description;
+      else if (input.description !== undefined) next.description = input.description;
+      if (input.accessToken !== undefined) {
+        next.secrets.accessToken = deps.cipher.encrypt(input.accessToken, {
+          recordId: id,
+          field: 'accessToken',
+        });
+      }
+      return { record: next, result: undefined };
+    });
+    deps.logger.info('integration updated', {
+      integrationId: id,
+      fields: Object.keys(input),
+    });
+    await announceChange(deps, 'integration.updated', id);
+    return toIntegrationView(record, deps.publicWebhookBaseUrl, deps.clock.now());
+  };
 }
 
 function pickTls(tls: { caCertificate?: string }): { caCertificate?: string } {

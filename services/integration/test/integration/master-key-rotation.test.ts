@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { credentialsAnswerSchema } from '@stacklink/contracts';
 import { createAesGcmSecretCipher } from '../../src/adapters/aes-gcm-secret-cipher';
 import { createSqliteIntegrationRepository } from '../../src/adapters/sqlite/sqlite-integration-repository';
-import { reencryptSecrets } from '../../src/domain/reencrypt-secrets';
+import { createReencryptSecrets } from '../../src/domain/reencrypt-secrets';
 import { newMasterKey } from '../support/keys';
 import { integrationInput, startService } from '../support/start-service';
 import { createTempDir } from '../support/temp-dir';
@@ -140,10 +140,10 @@ describe('master key rotation', () => {
     const repository = createSqliteIntegrationRepository(storePath);
     try {
       let failure: unknown;
-      await reencryptSecrets({
+      await createReencryptSecrets({
         repository,
         cipher: createAesGcmSecretCipher({ masterKey: newMasterKey() }),
-      }).catch((err: unknown) => {
+      })().catch((err: unknown) => {
         failure = err;
       });
       expect((failure as { code?: string }).code).to.equal('SECRETS.UNDECRYPTABLE');

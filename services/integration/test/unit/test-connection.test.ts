@@ -4,7 +4,7 @@ import { createSilentLogger } from '@stacklink/logger';
 import { createAesGcmSecretCipher } from '../../src/adapters/aes-gcm-secret-cipher';
 import { createSqliteIntegrationRepository } from '../../src/adapters/sqlite/sqlite-integration-repository';
 import type { BitbucketPort, IntegrationDeps } from '../../src/domain/ports';
-import { testConnection } from '../../src/domain/test-connection';
+import { createTestConnection } from '../../src/domain/test-connection';
 import { createFakeClock } from '../support/fake-clock';
 import { newMasterKey } from '../support/keys';
 
@@ -59,7 +59,7 @@ describe('testConnection (rules of the report)', () => {
   });
 
   it('lists the five checks in order, all passing, with the server version', async () => {
-    const report = await testConnection(deps, id);
+    const report = await createTestConnection(deps)(id);
     expect(report.ok).to.equal(true);
     expect(report.serverVersion).to.equal('8.19.1');
     expect(report.checks.map((c) => [c.name, c.ok])).to.deep.equal([
@@ -76,7 +76,7 @@ describe('testConnection (rules of the report)', () => {
     port.checkCredentials = async () => {
       throw new AppError('BITBUCKET.UNAUTHORIZED', 'no', { details: { status: 401 } });
     };
-    const report = await testConnection(deps, id);
+    const report = await createTestConnection(deps)(id);
     expect(report.ok).to.equal(false);
     expect(report.serverVersion).to.equal('8.19.1');
     expect(report.checks.map((c) => [c.name, c.ok, c.skipped ?? false])).to.deep.equal([
@@ -94,7 +94,7 @@ describe('testConnection (rules of the report)', () => {
     port.getServerVersion = async () => {
       throw new AppError('BITBUCKET.UNREACHABLE', 'x', { details: { cause: 'ECONNREFUSED' } });
     };
-    const report = await testConnection(deps, id);
+    const report = await createTestConnection(deps)(id);
     expect(report).to.not.have.property('serverVersion');
     expect(report.checks[0]).to.deep.include({ name: 'reachability', ok: false });
     expect(report.checks.slice(1).every((c) => c.skipped === true)).to.equal(true);
@@ -104,7 +104,7 @@ describe('testConnection (rules of the report)', () => {
     port.getServerVersion = async () => {
       throw new AppError('BITBUCKET.NOT_BITBUCKET', 'x');
     };
-    const report = await testConnection(deps, id);
+    const report = await createTestConnection(deps)(id);
     expect(report.checks.slice(0, 2).map((c) => [c.name, c.ok])).to.deep.equal([
       ['reachability', true],
       ['bitbucket', false],
@@ -113,7 +113,7 @@ describe('testConnection (rules of the report)', () => {
 
   it('when the token belongs to another user, says whose it is', async () => {
     port.checkCredentials = async () => ({ username: 'alice' });
-    const report = await testConnection(deps, id);
+    const report = await createTestConnection(deps)(id);
     expect(report.ok).to.equal(false);
     expect(report.checks[2]).to.deep.include({ name: 'credentials', ok: false });
     expect(report.checks[2]!.message).to.match(/belongs to the Bitbucket user alice, not to bot/);
@@ -121,7 +121,7 @@ describe('testConnection (rules of the report)', () => {
 
   it('when the token sees no project, fails permissions with what to grant', async () => {
     port.listProjects = async () => [];
-    const report = await testConnection(deps, id);
+    const report = await createTestConnection(deps)(id);
     expect(report.checks[3]).to.deep.include({ name: 'permissions', ok: false });
     expect(report.checks[3]!.message).to.match(/sees no project.*read permission/);
     expect(outcomes).to.deep.equal(['no_projects']);
@@ -129,7 +129,7 @@ describe('testConnection (rules of the report)', () => {
 
   it('when only the legacy build status API exists, passes and says so', async () => {
     port.buildStatusApi = async () => 'legacy';
-    const report = await testConnection(deps, id);
+    const report = await createTestConnection(deps)(id);
     expect(report.ok).to.equal(true);
     expect(report.checks[4]).to.deep.include({ name: 'build_status_api', ok: true });
     expect(report.checks[4]!.message).to.match(/too old for the repository-scoped build status API.*legacy/);
