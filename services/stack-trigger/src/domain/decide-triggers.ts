@@ -37,9 +37,28 @@ export interface RetryPlan {
   run: NewRun;
 }
 
+/**
+ * Why a stack of the event's repository got no run (docs/architecture.md §13). The code is for filters,
+ * metrics and the API; `detail` says it in words a developer understands.
+ */
+export type SkipReason =
+  | 'ref-deleted'
+  | 'tags-off'
+  | 'tag-off-branch'
+  | 'files-untouched'
+  | 'branch-mismatch'
+  | 'pull-request-closed'
+  | 'fork-not-allowed'
+  | 'disabled'
+  | 'superseded'
+  | 'refused'
+  | 'vanished'
+  | 'over-cap';
+
 export interface SkippedStack {
   stackId: string;
-  reason: string;
+  reason: SkipReason;
+  detail: string;
 }
 
 export interface TriggerDecision {
@@ -101,7 +120,11 @@ export function decideTriggers(input: TriggerInput): TriggerDecision {
       for (const change of event.push.changes) {
         if (change.action === 'deleted' || change.after === null) {
           for (const s of stacks)
-            decision.skipped.push({ stackId: s.id, reason: `${change.ref} was deleted` });
+            decision.skipped.push({
+              stackId: s.id,
+              reason: 'ref-deleted',
+              detail: `${change.ref} was deleted`,
+            });
           continue;
         }
         const candidates = pushCandidates(change, stacks);
@@ -111,10 +134,15 @@ export function decideTriggers(input: TriggerInput): TriggerDecision {
           if (!candidates.includes(s)) {
             decision.skipped.push({
               stackId: s.id,
-              reason: `tag ${change.ref}: the stack does not trigger on tags`,
+              reason: 'tags-off',
+              detail: `tag ${change.ref}: the stack does not trigger on tags`,
             });
           } else if (!touchedByRef(s)) {
-            decision.skipped.push({ stackId: s.id, reason: `${change.ref} does not touch the stack` });
+            decision.skipped.push({
+              stackId: s.id,
+              reason: 'files-untouched',
+              detail: `${change.ref} does not touch the stack`,
+            });
           } else {
             planned.push({
               stackId: s.id,
@@ -136,7 +164,11 @@ export function decideTriggers(input: TriggerInput): TriggerDecision {
       decision.skipped.push(...skipped);
       for (const s of candidates) {
         if (!touched(s))
-          decision.skipped.push({ stackId: s.id, reason: 'the pull request does not touch the stack' });
+          decision.skipped.push({
+            stackId: s.id,
+            reason: 'files-untouched',
+            detail: 'the pull request does not touch the stack',
+          });
         else planned.push(proposedRunFor(s, pr, trigger('pull_request')));
       }
       if (event.type === 'pull_request.source_updated') {
@@ -237,7 +269,12 @@ function decideComment(
   const fromFork = !sameRepository(pr.source.repository, repository);
   const allowed = targets.filter((s) => !fromFork || s.allowForks);
   for (const s of targets) {
-    if (!allowed.includes(s)) decision.skipped.push({ stackId: s.id, reason: 'pull request from a fork' });
+    if (!allowed.includes(s))
+      decision.skipped.push({
+        stackId: s.id,
+        reason: 'fork-not-allowed',
+        detail: 'pull request from a fork',
+      });
   }
   if (targets.length > 0 && allowed.length === 0) {
     decision.reply = 'This pull request comes from a fork and no matching stack allows runs from forks.';
@@ -250,7 +287,11 @@ function decideComment(
     const chosen = command.stack !== undefined ? allowed : allowed.filter((s) => ctx.touched(s));
     for (const s of allowed) {
       if (!chosen.includes(s))
-        decision.skipped.push({ stackId: s.id, reason: 'the pull request does not touch the stack' });
+        decision.skipped.push({
+          stackId: s.id,
+          reason: 'files-untouched',
+          detail: 'the pull request does not touch the stack',
+        });
     }
     ctx.planned.push(...chosen.map((s) => proposedRunFor(s, pr, ctx.trigger)));
   }
@@ -284,7 +325,11 @@ function pullRequestCandidates(
   if (pr.state !== 'open') {
     return {
       stacks: [],
-      skipped: stacks.map((s) => ({ stackId: s.id, reason: `pull request is ${pr.state}` })),
+      skipped: stacks.map((s) => ({
+        stackId: s.id,
+        reason: 'pull-request-closed',
+        detail: `pull request is ${pr.state}`,
+      })),
     };
   }
   // A modification that keeps the target (title, description, reviewers) starts nothing.
@@ -294,10 +339,11 @@ function pullRequestCandidates(
     if (!isStackBranch(s.branch, pr.target.ref)) {
       skipped.push({
         stackId: s.id,
-        reason: `pull request targets ${pr.target.ref}, not the stack's branch`,
+        reason: 'branch-mismatch',
+        detail: `pull request targets ${pr.target.ref}, not the stack's branch`,
       });
     } else if (fromFork && !s.allowForks) {
-      skipped.push({ stackId: s.id, reason: 'pull request from a fork' });
+      skipped.push({ stackId: s.id, reason: 'fork-not-allowed', detail: 'pull request from a fork' });
     } else {
       out.push(s);
     }

@@ -82,7 +82,7 @@ describe('decideTriggers', () => {
       );
       expect(d.runs).to.be.empty;
       expect(d.skipped).to.deep.equal([
-        { stackId: 'stack-a', reason: 'refs/heads/main does not touch the stack' },
+        { stackId: 'stack-a', reason: 'files-untouched', detail: 'refs/heads/main does not touch the stack' },
       ]);
     });
 
@@ -131,7 +131,8 @@ describe('decideTriggers', () => {
         pushInput({ event, stacks: [prod], changedFiles: { paths: [], truncated: true } }),
       );
       expect(d.runs).to.be.empty;
-      expect(d.skipped[0]!.reason).to.match(/does not trigger on tags/);
+      expect(d.skipped[0]).to.include({ reason: 'tags-off' });
+      expect(d.skipped[0]!.detail).to.match(/does not trigger on tags/);
     });
 
     it('starts a tracked run for a tag when the stack triggers on tags', () => {
@@ -218,7 +219,8 @@ describe('decideTriggers', () => {
       ]);
       expect(d.skipped).to.deep.include({
         stackId: 'stack-a',
-        reason: 'refs/heads/main does not touch the stack',
+        reason: 'files-untouched',
+        detail: 'refs/heads/main does not touch the stack',
       });
     });
 
@@ -365,7 +367,11 @@ describe('decideTriggers', () => {
       const open = stack({ id: 'stack-c', allowForks: true });
       const d = decideTriggers({ event, stacks: [prod, open], changedFiles: files('infra/prod/a.tf') });
       expect(d.runs.map((r) => r.stackId)).to.deep.equal(['stack-c']);
-      expect(d.skipped).to.deep.include({ stackId: 'stack-a', reason: 'pull request from a fork' });
+      expect(d.skipped).to.deep.include({
+        stackId: 'stack-a',
+        reason: 'fork-not-allowed',
+        detail: 'pull request from a fork',
+      });
     });
 
     it('does not treat a different case of the same project key as a fork', () => {
