@@ -35,6 +35,26 @@ export const sharedVariables = {
     .default('sqlite:./data/stacklink.db'),
   ADMIN_TOKEN: Joi.string().min(16).required(),
   INTERNAL_TOKEN: Joi.string().min(16).required(),
+  /**
+   * Runner tokens (docs/architecture.md §12), a comma list: stack-trigger accepts them on the run state,
+   * lease and log routes only. Each is at least 32 characters; the list arrives as an array.
+   */
+  RUNNER_TOKENS: Joi.string()
+    .required()
+    .custom((value: string, helpers) => {
+      const tokens = value
+        .split(',')
+        .map((t) => t.trim())
+        .filter((t) => t.length > 0);
+      if (tokens.length === 0) return helpers.message({ custom: '{{#label}} must list at least one token' });
+      if (tokens.some((t) => t.length < 32))
+        return helpers.message({ custom: '{{#label}} must list tokens of at least 32 characters each' });
+      return tokens;
+    }, 'comma list of tokens'),
+  /** The one runner token a runner holds (one of stack-trigger's RUNNER_TOKENS); never ADMIN_TOKEN. */
+  RUNNER_TOKEN: Joi.string().min(32).required(),
+  /** The gateway's token (docs/architecture.md §12): reads webhook secrets from integration, nothing else. */
+  GATEWAY_TOKEN: Joi.string().min(32).required(),
   MASTER_KEY: base64Key32.required(),
   PUBLIC_WEBHOOK_BASE_URL: httpUrl.default('http://127.0.0.1:8080'),
   PUBLIC_UI_URL: httpUrl.default('http://127.0.0.1:8082'),

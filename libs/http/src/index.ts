@@ -1,6 +1,7 @@
 export { createHttpApp, jsonBody } from './create-http-app';
 export type { HttpAppOptions, ReadinessCheck } from './create-http-app';
-export { bearerAuth, tokensEqual } from './bearer-auth';
+export { bearerAuth, bearerRole, requireBearerRole, tokensEqual } from './bearer-auth';
+export type { BearerRoles } from './bearer-auth';
 export { startServer } from './start-server';
 export type { RunningServer } from './start-server';
 export { validateInput } from './validate';

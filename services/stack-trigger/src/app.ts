@@ -1,5 +1,5 @@
 import type { Express } from 'express';
-import { bearerAuth, createHttpApp, jsonBody, type ReadinessCheck } from '@stacklink/http';
+import { bearerAuth, createHttpApp, jsonBody, requireBearerRole, type ReadinessCheck } from '@stacklink/http';
 import type { Logger } from '@stacklink/logger';
 import { createManageStacks } from './domain/manage-stacks';
 import type {
@@ -17,11 +17,14 @@ import { createTriggerManualRun } from './domain/trigger-manual-run';
 import { createDeadLettersRouter } from './http/dead-letters-router';
 import { createInternalRouter } from './http/internal-router';
 import { createRunLeaseRouter } from './http/run-lease-router';
+import { createRunStateRouter } from './http/run-state-router';
 import { createRunsRouter } from './http/runs-router';
 import { createStacksRouter } from './http/stacks-router';
 
 export interface AppDeps {
   adminToken: string;
+  /** RUNNER_TOKENS: accepted on the run state and lease routes only (docs/architecture.md §12). */
+  runnerTokens?: readonly string[];
   internalToken: string;
   logger: Logger;
   stacks: StackRepositoryPort;
@@ -43,10 +46,22 @@ export function createApp(deps: AppDeps): Express {
   return createHttpApp(
     { service: 'stack-trigger', logger: deps.logger, readiness: deps.readiness ?? [] },
     (app) => {
-      app.use('/api/v1', bearerAuth(deps.adminToken), ...jsonBody());
+      // ADMIN_TOKEN everywhere; a runner token on the run state and lease routes only (a 403 elsewhere).
+      app.use(
+        '/api/v1',
+        bearerAuth({ admin: deps.adminToken, runner: deps.runnerTokens ?? [] }),
+        ...jsonBody(),
+      );
+      app.use(
+        '/api/v1',
+        requireBearerRole('admin', 'runner'),
+        createRunStateRouter({ reportRunState }),
+        createRunLeaseRouter({ renewRunLease: createRenewRunLease(deps) }),
+      );
+      // Every route below, and any added later, is the admin's alone.
+      app.use('/api/v1', requireBearerRole('admin'));
       app.use('/api/v1', createStacksRouter({ stacks, triggerManualRun }));
-      app.use('/api/v1', createRunsRouter({ runs: deps.runs, reportRunState }));
-      app.use('/api/v1', createRunLeaseRouter({ renewRunLease: createRenewRunLease(deps) }));
+      app.use('/api/v1', createRunsRouter({ runs: deps.runs }));
       app.use(
         '/internal/v1',
         bearerAuth(deps.internalToken),

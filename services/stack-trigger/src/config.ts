@@ -14,6 +14,11 @@ export const apiConfigSchema = Joi.object({
   REDIS_URL: sharedVariables.REDIS_URL,
   RABBITMQ_URL: sharedVariables.RABBITMQ_URL,
   ADMIN_TOKEN: sharedVariables.ADMIN_TOKEN,
+  /**
+   * Runner tokens, a comma list (each ≥ 32 characters): accepted on the run state and lease routes only
+   * (docs/architecture.md §12). Unset, only ADMIN_TOKEN reaches those routes.
+   */
+  RUNNER_TOKENS: sharedVariables.RUNNER_TOKENS.optional(),
   INTERNAL_TOKEN: sharedVariables.INTERNAL_TOKEN,
   INTEGRATION_URL: validators.httpUrl.default('http://127.0.0.1:8081'),
   PUBLIC_UI_URL: sharedVariables.PUBLIC_UI_URL,
@@ -34,6 +39,7 @@ export interface ApiConfig {
   REDIS_URL: string;
   RABBITMQ_URL: string;
   ADMIN_TOKEN: string;
+  RUNNER_TOKENS?: string[];
   INTERNAL_TOKEN: string;
   INTEGRATION_URL: string;
   PUBLIC_UI_URL: string;

@@ -21,6 +21,7 @@ export async function startStackTriggerApi(
   const logger = options.logger ?? createLogger({ service: 'stack-trigger-api', level: config.LOG_LEVEL });
   registerSecret(config.ADMIN_TOKEN);
   registerSecret(config.INTERNAL_TOKEN);
+  for (const token of config.RUNNER_TOKENS ?? []) registerSecret(token);
 
   // State changes (POST /runs/{id}/state), manual triggers and expired leases reach the reporter and
   // the runners through the `runs` exchange.
@@ -61,6 +62,7 @@ export async function startStackTriggerApi(
     http: (readiness) =>
       createApp({
         adminToken: config.ADMIN_TOKEN,
+        runnerTokens: config.RUNNER_TOKENS ?? [],
         internalToken: config.INTERNAL_TOKEN,
         logger,
         stacks: store.stacks,
