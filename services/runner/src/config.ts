@@ -11,7 +11,11 @@ export const runnerConfigSchema = Joi.object({
   LOG_LEVEL: sharedVariables.LOG_LEVEL,
   /** The stack-trigger API the runner reports to (POST /api/v1/runs/{id}/state and /lease). */
   STACK_TRIGGER_URL: validators.httpUrl.default('http://127.0.0.1:8082'),
-  ADMIN_TOKEN: sharedVariables.ADMIN_TOKEN,
+  /**
+   * The runner's token, one of stack-trigger's RUNNER_TOKENS (≥ 32 characters): it reaches the run state
+   * and lease routes only (docs/architecture.md §12). A runner never holds ADMIN_TOKEN.
+   */
+  RUNNER_TOKEN: sharedVariables.RUNNER_TOKEN,
   /** Run by `/bin/sh -c` with the run's details in STACKLINK_* variables. */
   RUNNER_COMMAND: Joi.string()
     .min(1)
@@ -35,7 +39,7 @@ export interface RunnerConfig {
   NAMESPACE: string;
   LOG_LEVEL: string;
   STACK_TRIGGER_URL: string;
-  ADMIN_TOKEN: string;
+  RUNNER_TOKEN: string;
   RUNNER_COMMAND: string;
   RUNNER_CONCURRENCY: number;
   LEASE_RENEW_SECONDS: number;

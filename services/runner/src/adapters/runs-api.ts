@@ -3,9 +3,13 @@ import type { RunsApi } from '../domain/ports';
 
 /**
  * stack-trigger's public runs API, as any runner calls it (README "Runner contract"). 5xx and network
- * failures are retryable AppErrors; other answers but 2xx and 409 are not.
+ * failures are retryable AppErrors; other answers but 2xx and 409 are not. Authenticates with RUNNER_TOKEN.
  */
-export function createRunsApi(options: { baseUrl: string; adminToken: string; timeoutMs?: number }): RunsApi {
+export function createRunsApi(options: {
+  baseUrl: string;
+  runnerToken: string;
+  timeoutMs?: number;
+}): RunsApi {
   const base = options.baseUrl.replace(/\/+$/, '');
   const timeoutMs = options.timeoutMs ?? 10_000;
 
@@ -15,7 +19,7 @@ export function createRunsApi(options: { baseUrl: string; adminToken: string; ti
       res = await fetch(`${base}/api/v1${path}`, {
         method: 'POST',
         headers: {
-          authorization: `Bearer ${options.adminToken}`,
+          authorization: `Bearer ${options.runnerToken}`,
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),

@@ -4,16 +4,38 @@ import type { CommandResult, RunningCommand } from '../domain/ports';
 import { runEnvironment } from '../domain/run-environment';
 
 /**
- * Runs `command` with `/bin/sh -c`. The command gets PATH, HOME and the run's variables only: the
- * runner's own secrets (ADMIN_TOKEN) are not its business.
+ * What a run command inherits from the runner's environment: the names a shell and the usual tools need,
+ * nothing else. The runner's configuration (RUNNER_TOKEN, RABBITMQ_URL, …) is never among them: the
+ * command runs code from a pull request, and a child could otherwise read its parent's secrets
+ * (docs/architecture.md §12).
  */
+export const INHERITED_VARIABLES = [
+  'PATH',
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'SHELL',
+  'LANG',
+  'LC_ALL',
+  'TZ',
+  'TMPDIR',
+  'TERM',
+];
+
+/** The run command's environment: the inherited names that are set, then the run's STACKLINK_* variables. */
+export function commandEnvironment(
+  run: RunReadyMessage,
+  env: NodeJS.ProcessEnv = process.env,
+): NodeJS.ProcessEnv {
+  const inherited: NodeJS.ProcessEnv = { PATH: '/usr/bin:/bin' };
+  for (const name of INHERITED_VARIABLES) if (env[name] !== undefined) inherited[name] = env[name];
+  return { ...inherited, ...runEnvironment(run) };
+}
+
+/** Runs `command` with `/bin/sh -c` in `commandEnvironment(run)`. */
 export function startCommand(command: string, run: RunReadyMessage, tailLines = 20): RunningCommand {
   const child = spawn('/bin/sh', ['-c', command], {
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      ...(process.env.HOME === undefined ? {} : { HOME: process.env.HOME }),
-      ...runEnvironment(run),
-    },
+    env: commandEnvironment(run),
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group, so stop() reaches everything the command started (a shell's children,
     // terraform's provider plugins), not just /bin/sh.

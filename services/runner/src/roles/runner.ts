@@ -18,7 +18,7 @@ export async function startRunner(
   options: { logger?: Logger } = {},
 ): Promise<RunningRole> {
   const logger = options.logger ?? createLogger({ service: 'runner', level: config.LOG_LEVEL });
-  registerSecret(config.ADMIN_TOKEN);
+  registerSecret(config.RUNNER_TOKEN);
   const bus = createBus({
     url: config.RABBITMQ_URL,
     logger,
@@ -34,7 +34,7 @@ export async function startRunner(
     const consumer = await bus.consume(
       RUNS_READY_QUEUE,
       createRunsReadyConsumer({
-        api: createRunsApi({ baseUrl: config.STACK_TRIGGER_URL, adminToken: config.ADMIN_TOKEN }),
+        api: createRunsApi({ baseUrl: config.STACK_TRIGGER_URL, runnerToken: config.RUNNER_TOKEN }),
         start: (run) => {
           const command = startCommand(config.RUNNER_COMMAND, run);
           running.add(command);

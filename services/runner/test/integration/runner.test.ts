@@ -21,6 +21,7 @@ import type { RunningRole } from '@stacklink/http';
 import { startRunner } from '../../src/roles/runner';
 
 const ADMIN = 'admin-token-0123456789';
+const RUNNER = 'runner-token-for-runner-tests-0123456789';
 const silent = createSilentLogger();
 
 /**
@@ -56,7 +57,7 @@ describe('reference runner', function () {
         RABBITMQ_URL,
         NAMESPACE: namespace,
         STACK_TRIGGER_URL: api.url,
-        ADMIN_TOKEN: ADMIN,
+        RUNNER_TOKEN: RUNNER,
         ...env,
       }),
       { logger },
@@ -72,6 +73,7 @@ describe('reference runner', function () {
     await bus.start();
     const app = createApp({
       adminToken: ADMIN,
+      runnerTokens: [RUNNER],
       internalToken: 'internal-token-0123456789',
       logger: silent,
       stacks: store.stacks,

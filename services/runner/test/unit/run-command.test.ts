@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { RunReadyMessage } from '@stacklink/contracts';
-import { startCommand } from '../../src/adapters/start-command';
+import { INHERITED_VARIABLES, startCommand } from '../../src/adapters/start-command';
 import { runEnvironment } from '../../src/domain/run-environment';
 
 const run: RunReadyMessage = {
@@ -50,13 +50,27 @@ describe('the run command', () => {
     expect(result).to.deep.equal({ exitCode: 3, signal: null, tail: ['network@c0ffee', 'oops'] });
   });
 
-  it('does not hand the runner’s own environment (its tokens) to the command', async () => {
-    process.env.ADMIN_TOKEN_FOR_TEST = 'secret-value';
+  it('does not hand the runner’s own environment (its token, broker URL, config) to the command', async () => {
+    const secrets = {
+      RUNNER_TOKEN: 'runner-secret-value-0123456789abcdef',
+      RABBITMQ_URL: 'amqp://runner:broker-password@broker:5672',
+      RUNNER_COMMAND: 'terraform apply',
+      SOMETHING_ELSE: 'other-secret-value',
+    };
+    Object.assign(process.env, secrets);
     try {
-      const result = await startCommand('echo "[$ADMIN_TOKEN_FOR_TEST]"', run).result;
-      expect(result.tail).to.deep.equal(['[]']);
+      const result = await startCommand('env', run, 200).result;
+      const names = result.tail.map((line) => line.split('=')[0]);
+      expect(names).to.include.members(['PATH', 'STACKLINK_RUN_ID', 'STACKLINK_COMMIT']);
+      expect(
+        names.filter((n) => !INHERITED_VARIABLES.includes(n!) && !n!.startsWith('STACKLINK_')),
+      ).to.deep.equal(
+        // sh itself sets PWD (and some shells SHLVL, _).
+        names.filter((n) => n === 'PWD' || n === 'SHLVL' || n === '_'),
+      );
+      for (const value of Object.values(secrets)) expect(result.tail.join('\n')).not.to.contain(value);
     } finally {
-      delete process.env.ADMIN_TOKEN_FOR_TEST;
+      for (const name of Object.keys(secrets)) delete process.env[name];
     }
   });
 });
