@@ -28,6 +28,8 @@ import { createPublicRouter } from './http/public-router';
 export interface AppDeps {
   adminToken: string;
   internalToken: string;
+  /** GATEWAY_TOKEN: the webhook-secrets read only (docs/architecture.md §12). */
+  gatewayToken?: string;
   publicWebhookBaseUrl: string;
   webhookSecretGraceSeconds: number;
   logger: Logger;
@@ -84,7 +86,13 @@ export function createApp(deps: AppDeps): Express {
     },
     (app) => {
       app.use('/api/v1', createPublicRouter(publicUseCases, deps.adminToken));
-      app.use('/internal/v1', createInternalRouter(internalUseCases, deps.internalToken));
+      app.use(
+        '/internal/v1',
+        createInternalRouter(internalUseCases, {
+          internalToken: deps.internalToken,
+          ...(deps.gatewayToken === undefined ? {} : { gatewayToken: deps.gatewayToken }),
+        }),
+      );
     },
   );
 }

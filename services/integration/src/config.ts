@@ -11,6 +11,11 @@ export const integrationConfigSchema = Joi.object({
   STORE_URL: sharedVariables.STORE_URL,
   ADMIN_TOKEN: sharedVariables.ADMIN_TOKEN,
   INTERNAL_TOKEN: sharedVariables.INTERNAL_TOKEN,
+  /**
+   * The gateway's token (≥ 32 characters): it reads `GET /internal/v1/integrations/{id}/webhook-secrets`
+   * and nothing else (docs/architecture.md §12). Unset, no gateway token is accepted.
+   */
+  GATEWAY_TOKEN: sharedVariables.GATEWAY_TOKEN.optional(),
   MASTER_KEY: sharedVariables.MASTER_KEY,
   /** Keys that sealed older values, still accepted for decryption until `reencrypt` ran. */
   PREVIOUS_MASTER_KEYS: Joi.string()
@@ -42,6 +47,7 @@ export interface IntegrationConfig {
   storeUrl: string;
   adminToken: string;
   internalToken: string;
+  gatewayToken?: string;
   masterKey: string;
   previousMasterKeys: string[];
   publicWebhookBaseUrl: string;
@@ -59,6 +65,7 @@ interface RawConfig {
   STORE_URL: string;
   ADMIN_TOKEN: string;
   INTERNAL_TOKEN: string;
+  GATEWAY_TOKEN?: string;
   MASTER_KEY: string;
   PREVIOUS_MASTER_KEYS: string;
   PUBLIC_WEBHOOK_BASE_URL: string;
@@ -79,6 +86,7 @@ export function loadIntegrationConfig(env: Env = process.env): IntegrationConfig
     storeUrl: raw.STORE_URL,
     adminToken: raw.ADMIN_TOKEN,
     internalToken: raw.INTERNAL_TOKEN,
+    ...(raw.GATEWAY_TOKEN === undefined ? {} : { gatewayToken: raw.GATEWAY_TOKEN }),
     masterKey: raw.MASTER_KEY,
     previousMasterKeys: splitList(raw.PREVIOUS_MASTER_KEYS),
     publicWebhookBaseUrl: raw.PUBLIC_WEBHOOK_BASE_URL.replace(/\/+$/, ''),

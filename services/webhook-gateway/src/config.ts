@@ -8,7 +8,11 @@ export const gatewayConfigSchema = Joi.object({
   HOST: Joi.string().default('0.0.0.0'),
   RABBITMQ_URL: sharedVariables.RABBITMQ_URL,
   REDIS_URL: sharedVariables.REDIS_URL,
-  INTERNAL_TOKEN: sharedVariables.INTERNAL_TOKEN,
+  /**
+   * Reads webhook secrets from the integration service and nothing else (docs/architecture.md §12); the
+   * internet-facing gateway never holds INTERNAL_TOKEN, which also reads Bitbucket credentials.
+   */
+  GATEWAY_TOKEN: sharedVariables.GATEWAY_TOKEN,
   LOG_LEVEL: sharedVariables.LOG_LEVEL,
   NAMESPACE: sharedVariables.NAMESPACE,
   /** Where the integration service's internal API answers. */
@@ -38,7 +42,7 @@ export interface GatewayConfig {
   HOST: string;
   RABBITMQ_URL: string;
   REDIS_URL: string;
-  INTERNAL_TOKEN: string;
+  GATEWAY_TOKEN: string;
   LOG_LEVEL: string;
   NAMESPACE: string;
   INTEGRATION_URL: string;

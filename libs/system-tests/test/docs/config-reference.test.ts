@@ -16,7 +16,7 @@ describe('configuration reference', () => {
         expect(text, `${role.role} ${v.name}`).to.contain(`| \`${v.name}\` |`);
     }
     const gateway = variablesOf(ROLES.find((r) => r.role === 'gateway')!.schema);
-    expect(gateway.find((v) => v.name === 'INTERNAL_TOKEN')?.required).to.equal(true);
+    expect(gateway.find((v) => v.name === 'GATEWAY_TOKEN')?.required).to.equal(true);
     expect(gateway.find((v) => v.name === 'PORT')?.default).to.equal(8080);
   });
 });

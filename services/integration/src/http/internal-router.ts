@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { bearerAuth } from '@stacklink/http';
+import { bearerAuth, requireBearerRole } from '@stacklink/http';
 import type { createGetCredentials } from '../domain/get-credentials';
 import type { createGetWebhookSecrets } from '../domain/get-webhook-secrets';
 
@@ -9,14 +9,29 @@ export interface InternalUseCases {
   getCredentials: ReturnType<typeof createGetCredentials>;
 }
 
-/** `/internal/v1`, behind INTERNAL_TOKEN; never exposed outside the cluster (docs/architecture.md §4). */
-export function createInternalRouter(useCases: InternalUseCases, internalToken: string): Router {
+/**
+ * `/internal/v1`, never exposed outside the cluster (docs/architecture.md §4, §12). INTERNAL_TOKEN
+ * (integration and stack-trigger) reads both routes; GATEWAY_TOKEN (the internet-facing gateway) reads
+ * the webhook secrets only, and is answered 403 `AUTH.FORBIDDEN` on the credentials.
+ */
+export function createInternalRouter(
+  useCases: InternalUseCases,
+  tokens: { internalToken: string; gatewayToken?: string },
+): Router {
   const router = Router();
-  router.use(bearerAuth(internalToken, 'stacklink-internal'));
-  router.get('/integrations/:id/webhook-secrets', async (req, res) => {
-    res.setHeader('Cache-Control', 'no-store');
-    res.json(await useCases.getWebhookSecrets(req.params.id));
-  });
+  router.use(
+    bearerAuth({ internal: tokens.internalToken, gateway: tokens.gatewayToken ?? [] }, 'stacklink-internal'),
+  );
+  router.get(
+    '/integrations/:id/webhook-secrets',
+    requireBearerRole('internal', 'gateway'),
+    async (req, res) => {
+      res.setHeader('Cache-Control', 'no-store');
+      res.json(await useCases.getWebhookSecrets(String(req.params.id)));
+    },
+  );
+  // Every route below, and any added later, is INTERNAL_TOKEN's alone.
+  router.use(requireBearerRole('internal'));
   router.get('/integrations/:id/credentials', async (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
     res.json(await useCases.getCredentials(req.params.id));

@@ -15,6 +15,7 @@ export async function startIntegrationService(config: IntegrationConfig, options
   for (const secret of [
     config.adminToken,
     config.internalToken,
+    ...(config.gatewayToken === undefined ? [] : [config.gatewayToken]),
     config.masterKey,
     ...config.previousMasterKeys,
   ]) {
@@ -41,6 +42,7 @@ export async function startIntegrationService(config: IntegrationConfig, options
       createApp({
         adminToken: config.adminToken,
         internalToken: config.internalToken,
+        ...(config.gatewayToken === undefined ? {} : { gatewayToken: config.gatewayToken }),
         publicWebhookBaseUrl: config.publicWebhookBaseUrl,
         webhookSecretGraceSeconds: config.webhookSecretGraceSeconds,
         logger,

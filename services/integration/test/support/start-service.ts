@@ -19,6 +19,7 @@ import { createTempDir } from './temp-dir';
 
 export const ADMIN_TOKEN = 'admin-token-for-tests-0123456789';
 export const INTERNAL_TOKEN = 'internal-token-for-tests-0123456789';
+export const GATEWAY_TOKEN = 'gateway-token-for-tests-0123456789abcdef';
 export const PUBLIC_WEBHOOK_BASE_URL = 'https://hooks.example.test';
 
 export interface StartServiceOptions {
@@ -90,6 +91,7 @@ export async function startService(options: StartServiceOptions = {}): Promise<R
   const app = createApp({
     adminToken: ADMIN_TOKEN,
     internalToken: INTERNAL_TOKEN,
+    gatewayToken: GATEWAY_TOKEN,
     publicWebhookBaseUrl: PUBLIC_WEBHOOK_BASE_URL,
     webhookSecretGraceSeconds: options.graceSeconds ?? 86_400,
     logger,

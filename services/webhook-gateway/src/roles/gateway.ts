@@ -19,7 +19,7 @@ import { createIntegrationEventsConsumer } from '../consumers/integration-events
 /** The gateway role (docs/architecture.md §1): wiring only; startRole does the rest. */
 export async function startGateway(config: GatewayConfig, options: { logger?: Logger } = {}) {
   // Redacted by value from every log line, as the other services do with their tokens.
-  registerSecret(config.INTERNAL_TOKEN);
+  registerSecret(config.GATEWAY_TOKEN);
   const logger = options.logger ?? createLogger({ service: 'webhook-gateway', level: config.LOG_LEVEL });
   const instance = `${hostname()}-${process.pid}`;
   const bus = createBus({
@@ -40,7 +40,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
   });
   redis.on('error', (err) => logger.debug('redis error', { err }));
   const secrets = createCachedWebhookSecrets(
-    createIntegrationSecretsClient({ baseUrl: config.INTEGRATION_URL, internalToken: config.INTERNAL_TOKEN }),
+    createIntegrationSecretsClient({ baseUrl: config.INTEGRATION_URL, internalToken: config.GATEWAY_TOKEN }),
     {
       ttlMs: config.SECRET_CACHE_TTL_SECONDS * 1000,
       unknownTtlMs: config.UNKNOWN_INTEGRATION_TTL_SECONDS * 1000,

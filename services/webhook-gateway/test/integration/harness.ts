@@ -36,6 +36,7 @@ export class GatewayHarness {
   readonly namespace = uniqueNamespace('gw');
   readonly adminToken = randomBytes(24).toString('hex');
   readonly internalToken = randomBytes(24).toString('hex');
+  readonly gatewayToken = randomBytes(24).toString('hex');
   readonly capture = createCapturingLogger('webhook-gateway');
   private readonly dir = mkdtempSync(path.join(tmpdir(), 'stacklink-gw-'));
   private readonly masterKey = randomBytes(32).toString('base64');
@@ -54,6 +55,7 @@ export class GatewayHarness {
       STORE_URL: `sqlite:${path.join(this.dir, 'store.db')}`,
       ADMIN_TOKEN: this.adminToken,
       INTERNAL_TOKEN: this.internalToken,
+      GATEWAY_TOKEN: this.gatewayToken,
       MASTER_KEY: this.masterKey,
       RABBITMQ_URL,
       NAMESPACE: this.namespace,
@@ -87,7 +89,7 @@ export class GatewayHarness {
       HOST: '127.0.0.1',
       RABBITMQ_URL,
       REDIS_URL,
-      INTERNAL_TOKEN: this.internalToken,
+      GATEWAY_TOKEN: this.gatewayToken,
       NAMESPACE: this.namespace,
       INTEGRATION_URL: this.integration!.url,
       PUBLISH_TIMEOUT_MS: '1500',
