@@ -63,6 +63,12 @@ export class System {
   readonly namespace: string;
   readonly adminToken = randomBytes(24).toString('hex');
   readonly internalToken = randomBytes(24).toString('hex');
+  /** The runner's token (one of the API's RUNNER_TOKENS): state and lease routes only. */
+  readonly runnerToken = randomBytes(24).toString('hex');
+  /** A second runner token the API accepts, held by no process: for tests acting as another runner. */
+  readonly spareRunnerToken = randomBytes(24).toString('hex');
+  /** The gateways' token: reads webhook secrets from the integration service, nothing else. */
+  readonly gatewayToken = randomBytes(24).toString('hex');
   readonly masterKey = randomBytes(32).toString('base64');
   readonly dir: string;
   readonly processes: RoleProcess[] = [];
@@ -112,9 +118,6 @@ export class System {
       NAMESPACE: this.namespace,
       LOG_LEVEL: 'info',
       STORE_URL: `sqlite:${path.join(this.dir, 'stacklink.db')}`,
-      ADMIN_TOKEN: this.adminToken,
-      INTERNAL_TOKEN: this.internalToken,
-      MASTER_KEY: this.masterKey,
       INTEGRATION_URL: integrationUrl,
       STACK_TRIGGER_URL: apiUrl,
       PUBLIC_WEBHOOK_BASE_URL: this.forwarder.url,
@@ -124,12 +127,30 @@ export class System {
       RUN_LEASE_SECONDS: '10',
       LEASE_SWEEP_INTERVAL_MS: '1000',
     };
+    // Each role gets only its own tokens (docs/architecture.md §12).
+    const tokens: Record<Role, Record<string, string>> = {
+      integration: {
+        ADMIN_TOKEN: this.adminToken,
+        INTERNAL_TOKEN: this.internalToken,
+        GATEWAY_TOKEN: this.gatewayToken,
+        MASTER_KEY: this.masterKey,
+      },
+      'stack-trigger': {
+        ADMIN_TOKEN: this.adminToken,
+        INTERNAL_TOKEN: this.internalToken,
+        RUNNER_TOKENS: `${this.runnerToken},${this.spareRunnerToken}`,
+      },
+      gateway: { GATEWAY_TOKEN: this.gatewayToken },
+      trigger: { INTERNAL_TOKEN: this.internalToken },
+      reporter: { INTERNAL_TOKEN: this.internalToken },
+      runner: { RUNNER_TOKEN: this.runnerToken },
+    };
     const add = async (role: Role, name: string, env: Record<string, string>, port?: number) => {
       const p = new RoleProcess(
         name,
         role,
         port ?? (await freePort()),
-        { ...common, ...env, ...(o.env?.[role] ?? {}) },
+        { ...common, ...tokens[role], ...env, ...(o.env?.[role] ?? {}) },
         this.dir,
       );
       this.processes.push(p);
