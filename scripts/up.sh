@@ -10,23 +10,54 @@ RUN_DIR="${RUN_DIR:-.run}"
 DATA_DIR="${DATA_DIR:-./data}"
 mkdir -p "$RUN_DIR" "$DATA_DIR"
 
-# First run: development secrets, generated once, kept in .run/ (git-ignored) and printed once.
-if [ ! -f "$RUN_DIR/dev.env" ]; then
-  umask 077
-  {
-    echo "ADMIN_TOKEN=$(openssl rand -hex 24)"
-    echo "INTERNAL_TOKEN=$(openssl rand -hex 24)"
-    echo "MASTER_KEY=$(openssl rand -base64 32)"
-  } >"$RUN_DIR/dev.env"
-  echo "make up: generated development credentials in $RUN_DIR/dev.env (shown once):"
+# First run: development secrets, generated once, kept in .run/ (git-ignored) and printed once. A dev.env
+# from before a token existed gets the missing ones appended.
+generate() {
+  case "$1" in
+    MASTER_KEY) openssl rand -base64 32 ;;
+    *) openssl rand -hex 24 ;;
+  esac
+}
+umask 077
+touch "$RUN_DIR/dev.env"
+added=()
+for name in ADMIN_TOKEN INTERNAL_TOKEN MASTER_KEY RUNNER_TOKEN GATEWAY_TOKEN; do
+  if ! grep -q "^$name=" "$RUN_DIR/dev.env"; then
+    echo "$name=$(generate "$name")" >>"$RUN_DIR/dev.env"
+    added+=("$name")
+  fi
+done
+if [ ${#added[@]} -gt 0 ]; then
+  echo "make up: generated development credentials in $RUN_DIR/dev.env (${added[*]}; shown once):"
   sed 's/^/  /' "$RUN_DIR/dev.env"
 fi
+umask 022
 # Values already in the environment win over the generated ones (every variable of docs/architecture.md §2).
-# (split on the first '=' only: base64 values end in '=').
+# (split on the first '=' only: base64 values end in '='). Secrets are read, not exported: each role
+# gets only its own below (docs/architecture.md §12).
 while IFS= read -r line; do
   name=${line%%=*}
-  [ -n "$name" ] && [ -z "${!name:-}" ] && export "$name=${line#*=}"
+  [ -n "$name" ] && [ -z "${!name:-}" ] && declare "$name=${line#*=}"
 done <"$RUN_DIR/dev.env"
+# stack-trigger accepts the local runner's token (and any RUNNER_TOKENS given).
+RUNNER_TOKENS="${RUNNER_TOKENS:-$RUNNER_TOKEN}"
+
+# Every secret, and which roles hold which: a role starts with none of the others' (docs/architecture.md §12).
+SECRETS="ADMIN_TOKEN INTERNAL_TOKEN GATEWAY_TOKEN RUNNER_TOKEN RUNNER_TOKENS MASTER_KEY PREVIOUS_MASTER_KEYS"
+declare -A ROLE_SECRETS=(
+  [integration]="ADMIN_TOKEN INTERNAL_TOKEN GATEWAY_TOKEN MASTER_KEY PREVIOUS_MASTER_KEYS"
+  [stack-trigger]="ADMIN_TOKEN INTERNAL_TOKEN RUNNER_TOKENS"
+  [gateway]="GATEWAY_TOKEN"
+  [trigger]="INTERNAL_TOKEN"
+  [reporter]="INTERNAL_TOKEN"
+  [runner]="RUNNER_TOKEN"
+)
+# Connections a role does not use are not handed to it either.
+declare -A ROLE_UNSET=(
+  [integration]="REDIS_URL"
+  [gateway]="STORE_URL"
+  [runner]="REDIS_URL STORE_URL"
+)
 
 export STORE_URL="${STORE_URL:-sqlite:$DATA_DIR/stacklink.db}"
 export RABBITMQ_URL="${RABBITMQ_URL:-amqp://guest:guest@127.0.0.1:5672}"
@@ -80,7 +111,12 @@ for role in ${ROLES//,/ }; do
     echo "make up: $role is not built yet ($entry missing) — run 'make install'; skipping" >&2
     continue
   fi
-  PORT="${RPORT[$role]}" nohup node --enable-source-maps "$entry" \
+  role_env=()
+  for name in $SECRETS ${ROLE_UNSET[$role]:-}; do role_env+=(-u "$name"); done
+  for name in ${ROLE_SECRETS[$role]}; do
+    [ -n "${!name:-}" ] && role_env+=("$name=${!name}")
+  done
+  env "${role_env[@]}" PORT="${RPORT[$role]}" nohup node --enable-source-maps "$entry" \
     >>"$RUN_DIR/$role.log" 2>&1 </dev/null &
   echo $! >"$RUN_DIR/$role.pid"
   started+=("$role")
