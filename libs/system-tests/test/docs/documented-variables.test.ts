@@ -40,6 +40,11 @@ const NOT_PROCESS_CONFIG: readonly { names: RegExp; readBy: string[]; reason: st
     readBy: ['services/runner/src/domain/run-environment.ts'],
     reason: "what the reference runner puts in its command's environment, for the command to read",
   },
+  {
+    names: /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LC_ALL|TZ|TMPDIR|TERM)$/,
+    readBy: ['services/runner/src/adapters/start-command.ts'],
+    reason: "the machine's basics the reference runner passes on to its command (nothing of its own config)",
+  },
 ];
 
 /** README.md, every services/* and libs/* README, deploy/README.md and docs/**: repository-relative. */
