@@ -73,6 +73,8 @@ async function runE2eBench() {
   const balancer = await startBalancer(gatewayUrls);
   try {
     const port = { integration: await freePort(), api: await freePort() };
+    const gatewayToken = randomBytes(24).toString('hex');
+    const runnerToken = randomBytes(24).toString('hex');
     const common = {
       RABBITMQ_URL,
       REDIS_URL,
@@ -81,6 +83,10 @@ async function runE2eBench() {
       STORE_URL: `sqlite:${path.join(dir, 'stacklink.db')}`,
       ADMIN_TOKEN: adminToken,
       INTERNAL_TOKEN: randomBytes(24).toString('hex'),
+      // docs/architecture.md §12: the gateway's and the runner's own tokens.
+      GATEWAY_TOKEN: gatewayToken,
+      RUNNER_TOKEN: runnerToken,
+      RUNNER_TOKENS: runnerToken,
       MASTER_KEY: randomBytes(32).toString('base64'),
       INTEGRATION_URL: `http://127.0.0.1:${port.integration}`,
       STACK_TRIGGER_URL: `http://127.0.0.1:${port.api}`,

@@ -75,6 +75,8 @@ async function runGatewayBench() {
     NAMESPACE: namespace,
     LOG_LEVEL: 'warn',
     INTERNAL_TOKEN: internalToken,
+    // The gateway's token (docs/architecture.md §12); the integration service accepts it for webhook secrets.
+    GATEWAY_TOKEN: randomBytes(24).toString('hex'),
   };
   // Every process is stopped at the end, also when a later one fails to start.
   const procs = [];

@@ -4,7 +4,7 @@ import type { AppError } from '@stacklink/errors';
 export interface InternalClientOptions {
   /** Base URL of the service, e.g. http://127.0.0.1:8081; a trailing slash is ignored. */
   baseUrl: string;
-  /** INTERNAL_TOKEN, sent as a bearer token. */
+  /** The bearer token: INTERNAL_TOKEN, or GATEWAY_TOKEN for the gateway (webhook secrets only). */
   internalToken: string;
   timeoutMs?: number;
 }
