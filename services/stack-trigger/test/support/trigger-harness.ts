@@ -29,6 +29,7 @@ import { stackInput } from './events';
 
 export const ADMIN_TOKEN = 'admin-token-for-trigger-tests-0123';
 export const INTERNAL_TOKEN = 'internal-token-for-trigger-tests-0123';
+export const GATEWAY_TOKEN = 'gateway-token-for-trigger-tests-0123456789';
 const SIM_TOKEN = 'sim-token-for-trigger-tests';
 export const PROJECT = 'PRJ';
 
@@ -105,6 +106,7 @@ export async function startTriggerHarness(options: { pageSize?: number } = {}): 
       STORE_URL: `sqlite:${join(dir, 'integration.db')}`,
       ADMIN_TOKEN,
       INTERNAL_TOKEN,
+      GATEWAY_TOKEN,
       MASTER_KEY: randomBytes(32).toString('base64'),
       RABBITMQ_URL,
       NAMESPACE: namespace,
@@ -135,7 +137,7 @@ export async function startTriggerHarness(options: { pageSize?: number } = {}): 
       HOST: '127.0.0.1',
       RABBITMQ_URL,
       REDIS_URL,
-      INTERNAL_TOKEN,
+      GATEWAY_TOKEN,
       LOG_LEVEL: 'error',
       NAMESPACE: namespace,
       INTEGRATION_URL: integrationServer.url,
