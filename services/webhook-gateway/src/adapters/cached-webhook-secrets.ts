@@ -46,6 +46,9 @@ export function createCachedWebhookSecrets(
   // Two maps, so a flood of random ids (docs/architecture.md §12) only ever evicts other unknown ids.
   const entries = new Map<string, Entry>();
   const unknown = new Map<string, Entry>();
+  // Ids that were found once: still known after an invalidation (a rotation), so their next lookup is
+  // never held to the budget for unknown ids. Only a found answer adds one; an unknown answer removes it.
+  const knownIds = new Set<string>();
   const inFlight = new Map<string, Promise<SecretsLookup>>();
   // Bumped by invalidate() so a fetch that started before the invalidation does not store old data.
   const generation = new Map<string, number>();
@@ -60,6 +63,11 @@ export function createCachedWebhookSecrets(
     target.delete(id);
     target.set(id, { lookup, fetchedAt: t, expiresAt: t + ttl });
     evictOldest(target, isUnknown ? maxUnknown : maxEntries);
+    knownIds.delete(id);
+    if (!isUnknown) {
+      knownIds.add(id);
+      if (knownIds.size > maxEntries) knownIds.delete(knownIds.values().next().value!);
+    }
   }
 
   function evictOldest(map: Map<string, Entry>, max: number): void {
@@ -94,7 +102,7 @@ export function createCachedWebhookSecrets(
     cached(id) {
       return fresh(id, now())?.lookup;
     },
-    known: (id) => entries.has(id),
+    known: (id) => knownIds.has(id),
     async getSecrets(id) {
       const t = now();
       const hit = fresh(id, t);

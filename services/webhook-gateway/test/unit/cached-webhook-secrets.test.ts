@@ -100,6 +100,18 @@ describe('cached webhook secrets', () => {
     expect(await cache.getSecrets('real')).to.deep.equal({ kind: 'found', secrets: ['s1'] });
   });
 
+  it('an integration stays known after an invalidation (a rotation), and stops being known once it is unknown', async () => {
+    const src = source();
+    const cache = createCachedWebhookSecrets(src.load, options);
+    expect(cache.known('i1')).to.equal(false);
+    await cache.getSecrets('i1');
+    cache.invalidate('i1');
+    expect(cache.known('i1')).to.equal(true);
+    src.set({ kind: 'unknown' });
+    await cache.getSecrets('i1');
+    expect(cache.known('i1')).to.equal(false);
+  });
+
   it('makes one call for concurrent lookups of the same id', async () => {
     const src = source();
     const cache = createCachedWebhookSecrets(src.load, options);
