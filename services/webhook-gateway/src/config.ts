@@ -23,9 +23,10 @@ export const gatewayConfigSchema = Joi.object({
   /** How long an unknown integration id is remembered, so random ids cannot flood the integration service. */
   UNKNOWN_INTEGRATION_TTL_SECONDS: Joi.number().integer().min(1).max(3600).default(10),
   /** Body bytes the deliveries being read may hold together; over it a delivery is answered 503 unread. */
+  // At least one body at its limit, or such a body could never be read.
   GATEWAY_MAX_BYTES_IN_FLIGHT: Joi.number()
     .integer()
-    .min(1024 * 1024)
+    .min(Joi.ref('WEBHOOK_BODY_LIMIT_BYTES'))
     .default(64 * 1024 * 1024),
   /** Lookups of integration ids the gateway does not know that one remote address may cause per minute. */
   UNKNOWN_INTEGRATION_LOOKUPS_PER_MINUTE: Joi.number().integer().min(1).max(100000).default(30),
