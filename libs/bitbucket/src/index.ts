@@ -13,6 +13,8 @@ export type {
 export { BitbucketErrorCode, networkFailureOf } from './errors';
 export type { BitbucketError, BitbucketErrorDetails, NetworkFailure } from './errors';
 export { sign, verifySignature, SIGNATURE_ALGORITHMS } from './signature';
+export { formatWebhookScope, isWithinScope, parseWebhookScope, scopedWebhookSecret } from './webhook-scope';
+export type { WebhookScope } from './webhook-scope';
 export type { SignatureAlgorithm, SignatureFailure, SignatureVerification } from './signature';
 export { parseBitbucketDate, isBitbucketDate } from './dates';
 export { collectPages } from './paging';

@@ -51,3 +51,11 @@ export function verifySignature(
 function isSupported(name: string): name is SignatureAlgorithm {
   return (SIGNATURE_ALGORITHMS as readonly string[]).includes(name);
 }
+
+export {
+  formatWebhookScope,
+  isWithinScope,
+  parseWebhookScope,
+  scopedWebhookSecret,
+  type WebhookScope,
+} from './webhook-scope';

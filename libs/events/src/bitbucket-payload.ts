@@ -72,6 +72,24 @@ export interface BitbucketPayload {
   commentParentId?: number;
 }
 
+/*
+ * Every string the event carries has a bound (docs/architecture.md §12): Bitbucket's own limits where it
+ * has them, a generous one elsewhere. A value over one is a 400 naming the field, so nothing a delivery
+ * carries can reach an AMQP header or a log line unbounded. Checked by the same single pass as the rest.
+ */
+export const STRING_BOUNDS = Object.freeze({
+  projectKey: 128,
+  slug: 128,
+  ref: 1024,
+  title: 255,
+  comment: 32 * 1024,
+  /** Repository names, user names, slugs and display names. */
+  name: 255,
+  refType: 32,
+  url: 2048,
+});
+const B = STRING_BOUNDS;
+
 // Hashes are compared case-sensitively downstream, so upper-case hex is refused rather than guessed.
 const hash = Joi.string().pattern(/^[0-9a-f]{40}(?:[0-9a-f]{24})?$/, 'commit hash');
 const id = Joi.number().integer().min(0);
@@ -79,29 +97,29 @@ const instant = Joi.alternatives(Joi.number().integer().min(0), Joi.string().iso
 
 const user = Joi.object({
   id: id.required(),
-  name: Joi.string().min(1).required(),
-  slug: Joi.string().min(1).required(),
-  displayName: Joi.string().allow(''),
+  name: Joi.string().min(1).max(B.name).required(),
+  slug: Joi.string().min(1).max(B.name).required(),
+  displayName: Joi.string().allow('').max(B.name),
 });
 
 const repository = Joi.object({
   id: id.required(),
-  slug: Joi.string().min(1).required(),
-  name: Joi.string().min(1).required(),
-  project: Joi.object({ key: Joi.string().min(1).required() }).required(),
+  slug: Joi.string().min(1).max(B.slug).required(),
+  name: Joi.string().min(1).max(B.name).required(),
+  project: Joi.object({ key: Joi.string().min(1).max(B.projectKey).required() }).required(),
 });
 
 // Bitbucket sends both `ref.id` and the older `refId`; either is enough.
 const change = Joi.object({
-  ref: Joi.object({ id: Joi.string().min(1).required(), type: Joi.string() }),
-  refId: Joi.string().min(1),
+  ref: Joi.object({ id: Joi.string().min(1).max(B.ref).required(), type: Joi.string().max(B.refType) }),
+  refId: Joi.string().min(1).max(B.ref),
   fromHash: hash.required(),
   toHash: hash.required(),
   type: Joi.string().valid('ADD', 'UPDATE', 'DELETE').required(),
 }).or('ref', 'refId');
 
 const pullRequestRef = Joi.object({
-  id: Joi.string().min(1).required(),
+  id: Joi.string().min(1).max(B.ref).required(),
   latestCommit: hash.required(),
   repository: repository.required(),
 });
@@ -109,13 +127,13 @@ const pullRequestRef = Joi.object({
 const pullRequest = Joi.object({
   id: id.required(),
   version: id.required(),
-  title: Joi.string().allow('').required(),
+  title: Joi.string().allow('').max(B.title).required(),
   state: Joi.string().valid('OPEN', 'MERGED', 'DECLINED').required(),
   draft: Joi.boolean(),
   author: Joi.object({ user: user.required() }).required(),
   fromRef: pullRequestRef.required(),
   toRef: pullRequestRef.required(),
-  links: Joi.object({ self: Joi.array().items(Joi.object({ href: Joi.string() }).allow(null)) }),
+  links: Joi.object({ self: Joi.array().items(Joi.object({ href: Joi.string().max(B.url) }).allow(null)) }),
 });
 
 const reviewStatus = Joi.string().valid('APPROVED', 'UNAPPROVED', 'NEEDS_WORK');
@@ -135,7 +153,7 @@ const PAYLOAD_SCHEMAS: Readonly<Record<EventType, Joi.ObjectSchema>> = {
   'pull_request.source_updated': pullRequestBody.keys({ previousFromHash: hash }),
   'pull_request.modified': pullRequestBody.keys({
     previousTarget: Joi.object({
-      id: Joi.string().min(1).required(),
+      id: Joi.string().min(1).max(B.ref).required(),
       latestCommit: hash,
       latestChangeset: hash,
     }).or('latestCommit', 'latestChangeset'),
@@ -149,7 +167,7 @@ const PAYLOAD_SCHEMAS: Readonly<Record<EventType, Joi.ObjectSchema>> = {
   'pull_request.comment_added': pullRequestBody.keys({
     comment: Joi.object({
       id: id.required(),
-      text: Joi.string().allow('').required(),
+      text: Joi.string().allow('').max(B.comment).required(),
       author: user.required(),
     }).required(),
     commentParentId: id,

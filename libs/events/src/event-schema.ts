@@ -1,6 +1,7 @@
 import Joi from 'joi';
 import { AppError } from '@stacklink/errors';
 import type { CanonicalEvent } from './canonical-event';
+import { STRING_BOUNDS as B } from './bitbucket-payload';
 import { compileCheck, compiledChecks } from './compiled-check';
 import { EVENT_TYPES, type EventType, PROVIDER, SPEC_VERSION } from './event-types';
 
@@ -16,27 +17,30 @@ const INSTANT = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-
 const instant = Joi.string().pattern(INSTANT, 'ISO-8601 UTC instant');
 const hash = Joi.string().pattern(COMMIT_HASH, 'commit hash');
 const nonEmpty = Joi.string().min(1);
+// The bounds of docs/architecture.md §12, the same as the payload's: every string of the event has one.
+const name = nonEmpty.max(B.name);
+const ref = nonEmpty.max(B.ref);
 
 const user = Joi.object({
   id: Joi.number().integer().min(0).required(),
-  slug: nonEmpty.required(),
-  name: nonEmpty.required(),
-  displayName: Joi.string().allow('').required(),
+  slug: name.required(),
+  name: name.required(),
+  displayName: Joi.string().allow('').max(B.name).required(),
 });
 
 const repositoryRef = Joi.object({
-  projectKey: nonEmpty.required(),
-  slug: nonEmpty.required(),
+  projectKey: nonEmpty.max(B.projectKey).required(),
+  slug: nonEmpty.max(B.slug).required(),
 });
 
 const repository = repositoryRef.keys({
   id: Joi.number().integer().min(0).required(),
-  name: nonEmpty.required(),
+  name: name.required(),
 });
 
 // Created refs have no `before`, deleted refs no `after`; updated refs have both.
 const pushChange = Joi.object({
-  ref: nonEmpty.required(),
+  ref: ref.required(),
   refType: Joi.string().valid('branch', 'tag').required(),
   action: Joi.string().valid('created', 'updated', 'deleted').required(),
   before: Joi.when('action', { is: 'created', then: Joi.valid(null), otherwise: hash }).required(),
@@ -44,7 +48,7 @@ const pushChange = Joi.object({
 });
 
 const pullRequestSide = Joi.object({
-  ref: nonEmpty.required(),
+  ref: ref.required(),
   commit: hash.required(),
   repository: repositoryRef.required(),
 });
@@ -52,15 +56,17 @@ const pullRequestSide = Joi.object({
 const pullRequest = Joi.object({
   id: Joi.number().integer().min(0).required(),
   version: Joi.number().integer().min(0).required(),
-  title: Joi.string().allow('').required(),
+  title: Joi.string().allow('').max(B.title).required(),
   state: Joi.string().valid('open', 'merged', 'declined').required(),
   draft: Joi.boolean().required(),
   author: user.required(),
+  // Bounded by the payload's `links.self[].href` (STRING_BOUNDS.url); a max() here would take the
+  // leaf off the compiled check's uri shortcut on every pull request event.
   url: Joi.string().uri(),
   source: pullRequestSide.required(),
   target: pullRequestSide.required(),
   previousSourceCommit: hash,
-  previousTarget: Joi.object({ ref: nonEmpty.required(), commit: hash.required() }),
+  previousTarget: Joi.object({ ref: ref.required(), commit: hash.required() }),
 });
 
 const reviewStatus = Joi.string().valid('approved', 'unapproved', 'needs_work');
@@ -117,7 +123,7 @@ export const EVENT_SCHEMAS: Readonly<Record<EventType, Joi.ObjectSchema>> = Obje
     pullRequest: pullRequest.required(),
     comment: Joi.object({
       id: Joi.number().integer().min(0).required(),
-      text: Joi.string().allow('').required(),
+      text: Joi.string().allow('').max(B.comment).required(),
       author: user.required(),
       parentId: Joi.number().integer().min(0),
     }).required(),

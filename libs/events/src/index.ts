@@ -31,7 +31,7 @@ export type {
 } from './canonical-event';
 export { EVENT_SCHEMAS, COMMIT_HASH, validateEvent } from './event-schema';
 export type { ValidateEventOptions, FieldError } from './event-schema';
-export { payloadSchemaFor } from './bitbucket-payload';
+export { payloadSchemaFor, STRING_BOUNDS } from './bitbucket-payload';
 export { normalize } from './normalize';
 export type { NormalizeInput, NormalizeResult } from './normalize';
 export { VCS_EVENTS_EXCHANGE, routingKeyFor, toBusMessage } from './to-bus-message';

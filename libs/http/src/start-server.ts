@@ -29,7 +29,8 @@ export async function startServer(
   // Nothing per request unless stopping (this listener runs on the gateway's hot path too): a request
   // that arrives during shutdown is told to close its connection; see close() for the others.
   server.on('request', (_req, res: ServerResponse) => {
-    if (stopping) res.setHeader('Connection', 'close');
+    // The gateway's webhook route may have answered already, synchronously (a refusal before any body).
+    if (stopping && !res.headersSent) res.setHeader('Connection', 'close');
   });
   server.on('connection', (s) => {
     sockets.add(s);

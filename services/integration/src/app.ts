@@ -8,6 +8,7 @@ import { createCreateIntegration } from './domain/create-integration';
 import { createDeleteIntegration } from './domain/delete-integration';
 import { createGetCredentials } from './domain/get-credentials';
 import { createGetIntegration, createListIntegrations } from './domain/get-integration';
+import { createGetWebhookSecret } from './domain/get-webhook-secret';
 import { createGetWebhookSecrets } from './domain/get-webhook-secrets';
 import { createListRepositories } from './domain/list-repositories';
 import type {
@@ -70,6 +71,7 @@ export function createApp(deps: AppDeps): Express {
     deleteIntegration: createDeleteIntegration(integration),
     testConnection: createTestConnection(integration),
     rotateWebhookSecret: createRotateWebhookSecret(integration),
+    getWebhookSecret: createGetWebhookSecret(integration),
     listRepositories: createListRepositories(integration),
   };
   const internalUseCases = {

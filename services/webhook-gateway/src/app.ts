@@ -4,6 +4,7 @@ import type { Registry } from 'prom-client';
 import { createHttpApp, processRegistry, type ReadinessCheck } from '@stacklink/http';
 import type { Logger } from '@stacklink/logger';
 import { createAcceptDelivery } from './domain/accept-delivery';
+import { createUnknownIdBudget } from './domain/unknown-id-budget';
 import type { DeliveryDedupPort, EventPublisherPort, WebhookSecretsPort } from './domain/ports';
 import { createGatewayMetrics } from './adapters/prometheus-gateway-metrics';
 import { createWebhookHandler, isWebhookRequest } from './http/webhook-route';
@@ -15,6 +16,10 @@ export interface AppDeps {
   publisher: EventPublisherPort;
   readiness: ReadinessCheck[];
   bodyLimitBytes: number;
+  /** Body bytes all deliveries being read may hold together; over it, 503 before reading. */
+  maxBytesInFlight?: number;
+  /** Lookups of integration ids not known that one remote address may cause per minute. */
+  unknownLookupsPerMinute?: number;
   registry?: Registry;
 }
 
@@ -33,6 +38,10 @@ export function createApp(deps: AppDeps): GatewayApp {
   );
   const acceptDelivery = createAcceptDelivery({
     secrets: deps.secrets,
+    unknownIdBudget: createUnknownIdBudget({
+      perWindow: deps.unknownLookupsPerMinute ?? 30,
+      windowMs: 60_000,
+    }),
     dedup: deps.dedup,
     publisher: deps.publisher,
     metrics: createGatewayMetrics(registry),
@@ -41,6 +50,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   const webhook = createWebhookHandler({
     acceptDelivery,
     bodyLimitBytes: deps.bodyLimitBytes,
+    maxBytesInFlight: deps.maxBytesInFlight ?? 64 * 1024 * 1024,
     logger: deps.logger,
   });
   const listener = (req: IncomingMessage, res: ServerResponse) => {

@@ -26,6 +26,14 @@ export const gatewayConfigSchema = Joi.object({
   SECRET_CACHE_TTL_SECONDS: Joi.number().integer().min(1).max(3600).default(30),
   /** How long an unknown integration id is remembered, so random ids cannot flood the integration service. */
   UNKNOWN_INTEGRATION_TTL_SECONDS: Joi.number().integer().min(1).max(3600).default(10),
+  /** Body bytes the deliveries being read may hold together; over it a delivery is answered 503 unread. */
+  // At least one body at its limit, or such a body could never be read.
+  GATEWAY_MAX_BYTES_IN_FLIGHT: Joi.number()
+    .integer()
+    .min(Joi.ref('WEBHOOK_BODY_LIMIT_BYTES'))
+    .default(64 * 1024 * 1024),
+  /** Lookups of integration ids the gateway does not know that one remote address may cause per minute. */
+  UNKNOWN_INTEGRATION_LOOKUPS_PER_MINUTE: Joi.number().integer().min(1).max(100000).default(30),
   /** How long a cached secret keeps working while the integration service cannot be reached. */
   SECRET_STALE_SECONDS: Joi.number().integer().min(0).max(86400).default(900),
   /** How long a delivery id is remembered for deduplication. */
@@ -49,6 +57,8 @@ export interface GatewayConfig {
   WEBHOOK_BODY_LIMIT_BYTES: number;
   SECRET_CACHE_TTL_SECONDS: number;
   UNKNOWN_INTEGRATION_TTL_SECONDS: number;
+  GATEWAY_MAX_BYTES_IN_FLIGHT: number;
+  UNKNOWN_INTEGRATION_LOOKUPS_PER_MINUTE: number;
   SECRET_STALE_SECONDS: number;
   DEDUP_TTL_SECONDS: number;
   PUBLISH_TIMEOUT_MS: number;

@@ -45,6 +45,10 @@ function expectInvalidPayload(err: unknown, field: string): void {
   expect(details.errors.map((e) => e.path)).to.include(field);
 }
 
+// Test bodies are edited by path; the shape is the fixture's.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Body = Record<string, any>;
+
 describe('normalize', () => {
   describe('when the payload of a supported event is missing what the event needs', () => {
     it('a pull request without its source commit throws EVENT.INVALID_PAYLOAD naming the field', () => {
@@ -94,6 +98,39 @@ describe('normalize', () => {
         thrownBy(() => run('repo:refs_changed', body)),
         'changes[0].type',
       );
+    });
+
+    describe('every string has a bound (Bitbucket limits), and one over it is refused naming the field', () => {
+      const cases: [string, string, (body: Body, value: string) => void, number][] = [
+        ['push', 'repository.project.key', (b, v) => (b.repository.project.key = v), 128],
+        ['push', 'repository.slug', (b, v) => (b.repository.slug = v), 128],
+        ['push', 'changes[0].ref.id', (b, v) => (b.changes[0].ref.id = v), 1024],
+        ['push', 'actor.displayName', (b, v) => (b.actor.displayName = v), 255],
+        ['pr', 'pullRequest.title', (b, v) => (b.pullRequest.title = v), 255],
+        ['pr', 'pullRequest.toRef.repository.slug', (b, v) => (b.pullRequest.toRef.repository.slug = v), 128],
+        ['pr', 'pullRequest.fromRef.id', (b, v) => (b.pullRequest.fromRef.id = v), 1024],
+        ['comment', 'comment.text', (b, v) => (b.comment.text = v), 32 * 1024],
+      ];
+      const sources = {
+        push: ['repo:refs_changed', 'push-branch-update.json'],
+        pr: ['pr:opened', 'pr-opened.json'],
+        comment: ['pr:comment:added', 'pr-comment-added-reply.json'],
+      } as const;
+      for (const [kind, field, set, bound] of cases) {
+        it(`${field}: ${bound} characters pass, ${bound + 1} are refused`, () => {
+          const [key, file] = sources[kind as keyof typeof sources];
+          const atBound = loadWebhook(file) as Body;
+          set(atBound, 'a'.repeat(bound));
+          expect(run(key, atBound).kind).to.equal('event');
+
+          const over = loadWebhook(file) as Body;
+          set(over, 'a'.repeat(bound + 1));
+          expectInvalidPayload(
+            thrownBy(() => run(key, over)),
+            field,
+          );
+        });
+      }
     });
 
     it('a body that is not an object throws EVENT.INVALID_PAYLOAD', () => {

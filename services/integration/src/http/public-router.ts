@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { bearerAuth, jsonBody, validateInput } from '@stacklink/http';
 import type { createCreateIntegration, CreateIntegrationInput } from '../domain/create-integration';
 import type { createDeleteIntegration } from '../domain/delete-integration';
+import type { createGetWebhookSecret } from '../domain/get-webhook-secret';
 import type { createGetIntegration, createListIntegrations } from '../domain/get-integration';
 import type { createListRepositories } from '../domain/list-repositories';
 import type { RepositoryQuery } from '../domain/ports';
@@ -13,6 +14,7 @@ import {
   deleteQuerySchema,
   repositoryQuerySchema,
   updateIntegrationSchema,
+  webhookSecretQuerySchema,
 } from './schemas';
 
 /** The use cases behind the public API, built once by app.ts. */
@@ -24,6 +26,7 @@ export interface PublicUseCases {
   deleteIntegration: ReturnType<typeof createDeleteIntegration>;
   testConnection: ReturnType<typeof createTestConnection>;
   rotateWebhookSecret: ReturnType<typeof createRotateWebhookSecret>;
+  getWebhookSecret: ReturnType<typeof createGetWebhookSecret>;
   listRepositories: ReturnType<typeof createListRepositories>;
 }
 
@@ -57,6 +60,11 @@ export function createPublicRouter(useCases: PublicUseCases, adminToken: string)
   });
   router.post('/integrations/:id/test', async (req, res) => {
     res.json(await useCases.testConnection(req.params.id));
+  });
+  router.get('/integrations/:id/webhook-secret', async (req, res) => {
+    const query = validateInput<{ scope?: string }>(webhookSecretQuerySchema, req.query);
+    // The answer carries a secret: no cache may keep it.
+    res.set('cache-control', 'no-store').json(await useCases.getWebhookSecret(req.params.id, query.scope));
   });
   router.post('/integrations/:id/webhook-secret/rotate', async (req, res) => {
     res.json(await useCases.rotateWebhookSecret(req.params.id));

@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import { parseWebhookScope } from '@stacklink/bitbucket';
 import { Joi } from '@stacklink/config';
 import { normalizeHostUrl } from '../domain/normalize-host-url';
 
@@ -96,6 +97,15 @@ export const updateIntegrationSchema = Joi.object({
   .min(1)
   .label('body')
   .messages({ 'object.min': 'body must change at least one field' });
+
+// A webhook's scope (docs/architecture.md §12): `P/r` for one repository, `P` for a project.
+export const webhookSecretQuerySchema = Joi.object({
+  scope: Joi.string()
+    .custom((value: string, helpers) =>
+      parseWebhookScope(value) === undefined ? helpers.error('any.invalid') : value,
+    )
+    .messages({ 'any.invalid': '"scope" must be a project key or projectKey/repositorySlug' }),
+});
 
 export const deleteQuerySchema = Joi.object({
   force: Joi.boolean().truthy('1').falsy('0').default(false),

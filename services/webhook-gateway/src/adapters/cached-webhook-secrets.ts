@@ -6,7 +6,10 @@ export interface SecretsCacheOptions {
   unknownTtlMs: number;
   /** A cached answer keeps serving this long past its TTL while the source fails. */
   staleMs: number;
+  /** Known integrations kept (default 10,000); unknown ids never take one of these places. */
   maxEntries?: number;
+  /** Unknown ids remembered (default 1,000), in a cache of their own that cannot evict a known secret. */
+  maxUnknownEntries?: number;
   now?: () => number;
 }
 
@@ -18,10 +21,14 @@ interface Entry {
 
 export interface CachedWebhookSecrets extends WebhookSecretsPort {
   cached(integrationId: string): SecretsLookup | undefined;
+  known(integrationId: string): boolean;
   /** Drops one integration (an `integration.*` event announced a change). */
   invalidate(integrationId: string): void;
   clear(): void;
+  /** Known integrations cached. */
   size(): number;
+  /** Unknown ids remembered. */
+  unknownSize(): number;
 }
 
 /**
@@ -35,22 +42,46 @@ export function createCachedWebhookSecrets(
 ): CachedWebhookSecrets {
   const now = options.now ?? Date.now;
   const maxEntries = options.maxEntries ?? 10_000;
+  const maxUnknown = options.maxUnknownEntries ?? 1_000;
+  // Two maps, so a flood of random ids (docs/architecture.md §12) only ever evicts other unknown ids.
   const entries = new Map<string, Entry>();
+  const unknown = new Map<string, Entry>();
+  // Ids that were found once: still known after an invalidation (a rotation), so their next lookup is
+  // never held to the budget for unknown ids. Only a found answer adds one; an unknown answer removes it.
+  const knownIds = new Set<string>();
   const inFlight = new Map<string, Promise<SecretsLookup>>();
   // Bumped by invalidate() so a fetch that started before the invalidation does not store old data.
   const generation = new Map<string, number>();
 
   function store(id: string, lookup: SecretsLookup): void {
     const t = now();
-    const ttl = lookup.kind === 'unknown' ? options.unknownTtlMs : options.ttlMs;
-    entries.delete(id);
-    entries.set(id, { lookup, fetchedAt: t, expiresAt: t + ttl });
-    // Map keeps insertion order: the first key is the least recently stored.
-    while (entries.size > maxEntries) {
-      const oldest = entries.keys().next().value;
-      if (oldest === undefined) break;
-      entries.delete(oldest);
+    const isUnknown = lookup.kind === 'unknown';
+    const ttl = isUnknown ? options.unknownTtlMs : options.ttlMs;
+    const target = isUnknown ? unknown : entries;
+    // A deleted integration stops being known; a created one stops being unknown.
+    (isUnknown ? entries : unknown).delete(id);
+    target.delete(id);
+    target.set(id, { lookup, fetchedAt: t, expiresAt: t + ttl });
+    evictOldest(target, isUnknown ? maxUnknown : maxEntries);
+    knownIds.delete(id);
+    if (!isUnknown) {
+      knownIds.add(id);
+      if (knownIds.size > maxEntries) knownIds.delete(knownIds.values().next().value!);
     }
+  }
+
+  function evictOldest(map: Map<string, Entry>, max: number): void {
+    // Map keeps insertion order: the first key is the least recently stored.
+    while (map.size > max) {
+      const oldest = map.keys().next().value;
+      if (oldest === undefined) break;
+      map.delete(oldest);
+    }
+  }
+
+  function fresh(id: string, t: number): Entry | undefined {
+    const entry = entries.get(id) ?? unknown.get(id);
+    return entry && entry.expiresAt > t ? entry : undefined;
   }
 
   function refresh(id: string): Promise<SecretsLookup> {
@@ -69,13 +100,14 @@ export function createCachedWebhookSecrets(
 
   return {
     cached(id) {
-      const entry = entries.get(id);
-      return entry && entry.expiresAt > now() ? entry.lookup : undefined;
+      return fresh(id, now())?.lookup;
     },
+    known: (id) => knownIds.has(id),
     async getSecrets(id) {
-      const entry = entries.get(id);
       const t = now();
-      if (entry && entry.expiresAt > t) return entry.lookup;
+      const hit = fresh(id, t);
+      if (hit) return hit.lookup;
+      const entry = entries.get(id);
       try {
         return await refresh(id);
       } catch (err) {
@@ -86,12 +118,15 @@ export function createCachedWebhookSecrets(
     },
     invalidate(id) {
       entries.delete(id);
+      unknown.delete(id);
       generation.set(id, (generation.get(id) ?? 0) + 1);
     },
     clear() {
       for (const id of entries.keys()) generation.set(id, (generation.get(id) ?? 0) + 1);
       entries.clear();
+      unknown.clear();
     },
     size: () => entries.size,
+    unknownSize: () => unknown.size,
   };
 }

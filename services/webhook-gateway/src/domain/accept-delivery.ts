@@ -1,12 +1,40 @@
 // Only the signature module: the gateway has no use for the REST client and its dependencies.
-import { type SignatureFailure, verifySignature } from '@stacklink/bitbucket/signature';
+import {
+  isWithinScope,
+  parseWebhookScope,
+  scopedWebhookSecret,
+  type SignatureFailure,
+  verifySignature,
+  type WebhookScope,
+} from '@stacklink/bitbucket/signature';
 import { type AppError, isAppError } from '@stacklink/errors';
 import { type CanonicalEvent, eventTypeForKey, normalize } from '@stacklink/events';
 import type { Logger } from '@stacklink/logger';
-import type { DeliveryDedupPort, EventPublisherPort, GatewayMetricsPort, WebhookSecretsPort } from './ports';
+import type {
+  DeliveryDedupPort,
+  EventPublisherPort,
+  GatewayMetricsPort,
+  SecretsLookup,
+  WebhookSecretsPort,
+} from './ports';
+import type { UnknownIdBudget } from './unknown-id-budget';
+
+/** What is known of a delivery before its body is read: enough to find the secret that verifies it. */
+export interface DeliveryHead {
+  integrationId: string;
+  /** The URL's `?scope=` (docs/architecture.md §12), as sent; undefined without one. */
+  scope: string | undefined;
+  eventKey: string | undefined;
+  /** The remote address: lookups of ids the gateway does not know are budgeted per source. */
+  source: string;
+}
+
+/** A delivery the gateway may read: the secrets that verify it, and the scope its body must lie in. */
+export type Admitted = Extract<SecretsLookup, { kind: 'found' }> & { scope?: WebhookScope };
 
 export interface Delivery {
   integrationId: string;
+  scope?: string | undefined;
   eventKey: string | undefined;
   deliveryId: string | undefined;
   signature: string | undefined;
@@ -26,6 +54,8 @@ export type DeliveryOutcome =
   | { kind: 'ping' }
   | { kind: 'ignored'; reason: string }
   | Refused
+  /** Too many lookups of unknown ids from this source: answered without a lookup. */
+  | { kind: 'limited'; retryAfterSeconds: number }
   | { kind: 'unavailable'; reason: UnavailableReason; retryAfterSeconds: number };
 
 export type Refused =
@@ -34,6 +64,10 @@ export type Refused =
   | { kind: 'refused'; reason: 'unknown-integration'; details: string }
   /** `details` is the normalizer's error, naming the field. */
   | { kind: 'refused'; reason: 'invalid-payload'; details: AppError }
+  /** `details` is the scope as sent. */
+  | { kind: 'refused'; reason: 'invalid-scope'; details: string }
+  /** The body's repository lies outside the URL's scope; `details` says which and where. */
+  | { kind: 'refused'; reason: 'scope-mismatch'; details: string }
   | {
       kind: 'refused';
       reason: 'missing-event-key' | 'missing-delivery-id' | 'unsupported-content-type' | 'invalid-json';
@@ -41,11 +75,15 @@ export type Refused =
 
 export type RefusalReason = Refused['reason'];
 
-/** `in-flight`: the same delivery is being published by another request right now. */
-export type UnavailableReason = 'secrets' | 'in-flight' | 'broker';
+/**
+ * `in-flight`: the same delivery is being published by another request right now; `busy`: the
+ * gateway holds as many body bytes as it allows (GATEWAY_MAX_BYTES_IN_FLIGHT).
+ */
+export type UnavailableReason = 'secrets' | 'in-flight' | 'broker' | 'busy';
 
 export interface AcceptDeliveryDeps {
   secrets: WebhookSecretsPort;
+  unknownIdBudget: UnknownIdBudget;
   dedup: DeliveryDedupPort;
   publisher: EventPublisherPort;
   metrics: GatewayMetricsPort;
@@ -79,12 +117,19 @@ function metricOutcome(out: DeliveryOutcome): string {
     case 'ping':
     case 'ignored':
       return out.kind;
+    case 'limited':
+      return 'limited';
     case 'unavailable':
-      return out.reason === 'secrets'
-        ? 'secrets_unavailable'
-        : out.reason === 'in-flight'
-          ? 'in_flight'
-          : 'broker_unavailable';
+      switch (out.reason) {
+        case 'secrets':
+          return 'secrets_unavailable';
+        case 'in-flight':
+          return 'in_flight';
+        case 'busy':
+          return 'busy';
+        default:
+          return 'broker_unavailable';
+      }
     case 'refused':
       switch (out.reason) {
         case 'signature':
@@ -95,6 +140,8 @@ function metricOutcome(out: DeliveryOutcome): string {
           return 'invalid_json';
         case 'invalid-payload':
           return 'invalid_payload';
+        case 'scope-mismatch':
+          return 'scope_mismatch';
         default:
           return 'bad_request';
       }
@@ -102,39 +149,91 @@ function metricOutcome(out: DeliveryOutcome): string {
 }
 
 /**
- * Verify, normalize, deduplicate and publish one Bitbucket delivery. The signature is checked over the
- * raw bytes before anything parses them; `accepted` only after the broker confirmed the event.
+ * Verify, normalize, deduplicate and publish one Bitbucket delivery, in two steps: `admit` finds the
+ * secrets from the URL and headers alone, so nothing of the body is read for an unknown integration, a
+ * bad scope or a source over its budget (docs/architecture.md §12); `accept` checks the signature over
+ * the raw bytes before anything parses them, and answers `accepted` only after the broker confirmed.
  */
 export function createAcceptDelivery(deps: AcceptDeliveryDeps) {
-  return async function acceptDelivery(d: Delivery): Promise<DeliveryOutcome> {
-    const eventKey = d.eventKey?.trim() ?? '';
-    const result = await decide(d, eventKey);
-    deps.metrics.delivery(eventKey === '' ? '(none)' : eventKey, metricOutcome(result));
-    return result;
-  };
+  return { admit, accept, count };
 
-  async function decide(d: Delivery, eventKey: string): Promise<DeliveryOutcome> {
-    const log = deliveryLog(d, eventKey);
-    if (eventKey === '') return MISSING_EVENT_KEY;
+  function count(eventKey: string | undefined, out: DeliveryOutcome): DeliveryOutcome {
+    const key = eventKey?.trim() ?? '';
+    deps.metrics.delivery(key === '' ? '(none)' : key, metricOutcome(out));
+    return out;
+  }
 
-    let lookup = deps.secrets.cached?.(d.integrationId);
-    try {
-      lookup ??= await deps.secrets.getSecrets(d.integrationId);
-    } catch (err) {
-      log.warn('webhook secrets unavailable', { err });
-      return SECRETS_UNAVAILABLE;
+  /** Synchronous when the secrets are in memory (the common case), so the hot path awaits nothing here. */
+  function admit(head: DeliveryHead): Admitted | DeliveryOutcome | Promise<Admitted | DeliveryOutcome> {
+    if ((head.eventKey?.trim() ?? '') === '') return count(head.eventKey, MISSING_EVENT_KEY);
+    let scope: WebhookScope | undefined;
+    if (head.scope !== undefined) {
+      scope = parseWebhookScope(head.scope);
+      if (scope === undefined) {
+        return count(head.eventKey, { kind: 'refused', reason: 'invalid-scope', details: head.scope });
+      }
     }
+    const cached = deps.secrets.cached?.(head.integrationId);
+    if (cached !== undefined) return admitted(head, cached, scope);
+    if (deps.secrets.known?.(head.integrationId) !== true) {
+      const budget = deps.unknownIdBudget.take(head.source);
+      if (!budget.allowed) {
+        return count(head.eventKey, { kind: 'limited', retryAfterSeconds: budget.retryAfterSeconds });
+      }
+    }
+    return deps.secrets.getSecrets(head.integrationId).then(
+      (lookup) => admitted(head, lookup, scope),
+      (err: unknown) => {
+        deps.logger.warn('webhook secrets unavailable', { integrationId: head.integrationId, err });
+        return count(head.eventKey, SECRETS_UNAVAILABLE);
+      },
+    );
+  }
+
+  function admitted(
+    head: DeliveryHead,
+    lookup: SecretsLookup,
+    scope: WebhookScope | undefined,
+  ): Admitted | DeliveryOutcome {
     if (lookup.kind === 'unknown') {
-      return { kind: 'refused', reason: 'unknown-integration', details: d.integrationId };
+      return count(head.eventKey, {
+        kind: 'refused',
+        reason: 'unknown-integration',
+        details: head.integrationId,
+      });
     }
+    if (scope === undefined) return lookup;
+    // A scoped webhook's secret is derived from each secret still valid, so a rotation's grace period
+    // covers scoped webhooks too.
+    const raw = head.scope!;
+    return { kind: 'found', secrets: lookup.secrets.map((s) => scopedWebhookSecret(s, raw)), scope };
+  }
+
+  async function accept(d: Delivery, admission: Admitted): Promise<DeliveryOutcome> {
+    const eventKey = d.eventKey?.trim() ?? '';
+    const result = await decide(d, eventKey, admission);
+    return count(eventKey, result);
+  }
+
+  async function decide(d: Delivery, eventKey: string, admission: Admitted): Promise<DeliveryOutcome> {
+    const log = deliveryLog(d, eventKey);
     // Bitbucket sends the "Test connection" ping unsigned (docs/architecture.md §5): answer it,
     // publish nothing.
     if (eventKey === PING) return PINGED;
 
     // Synchronous from here to the event: the raw and parsed bodies are garbage before the first wait
     // on Redis or the broker, so the deliveries in flight hold only their small events.
-    const prepared = prepare(d, eventKey, lookup.secrets, log);
+    const prepared = prepare(d, eventKey, admission.secrets, log);
     if (!('event' in prepared)) return prepared;
+    if (admission.scope !== undefined && !isWithinScope(admission.scope, prepared.event.repository)) {
+      const { projectKey, slug } = prepared.event.repository;
+      log.warn('webhook body outside its scope', { scope: d.scope });
+      return {
+        kind: 'refused',
+        reason: 'scope-mismatch',
+        details: `repository ${projectKey}/${slug} lies outside the webhook's scope ${d.scope ?? ''}`,
+      };
+    }
     return publishOnce(d.integrationId, prepared.deliveryId, prepared.event, log);
   }
 
@@ -157,7 +256,7 @@ export function createAcceptDelivery(deps: AcceptDeliveryDeps) {
   function prepare(
     d: Delivery,
     eventKey: string,
-    secrets: string[],
+    secrets: readonly string[],
     log: DeliveryLog,
   ): DeliveryOutcome | { event: CanonicalEvent; deliveryId: string } {
     const verification = verifySignature(d.rawBody, d.signature, secrets);

@@ -8,6 +8,8 @@ export interface WebhookSecretsPort {
   getSecrets(integrationId: string): Promise<SecretsLookup>;
   /** A fresh answer already in memory, if any: the common case, answered without waiting. */
   cached?(integrationId: string): SecretsLookup | undefined;
+  /** Whether the id belongs to an integration the gateway has seen (even if its answer is stale). */
+  known?(integrationId: string): boolean;
 }
 
 /**

@@ -82,6 +82,8 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
         }),
         publisher: createBusEventPublisher(bus),
         bodyLimitBytes: config.WEBHOOK_BODY_LIMIT_BYTES,
+        maxBytesInFlight: config.GATEWAY_MAX_BYTES_IN_FLIGHT,
+        unknownLookupsPerMinute: config.UNKNOWN_INTEGRATION_LOOKUPS_PER_MINUTE,
         readiness,
       }).listener,
   });

@@ -78,12 +78,38 @@ describe('cached webhook secrets', () => {
     expect(src.calls).to.have.length(2);
   });
 
-  it('keeps at most maxEntries ids, so random ids cannot grow memory without bound', async () => {
+  it('keeps at most maxUnknownEntries unknown ids, so random ids cannot grow memory without bound', async () => {
     const src = source();
     src.set({ kind: 'unknown' });
-    const cache = createCachedWebhookSecrets(src.load, { ...options, maxEntries: 100 });
+    const cache = createCachedWebhookSecrets(src.load, { ...options, maxUnknownEntries: 100 });
     for (let i = 0; i < 1000; i++) await cache.getSecrets(`random-${i}`);
-    expect(cache.size()).to.equal(100);
+    expect(cache.unknownSize()).to.equal(100);
+    expect(cache.size()).to.equal(0);
+  });
+
+  it('10,000 random ids evict no known secret: it keeps serving while the source is down', async () => {
+    const src = source();
+    const cache = createCachedWebhookSecrets(src.load, { ...options, maxEntries: 10_000 });
+    await cache.getSecrets('real');
+    src.set({ kind: 'unknown' });
+    for (let i = 0; i < 10_000; i++) await cache.getSecrets(`random-${i}`);
+    expect(cache.known('real')).to.equal(true);
+
+    clock += 31_000;
+    src.set(new AppError('WEBHOOK.SECRETS_UNAVAILABLE', 'down', { status: 503, retryable: true }));
+    expect(await cache.getSecrets('real')).to.deep.equal({ kind: 'found', secrets: ['s1'] });
+  });
+
+  it('an integration stays known after an invalidation (a rotation), and stops being known once it is unknown', async () => {
+    const src = source();
+    const cache = createCachedWebhookSecrets(src.load, options);
+    expect(cache.known('i1')).to.equal(false);
+    await cache.getSecrets('i1');
+    cache.invalidate('i1');
+    expect(cache.known('i1')).to.equal(true);
+    src.set({ kind: 'unknown' });
+    await cache.getSecrets('i1');
+    expect(cache.known('i1')).to.equal(false);
   });
 
   it('makes one call for concurrent lookups of the same id', async () => {
