@@ -258,8 +258,21 @@ function decideComment(
     const wanted = command.stack;
     const named = stacks.find((s) => s.id === wanted || s.name.toLowerCase() === wanted.toLowerCase());
     if (named === undefined) {
-      const known = stacks.map((s) => `\`${s.name}\``).join(', ') || 'none';
-      decision.reply = `No stack named \`${wanted}\` in this repository (stacks: ${known}).\n\n${COMMAND_HELP}`;
+      // Only the stacks this pull request could run anyway: naming every stack of the repository would
+      // tell any commenter what else the repository deploys (docs/architecture.md §12).
+      const tracking = stacks.filter((s) => isStackBranch(s.branch, pr.target.ref));
+      const known = tracking.map((s) => `\`${s.name}\``).join(', ') || 'none';
+      decision.reply = `No stack named \`${wanted}\` tracks ${shortRef(pr.target.ref)} (stacks for this pull request: ${known}).\n\n${COMMAND_HELP}`;
+      return;
+    }
+    if (!isStackBranch(named.branch, pr.target.ref)) {
+      // Naming a stack skips the file filter, never the branch rule (docs/architecture.md §12).
+      decision.skipped.push({
+        stackId: named.id,
+        reason: 'branch-mismatch',
+        detail: `pull request targets ${pr.target.ref}, not the stack's branch`,
+      });
+      decision.reply = `Stack \`${named.name}\` does not track ${shortRef(pr.target.ref)}, the target of this pull request: nothing to ${command.kind}.`;
       return;
     }
     targets = [named];

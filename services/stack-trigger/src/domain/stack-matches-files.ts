@@ -17,7 +17,16 @@ export interface RefChanges {
   files: ChangedFiles;
 }
 
-const GLOB_OPTIONS: picomatch.PicomatchOptions = { dot: true };
+/**
+ * Extglobs (`*(a|b)`) are off: nested quantifiers compile to regular expressions that backtrack
+ * exponentially, and one pattern froze a trigger worker for seconds per path (docs/architecture.md §12).
+ * `*(` is then an ordinary star followed by a literal parenthesis.
+ */
+export const GLOB_OPTIONS: picomatch.PicomatchOptions = { dot: true, noextglob: true };
+
+/** Bounds the API enforces on create and update; stacks stored before them are cut to them here. */
+export const MAX_GLOB_LENGTH = 200;
+export const MAX_GLOBS = 50;
 
 /** Strips `./`, leading and trailing slashes; '' and '.' both mean the whole repository. */
 export function normalizeProjectRoot(projectRoot: string): string {
@@ -45,7 +54,13 @@ export function createStackFileMatcher(
   if (cached !== undefined) return cached;
   const root = normalizeProjectRoot(stack.projectRoot);
   const patterns = [root === '' ? '**' : `${escapeGlob(root)}/**`];
-  patterns.push(...stack.additionalProjectGlobs.filter((g) => g.trim() !== ''));
+  // A stack stored before the API bounded globs may hold longer or more of them: such a glob is left
+  // out (it cannot be matched safely), never compiled as it is.
+  patterns.push(
+    ...stack.additionalProjectGlobs
+      .filter((g) => g.trim() !== '' && g.length <= MAX_GLOB_LENGTH)
+      .slice(0, MAX_GLOBS),
+  );
   const isMatch = picomatch(patterns, GLOB_OPTIONS);
   const matcher = (path: string) => isMatch(path.replace(/^\/+/, ''));
   if (matcherCache.size >= MATCHER_CACHE_SIZE) matcherCache.delete(matcherCache.keys().next().value!);
