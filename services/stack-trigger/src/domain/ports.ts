@@ -171,3 +171,23 @@ export interface TriggerMetricsPort {
 export interface Clock {
   now(): Date;
 }
+
+/** A `/stacklink` comment as Bitbucket has it now: its author, or gone (deleted before it was handled). */
+export type CommandComment = { kind: 'found'; author: string } | { kind: 'vanished' };
+
+/** Who may give comment commands (docs/architecture.md §12), asked of Bitbucket's REST API. */
+export interface CommentAuthorityPort {
+  /** Reads the comment back; its author is Bitbucket's answer, not the webhook body's claim. */
+  readComment(target: {
+    integrationId: string;
+    repository: RepositoryCoordinates;
+    pullRequestId: number;
+    commentId: number;
+  }): Promise<CommandComment>;
+  /** Whether the user holds REPO_WRITE or more on the repository (cached briefly). */
+  canWrite(target: {
+    integrationId: string;
+    repository: RepositoryCoordinates;
+    user: string;
+  }): Promise<boolean>;
+}

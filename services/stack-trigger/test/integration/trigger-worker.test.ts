@@ -13,7 +13,12 @@ import type { PushEvent } from '../../src/domain/canonical-event';
 import type { Stack } from '../../src/domain/model';
 import { RUN_READY, RUN_STATE_CHANGED, VCS_EVENTS_QUEUE } from '@stacklink/contracts';
 import { files } from '../support/events';
-import { countingMetrics, fixedChangedFiles, recordingReplies } from '../support/fakes';
+import {
+  countingMetrics,
+  fixedChangedFiles,
+  fixedCommentAuthority,
+  recordingReplies,
+} from '../support/fakes';
 import { startTriggerHarness, waitForRuns, type TriggerHarness } from '../support/trigger-harness';
 
 const RUN_MESSAGE_KEYS = [
@@ -434,6 +439,7 @@ describe('trigger worker (RabbitMQ, Redis, SQLite, integration service, gateway 
           },
         },
         replies: recordingReplies(),
+        commentAuthority: fixedCommentAuthority(),
         metrics: countingMetrics(),
         logger: createSilentLogger(),
         maxRunsPerEvent: 100,
