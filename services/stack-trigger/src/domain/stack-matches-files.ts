@@ -59,7 +59,8 @@ export function createStackFileMatcher(
   patterns.push(
     ...stack.additionalProjectGlobs
       .filter((g) => g.trim() !== '' && g.length <= MAX_GLOB_LENGTH)
-      .slice(0, MAX_GLOBS),
+      .slice(0, MAX_GLOBS)
+      .map(literalGroups),
   );
   const isMatch = picomatch(patterns, GLOB_OPTIONS);
   const matcher = (path: string) => isMatch(path.replace(/^\/+/, ''));
@@ -79,6 +80,15 @@ export function stackMatchesFiles(
   if (files.truncated) return true;
   const matches = createStackFileMatcher(stack);
   return files.paths.some(matches);
+}
+
+/**
+ * Without extglob picomatch still reads `(a|b)` as a regular-expression group, so `*(*.tf|*.tfvars)`
+ * would become nested stars again: parentheses and bars are path characters here, as in git's own
+ * pathspecs. Braces (`*.{tf,tfvars}`) remain the way to list alternatives.
+ */
+export function literalGroups(glob: string): string {
+  return glob.replace(/\\?[()|]/g, (c) => (c.length === 2 ? c : `\\${c}`));
 }
 
 /** A project root is a directory name, not a glob: `infra/[prod]` means that literal directory. */
