@@ -22,7 +22,13 @@ describe('end to end: who may command Stacklink, and what a stack may hold', fun
 
   before(async function () {
     this.timeout(90_000);
-    system = await System.start({ label: 'trust', gateways: 1, triggers: 1, reporters: 1 });
+    system = await System.start({
+      label: 'trust',
+      gateways: 1,
+      triggers: 1,
+      reporters: 1,
+      startRunner: false,
+    });
     const created = await system.createIntegration();
     integrationId = created.id;
     system.sim.addRepository({ project: PROJECT, slug: REPO, files: ['README.md', 'infra/prod/main.tf'] });
@@ -131,6 +137,20 @@ describe('end to end: who may command Stacklink, and what a stack may hold', fun
       },
     );
     expect(run).to.include({ commit: sourceCommit, type: 'proposed' });
+  });
+
+  it('retry leaves a run an operator canceled alone, and says so', async () => {
+    const [run] = await proposedRuns(prod);
+    await system.call(system.api, 'POST', `/api/v1/runs/${run!.id}/state`, {
+      state: 'CANCELED',
+      note: 'not this one',
+    });
+    const id = await comment('/stacklink retry prod', 'writer');
+    const reply = await replyTo(id);
+    expect(reply.text).to.include('canceled by an operator');
+    await waitUntilHandled();
+    const [after] = await proposedRuns(prod);
+    expect(after).to.include({ id: run!.id, state: 'CANCELED' });
   });
 
   it('a named stack whose branch is not the target of the pull request is refused with the reason', async () => {

@@ -116,6 +116,7 @@ export function createHandleVcsEvent(
     const replied = await answerCommentCommand(event, decision, {
       retried: retry.retried.length,
       created: created.length,
+      operatorCanceled: retry.operatorCanceled.map((r) => h.stacksById.get(r.stackId)?.name ?? r.stackId),
     });
     const result: HandleVcsEventResult = {
       created,
@@ -123,7 +124,14 @@ export function createHandleVcsEvent(
       canceled: [...superseded, ...disabledMeanwhile],
       retried: retry.retried,
       overCap: decision.overCap,
-      skipped: decision.skipped,
+      skipped: [
+        ...decision.skipped,
+        ...retry.operatorCanceled.map((r) => ({
+          stackId: r.stackId,
+          reason: 'refused' as const,
+          detail: `run ${r.id} was canceled by an operator; a comment does not retry it`,
+        })),
+      ],
       ...(replied === undefined ? {} : { replied }),
       ...(decision.ignored === undefined ? {} : { ignored: decision.ignored }),
     };

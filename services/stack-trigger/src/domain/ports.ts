@@ -41,7 +41,13 @@ export interface RunRepositoryPort {
    * Compare-and-set: moves the run to `to` only when its state is one of `from`, increments its
    * version; otherwise changes nothing and returns the run as it is.
    */
-  transition(id: string, from: readonly RunState[], to: RunState, note?: string): Promise<TransitionResult>;
+  transition(
+    id: string,
+    from: readonly RunState[],
+    to: RunState,
+    note?: string,
+    options?: { canceledBy?: 'operator' },
+  ): Promise<TransitionResult>;
   /**
    * Cancels every QUEUED run of the stack (one compare-and-set per run: a run a runner took meanwhile
    * stays RUNNING), oldest first; the runs it canceled.
