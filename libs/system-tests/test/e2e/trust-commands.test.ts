@@ -189,6 +189,41 @@ describe('end to end: who may command Stacklink, and what a stack may hold', fun
     expect(system.sim.recorded.comments.some((c) => c.parentId === added.commentId)).to.equal(false);
   });
 
+  it('a tag deleted before its lookup is skipped, and the same push still runs on its branch', async () => {
+    const tagged = await system.createStack({
+      integrationId,
+      repository: { projectKey: PROJECT, slug: REPO },
+      name: 'tagged',
+      branch: 'main',
+      projectRoot: 'rel',
+      triggerOnTags: true,
+    });
+    await waitUntilHandled();
+    await system.triggers[0]!.stop();
+    const push = await system.sim.pushRefs({
+      project: PROJECT,
+      repo: REPO,
+      changes: [{ branch: 'main', files: ['rel/app.tf'] }, { tag: 'v-gone' }],
+    });
+    const gone = await system.sim.pushRefs({
+      project: PROJECT,
+      repo: REPO,
+      changes: [{ deleteTag: 'v-gone' }],
+    });
+    await system.triggers[0]!.start();
+    accepted = push.deliveries.length + gone.deliveries.length;
+    const run = await waitFor(
+      async () => (await system.runsOf(tagged.id)).find((r) => r.ref === 'refs/heads/main'),
+      { timeoutMs: 20_000, message: 'no tracked run for the branch of the push' },
+    );
+    expect(run).to.include({ commit: push.commit, type: 'tracked' });
+    await waitUntilHandled();
+    const depths = await system.queueDepths();
+    const parked = Object.entries(depths).filter(([name, depth]) => name.endsWith('.dlq') && depth > 0);
+    expect(parked, JSON.stringify(depths)).to.deep.equal([]);
+    expect((await system.runsOf(tagged.id)).map((r) => r.ref)).to.deep.equal(['refs/heads/main']);
+  });
+
   it('stack globs are bounded in length and refused with the field named', async () => {
     const res = await fetch(`${system.api.url}/api/v1/stacks`, {
       method: 'POST',

@@ -140,6 +140,11 @@ export function decideTriggers(input: TriggerInput): TriggerDecision {
         }
         const candidates = pushCandidates(change, stacks);
         const looked = refChanges.get(change.ref);
+        if (looked?.vanished !== undefined) {
+          for (const s of stacks)
+            decision.skipped.push({ stackId: s.id, reason: 'vanished', detail: looked.vanished });
+          continue;
+        }
         const touchedByRef = touchedBy(looked?.files);
         for (const s of stacks) {
           if (!candidates.includes(s)) {

@@ -15,6 +15,11 @@ export interface RefChanges {
   ref: string;
   commit: string;
   files: ChangedFiles;
+  /**
+   * Bitbucket no longer knows the ref or its commits (deleted or rewritten before the lookup): the ref
+   * starts nothing, in these words; the push's other refs are decided as usual.
+   */
+  vanished?: string;
 }
 
 /**
