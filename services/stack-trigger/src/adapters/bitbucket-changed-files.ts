@@ -14,7 +14,9 @@ import type { BitbucketClients } from './bitbucket-clients';
  * lightweight tag resolves to itself.
  *
  * Failures: Bitbucket unreachable, 5xx or 429 → a retryable AppError (the bus retries the event later);
- * a commit, tag or pull request Bitbucket does not know → not retryable, with a message saying so.
+ * a pushed ref whose commit or tag Bitbucket does not know (deleted or rewritten since the push) →
+ * that ref is `vanished`, and the push's other refs are looked up as usual; a pull request Bitbucket
+ * does not know → not retryable, with a message saying so.
  */
 export function createBitbucketChangedFiles(clients: BitbucketClients): ChangedFilesPort {
   return {
