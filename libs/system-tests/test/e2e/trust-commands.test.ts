@@ -266,6 +266,17 @@ describe('end to end: who may command Stacklink, and what a stack may hold', fun
     expect(await system.runsOf(globbed.id)).to.deep.equal([]);
   });
 
+  it('a project root is stored normalized, as runners get it', async () => {
+    const stack = await system.createStack({
+      integrationId,
+      repository: { projectKey: PROJECT, slug: REPO },
+      name: 'normalized',
+      branch: 'main',
+      projectRoot: './infra//net/./',
+    });
+    expect(stack.projectRoot).to.equal('infra/net');
+  });
+
   for (const projectRoot of ['../outside', '/etc', 'infra/../../x'])
     it(`a project root of ${projectRoot} is refused with the field named, on create and on update`, async () => {
       const create = await fetch(`${system.api.url}/api/v1/stacks`, {

@@ -1,5 +1,5 @@
 import { Joi } from '@stacklink/config';
-import { MAX_GLOB_LENGTH, MAX_GLOBS } from '../domain/stack-matches-files';
+import { MAX_GLOB_LENGTH, MAX_GLOBS, normalizeProjectRoot } from '../domain/stack-matches-files';
 
 const repository = Joi.object({
   projectKey: Joi.string()
@@ -27,7 +27,7 @@ const stackFields = {
     .allow('')
     .max(500)
     .custom((value: string, helpers) =>
-      isSafeProjectRoot(value) ? value : helpers.error('string.projectRoot'),
+      isSafeProjectRoot(value) ? normalizedProjectRoot(value) : helpers.error('string.projectRoot'),
     )
     .messages({
       'string.projectRoot':
@@ -96,4 +96,12 @@ function isSafeProjectRoot(value: string): boolean {
   const root = value.trim().replace(/\\/g, '/');
   if (root.startsWith('/') || /^[A-Za-z]:/.test(root) || root.includes('\u0000')) return false;
   return root.split('/').every((segment) => segment !== '..');
+}
+
+/** Stored as runners get it: `./infra//prod/` → `infra/prod`, `.` → '' (the whole repository). */
+function normalizedProjectRoot(value: string): string {
+  const segments = normalizeProjectRoot(value)
+    .split('/')
+    .filter((segment) => segment !== '' && segment !== '.');
+  return segments.join('/');
 }
