@@ -14,6 +14,7 @@ export { WEBHOOK_EVENTS } from './rest';
 export type { RateLimitOptions } from './rate-limit';
 export type {
   Permission,
+  RepositoryPermission,
   RecordedRequest,
   RecordedStatus,
   ReviewStatus,

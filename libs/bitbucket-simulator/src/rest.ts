@@ -1,7 +1,14 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Renderer } from './payloads';
 import type { TokenBuckets } from './rate-limit';
-import { ZERO_HASH, type SimRepository, type SimUser, type SimulatorState } from './state';
+import {
+  REPOSITORY_PERMISSIONS,
+  ZERO_HASH,
+  type RepositoryPermission,
+  type SimRepository,
+  type SimUser,
+  type SimulatorState,
+} from './state';
 
 /** A fault the next matching requests will meet: latency, an error status, or both. */
 export interface Fault {
@@ -232,6 +239,57 @@ export function createRestRouter(ctx: RestContext): Router {
       res.json({ buildStatus: ['richBuildStatus'] });
     });
   }
+
+  // Users, filtered as Bitbucket's user search is: `filter` (name, email or display name contains it) and
+  // `permission.N` with `permission.N.projectKey` / `permission.N.repositorySlug` (users holding at
+  // least that permission on the repository, however granted). Any licensed user may ask.
+  router.get(both('/users'), (req, res) => {
+    if (!user(res)) return;
+    const filter = (queryString(req, 'filter') ?? '').toLowerCase();
+    const wanted: { permission: RepositoryPermission; repository: SimRepository }[] = [];
+    for (const n of ['', '.1', '.2', '.3']) {
+      const permission = queryString(req, `permission${n}`);
+      if (permission === undefined) continue;
+      if (!(REPOSITORY_PERMISSIONS as readonly string[]).includes(permission))
+        return fail(
+          res,
+          400,
+          `${permission} is not a supported permission filter.`,
+          `${EX}.IllegalArgumentException`,
+        );
+      const projectKey = queryString(req, `permission${n}.projectKey`) ?? '';
+      const slug = queryString(req, `permission${n}.repositorySlug`) ?? '';
+      const repository = state.repository(projectKey, slug);
+      if (!repository)
+        return fail(
+          res,
+          404,
+          `Repository ${projectKey}/${slug} does not exist.`,
+          `${EX}.repository.NoSuchRepositoryException`,
+        );
+      wanted.push({ permission: permission as RepositoryPermission, repository });
+    }
+    const holds = (u: SimUser, w: (typeof wanted)[number]) => {
+      if (u.permission === 'admin') return true;
+      const granted = state.repositoryPermissions
+        .get(`${w.repository.projectKey}/${w.repository.slug}`)
+        ?.get(u.name);
+      return (
+        granted !== undefined &&
+        REPOSITORY_PERMISSIONS.indexOf(granted) >= REPOSITORY_PERMISSIONS.indexOf(w.permission)
+      );
+    };
+    const found = [...state.users.values()]
+      .filter(
+        (u) =>
+          filter === '' ||
+          [u.name, u.emailAddress, u.displayName].some((v) => v.toLowerCase().includes(filter)),
+      )
+      .filter((u) => wanted.every((w) => holds(u, w)))
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map((u) => render.user(u));
+    page(req, res, found);
+  });
 
   router.get(both('/projects'), (req, res) => {
     if (!user(res)) return;

@@ -23,6 +23,7 @@ import {
   type SimRepository,
   type SimUser,
   type SimWebhook,
+  type RepositoryPermission,
 } from './state';
 
 export interface SimulatorOptions {
@@ -104,6 +105,15 @@ export interface BitbucketSimulator {
     email?: string;
   }): SimUser;
   addProject(project: { key: string; name?: string }): SimProject;
+  /**
+   * Grants a user a permission on one repository (undefined takes it away). Global admins
+   * (`permission: 'admin'`) hold every permission without a grant, as Bitbucket's SYS_ADMIN does.
+   */
+  setRepositoryPermission(
+    input: RepoRef & { user: string; permission: RepositoryPermission | undefined },
+  ): void;
+  /** Deletes a pull request comment, as its author would: reads of it answer 404 afterwards. */
+  deleteComment(commentId: number): void;
   addRepository(repo: {
     project: string;
     slug: string;
@@ -368,6 +378,19 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Bi
       };
       state.users.set(name, user);
       return user;
+    },
+
+    setRepositoryPermission({ project, repo, user, permission }) {
+      const key = `${project}/${repo}`;
+      const grants = state.repositoryPermissions.get(key) ?? new Map<string, RepositoryPermission>();
+      if (permission === undefined) grants.delete(user);
+      else grants.set(user, permission);
+      state.repositoryPermissions.set(key, grants);
+    },
+
+    deleteComment(commentId) {
+      const at = state.comments.findIndex((c) => c.id === commentId);
+      if (at >= 0) state.comments.splice(at, 1);
     },
 
     addProject({ key, name }) {

@@ -2,6 +2,10 @@ import { createHash } from 'node:crypto';
 
 export type Permission = 'read' | 'admin';
 
+/** Bitbucket's repository permissions, weakest first (a project or global grant implies them). */
+export const REPOSITORY_PERMISSIONS = ['REPO_READ', 'REPO_WRITE', 'REPO_ADMIN'] as const;
+export type RepositoryPermission = (typeof REPOSITORY_PERMISSIONS)[number];
+
 export interface SimUser {
   id: number;
   name: string;
@@ -143,6 +147,8 @@ export class SimulatorState {
   readonly commits = new Map<string, SimCommit>();
   readonly pullRequests: SimPullRequest[] = [];
   readonly comments: SimComment[] = [];
+  /** Repository permissions granted to users: `PROJECT/slug` → user name → permission. */
+  readonly repositoryPermissions = new Map<string, Map<string, RepositoryPermission>>();
   readonly webhooks: SimWebhook[] = [];
   readonly statuses: RecordedStatus[] = [];
   readonly requests: RecordedRequest[] = [];

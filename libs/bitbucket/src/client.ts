@@ -13,6 +13,7 @@ import {
   parseCapabilities,
   parseChangesPage,
   parseComment,
+  parseUser,
   parseProject,
   parsePullRequest,
   parseRef,
@@ -26,6 +27,7 @@ import {
   type Change,
   type ChangesPage,
   type Comment,
+  type RepositoryPermission,
   type Page,
   type Project,
   type PullRequest,
@@ -187,6 +189,20 @@ export interface BitbucketClient {
   updateWebhook(projectKey: string, slug: string, id: number, webhook: WebhookRequest): Promise<Webhook>;
   deleteWebhook(projectKey: string, slug: string, id: number): Promise<void>;
   getWebhookCapabilities(): Promise<WebhookCapabilities>;
+
+  // --- Repository permissions ---
+  /**
+   * Whether the user (by name) holds at least `permission` on the repository, however it was granted
+   * (repository, project, group or global): `GET /rest/api/1.0/users?filter=…&permission.1=…
+   * &permission.1.projectKey=…&permission.1.repositorySlug=…`, paged, exact name match. Any licensed
+   * account may ask; unlike the repository's permissions/users listing it needs no REPO_ADMIN.
+   */
+  userHasRepositoryPermission(
+    projectKey: string,
+    slug: string,
+    userName: string,
+    permission: RepositoryPermission,
+  ): Promise<boolean>;
 }
 
 interface Call<T> {
@@ -659,6 +675,16 @@ export function createBitbucketClient(options: BitbucketClientOptions): Bitbucke
           return { supported: false, events: [] };
         throw err;
       }
+    },
+
+    async userHasRepositoryPermission(projectKey, slug, userName, permission) {
+      const users = await collect(`${API}/users`, parseUser, {
+        filter: userName,
+        'permission.1': permission,
+        'permission.1.projectKey': projectKey,
+        'permission.1.repositorySlug': slug,
+      });
+      return users.values.some((u) => u.name === userName);
     },
   };
   return client;

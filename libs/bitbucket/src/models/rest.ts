@@ -496,3 +496,8 @@ export function pageOf<T>(item: Parser<T>): Parser<Page<T>> {
   }
   return parse as Parser<Page<T>>;
 }
+
+// --- Repository permissions (user search with a permission filter) ---
+
+/** A repository permission, weakest first; project and global permissions imply them. */
+export type RepositoryPermission = 'REPO_READ' | 'REPO_WRITE' | 'REPO_ADMIN';

@@ -2,6 +2,7 @@ import { isAppError } from '@stacklink/errors';
 import type { Logger } from '@stacklink/logger';
 import type { RunReadyMessage } from '@stacklink/contracts';
 import type { CommandResult, RunningCommand, RunsApi } from './ports';
+import { projectRootProblem } from './project-root-problem';
 
 export interface ExecuteRunDeps {
   api: RunsApi;
@@ -11,6 +12,8 @@ export interface ExecuteRunDeps {
   /** Final reports are tried this many times in-process (the command must not run twice). */
   reportTries?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** Where commands run; a project root must resolve inside it. Default: the process's directory. */
+  workDir?: string;
 }
 
 /**
@@ -23,10 +26,14 @@ export function createExecuteRun(deps: ExecuteRunDeps): (run: RunReadyMessage) =
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const reportTries = deps.reportTries ?? 6;
 
-  async function reportResult(run: RunReadyMessage, result: CommandResult): Promise<void> {
-    const ok = result.exitCode === 0;
+  async function reportResult(
+    run: RunReadyMessage,
+    result: CommandResult & { refused?: string },
+  ): Promise<void> {
+    const ok = result.refused === undefined && result.exitCode === 0;
     const note =
-      result.signal !== null ? `killed by ${result.signal}` : `exit code ${result.exitCode ?? 'unknown'}`;
+      result.refused ??
+      (result.signal !== null ? `killed by ${result.signal}` : `exit code ${result.exitCode ?? 'unknown'}`);
     for (let n = 1; ; n++) {
       try {
         const accepted = await deps.api.reportState(run.runId, ok ? 'FINISHED' : 'FAILED', note);
@@ -47,6 +54,12 @@ export function createExecuteRun(deps: ExecuteRunDeps): (run: RunReadyMessage) =
     const log = deps.logger.child({ runId: run.runId, stackId: run.stack.id });
     if (!(await deps.api.reportState(run.runId, 'RUNNING'))) {
       log.info('run skipped: it is no longer QUEUED (canceled, or started elsewhere)');
+      return;
+    }
+    const problem = projectRootProblem(run.stack.projectRoot, deps.workDir ?? process.cwd());
+    if (problem !== undefined) {
+      log.warn('run refused: unsafe project root', { problem });
+      await reportResult(run, { exitCode: null, signal: null, tail: [], refused: `refused: ${problem}` });
       return;
     }
     log.info('run started', { commit: run.commit, type: run.runType });

@@ -144,6 +144,21 @@ describe('reference runner', function () {
     expect(failed.note).to.equal('exit code 3');
   });
 
+  it('refuses a stored project root that resolves outside its work directory: the run fails, the command never runs', async () => {
+    // A stack stored before the API refused such roots (docs/architecture.md §12).
+    await store.stacks.update(stackId, { projectRoot: '../../etc' });
+    const out = join(dir, 'ran.txt');
+    runner = await start({ RUNNER_COMMAND: `touch ${out}` });
+    const run = await trigger('e'.repeat(40));
+
+    const failed = await waitFor(async () => {
+      const now = await stateOf(run.id);
+      return now.state === 'FAILED' ? now : undefined;
+    });
+    expect(failed.note).to.include('resolves outside the work directory');
+    expect(existsSync(out)).to.equal(false);
+  });
+
   it('renews the lease while the command runs', async () => {
     const go = join(dir, 'go');
     const capture = createCapturingLogger();

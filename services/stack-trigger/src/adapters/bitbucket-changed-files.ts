@@ -14,7 +14,9 @@ import type { BitbucketClients } from './bitbucket-clients';
  * lightweight tag resolves to itself.
  *
  * Failures: Bitbucket unreachable, 5xx or 429 → a retryable AppError (the bus retries the event later);
- * a commit, tag or pull request Bitbucket does not know → not retryable, with a message saying so.
+ * a pushed ref whose commit or tag Bitbucket does not know (deleted or rewritten since the push) →
+ * that ref is `vanished`, and the push's other refs are looked up as usual; a pull request Bitbucket
+ * does not know → not retryable, with a message saying so.
  */
 export function createBitbucketChangedFiles(clients: BitbucketClients): ChangedFilesPort {
   return {
@@ -48,6 +50,25 @@ export function createBitbucketChangedFiles(clients: BitbucketClients): ChangedF
       const byLookup = new Map<string, ChangedFiles>();
       const out: RefChanges[] = [];
       for (const { ref, query } of queries) {
+        try {
+          out.push(await lookUpRef(ref, query));
+        } catch (err) {
+          // One ref gone (deleted or rewritten since the push) must not park the push's other refs.
+          if (!isAppError(err) || err.code !== 'CHANGED_FILES.NOT_FOUND') throw err;
+          out.push({
+            ref,
+            commit: query.kind === 'tag' ? query.after : commitOfQuery(query),
+            files: { paths: [], truncated: false },
+            vanished: `${ref} was deleted or rewritten before Stacklink could look up what it changed`,
+          });
+        }
+      }
+      return out;
+
+      async function lookUpRef(
+        ref: string,
+        query: Exclude<RefChangesQuery, { kind: 'none' }>,
+      ): Promise<RefChanges> {
         const lookup =
           query.kind === 'tag'
             ? {
@@ -64,13 +85,12 @@ export function createBitbucketChangedFiles(clients: BitbucketClients): ChangedF
           files = await attempt(describe, () => fetchChanges(client, projectKey, slug, lookup));
           byLookup.set(describe, files);
         }
-        out.push({
+        return {
           ref,
           commit: commitOfQuery(lookup),
           files: { paths: files.paths, truncated: files.truncated },
-        });
+        };
       }
-      return out;
     },
   };
 }

@@ -1,3 +1,5 @@
+import { BitbucketErrorCode } from '@stacklink/bitbucket';
+import { isAppError } from '@stacklink/errors';
 import type { CommentRepliesPort } from '../domain/ports';
 import type { BitbucketClients } from './bitbucket-clients';
 
@@ -15,12 +17,20 @@ export function createBitbucketCommentReplies(clients: BitbucketClients): Commen
     async reply(target) {
       const client = await clients.forIntegration(target.integrationId);
       const { projectKey, slug } = target.repository;
-      const command = await client.getPullRequestComment(
-        projectKey,
-        slug,
-        target.pullRequestId,
-        target.parentCommentId,
-      );
+      let command;
+      try {
+        command = await client.getPullRequestComment(
+          projectKey,
+          slug,
+          target.pullRequestId,
+          target.parentCommentId,
+        );
+      } catch (err) {
+        // Deleted since it was read: nobody to answer, and no reason to park the event
+        // (docs/architecture.md §12).
+        if (isAppError(err) && err.code === BitbucketErrorCode.NOT_FOUND) return;
+        throw err;
+      }
       if ((command.comments ?? []).some((reply) => reply.text === target.text)) return;
       await client.createPullRequestComment(projectKey, slug, target.pullRequestId, target.text, {
         parentId: target.parentCommentId,

@@ -13,9 +13,12 @@ export function createAnswerCommentCommand(deps: { replies: CommentRepliesPort }
   return async (
     event: CanonicalEvent,
     decision: TriggerDecision,
-    retry: { retried: number; created: number },
+    retry: { retried: number; created: number; operatorCanceled?: readonly string[] },
   ): Promise<string | undefined> => {
     let reply = decision.reply;
+    const operatorCanceled = retry.operatorCanceled ?? [];
+    if (reply === undefined && operatorCanceled.length > 0)
+      reply = `Not retried: the run of ${operatorCanceled.map((n) => `\`${n}\``).join(', ')} was canceled by an operator. Ask an operator to start it again.`;
     if (reply === undefined && decision.retry.length > 0 && retry.retried === 0 && retry.created === 0)
       reply = NOTHING_TO_RETRY;
     if (reply === undefined || event.type !== 'pull_request.comment_added') return undefined;

@@ -22,7 +22,18 @@ export interface TriggerInput {
    */
   refChanges?: readonly RefChanges[];
   maxRunsPerEvent?: number;
+  /**
+   * Comment commands: the comment's author as Bitbucket reports it and whether they may write to the
+   * repository, or that the comment is gone. Missing means not checked, and a command is then refused.
+   */
+  commenter?: Commenter;
 }
+
+/** Who gave a comment command (docs/architecture.md §12). */
+export type Commenter = { kind: 'writer' | 'refused'; name: string } | { kind: 'vanished' };
+
+export const WRITE_PERMISSION_NEEDED =
+  'write permission on this repository (REPO_WRITE or more) is needed to give Stacklink commands';
 
 /** Cancel the still-queued proposed runs of one pull request, on these stacks, except this commit. */
 export interface CancelPlan {
@@ -129,6 +140,11 @@ export function decideTriggers(input: TriggerInput): TriggerDecision {
         }
         const candidates = pushCandidates(change, stacks);
         const looked = refChanges.get(change.ref);
+        if (looked?.vanished !== undefined) {
+          for (const s of stacks)
+            decision.skipped.push({ stackId: s.id, reason: 'vanished', detail: looked.vanished });
+          continue;
+        }
         const touchedByRef = touchedBy(looked?.files);
         for (const s of stacks) {
           if (!candidates.includes(s)) {
@@ -213,6 +229,7 @@ export function decideTriggers(input: TriggerInput): TriggerDecision {
       break;
     case 'pull_request.comment_added':
       decideComment(parseCommentCommand(event.comment.text), event.pullRequest, event.repository, stacks, {
+        commenter: input.commenter,
         touched,
         trigger: trigger('comment'),
         decision,
@@ -234,6 +251,7 @@ function decideComment(
   repository: { projectKey: string; slug: string },
   stacks: Stack[],
   ctx: {
+    commenter: Commenter | undefined;
     touched: (s: Stack) => boolean;
     trigger: NewRun['trigger'];
     decision: TriggerDecision;
@@ -243,6 +261,29 @@ function decideComment(
   const { decision } = ctx;
   if (command.kind === 'none') {
     decision.ignored = 'comment is not a command';
+    return;
+  }
+  const { commenter } = ctx;
+  if (commenter?.kind === 'vanished') {
+    // Deleted before it was handled: nobody to answer, nothing to run, and no reason to park the event.
+    decision.ignored = 'the command comment was deleted before it was handled';
+    for (const s of stacks)
+      decision.skipped.push({
+        stackId: s.id,
+        reason: 'vanished',
+        detail: 'the command comment was deleted before Stacklink handled it',
+      });
+    return;
+  }
+  if (commenter === undefined || commenter.kind === 'refused') {
+    const who = commenter === undefined ? 'the commenter' : `@${commenter.name}`;
+    decision.reply = `Not run: ${who} does not have ${WRITE_PERMISSION_NEEDED}.`;
+    for (const s of stacks)
+      decision.skipped.push({
+        stackId: s.id,
+        reason: 'refused',
+        detail: `${who} lacks write permission on the repository`,
+      });
     return;
   }
   if (command.kind === 'help') {
@@ -258,8 +299,21 @@ function decideComment(
     const wanted = command.stack;
     const named = stacks.find((s) => s.id === wanted || s.name.toLowerCase() === wanted.toLowerCase());
     if (named === undefined) {
-      const known = stacks.map((s) => `\`${s.name}\``).join(', ') || 'none';
-      decision.reply = `No stack named \`${wanted}\` in this repository (stacks: ${known}).\n\n${COMMAND_HELP}`;
+      // Only the stacks this pull request could run anyway: naming every stack of the repository would
+      // tell any commenter what else the repository deploys (docs/architecture.md §12).
+      const tracking = stacks.filter((s) => isStackBranch(s.branch, pr.target.ref));
+      const known = tracking.map((s) => `\`${s.name}\``).join(', ') || 'none';
+      decision.reply = `No stack named \`${wanted}\` tracks ${shortRef(pr.target.ref)} (stacks for this pull request: ${known}).\n\n${COMMAND_HELP}`;
+      return;
+    }
+    if (!isStackBranch(named.branch, pr.target.ref)) {
+      // Naming a stack skips the file filter, never the branch rule (docs/architecture.md §12).
+      decision.skipped.push({
+        stackId: named.id,
+        reason: 'branch-mismatch',
+        detail: `pull request targets ${pr.target.ref}, not the stack's branch`,
+      });
+      decision.reply = `Stack \`${named.name}\` does not track ${shortRef(pr.target.ref)}, the target of this pull request: nothing to ${command.kind}.`;
       return;
     }
     targets = [named];

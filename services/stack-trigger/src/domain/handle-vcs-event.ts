@@ -3,6 +3,7 @@ import { createAnswerCommentCommand } from './answer-comment-command';
 import type { CanonicalEvent } from './canonical-event';
 import { createCancelRunsOfDisabledStacks } from './cancel-runs-of-disabled-stacks';
 import { createCancelSupersededRuns } from './cancel-superseded-runs';
+import { createCheckCommenter } from './check-commenter';
 import { decideTriggers, type SkippedStack, type TriggerDecision } from './decide-triggers';
 import type { EventHandling } from './event-handling';
 import { createFindStacksOfRepository } from './find-stacks-of-repository';
@@ -10,6 +11,7 @@ import { createLookUpChangedFiles } from './look-up-changed-files';
 import type { NewRun, Run } from './model';
 import type {
   ChangedFilesPort,
+  CommentAuthorityPort,
   CommentRepliesPort,
   RunEventsPort,
   RunQueuePort,
@@ -28,6 +30,8 @@ export interface HandleVcsEventDeps {
   changedFiles: ChangedFilesPort;
   runEvents: RunEventsPort;
   replies: CommentRepliesPort;
+  /** Comment commands: who wrote the comment, and may they (docs/architecture.md §12). */
+  commentAuthority: CommentAuthorityPort;
   metrics: TriggerMetricsPort;
   logger: Logger;
   maxRunsPerEvent: number;
@@ -63,6 +67,7 @@ export function createHandleVcsEvent(
   const retryRuns = createRetryRuns(deps);
   const cancelRunsOfDisabledStacks = createCancelRunsOfDisabledStacks(deps);
   const answerCommentCommand = createAnswerCommentCommand(deps);
+  const checkCommenter = createCheckCommenter({ authority: deps.commentAuthority });
 
   return async (event) => {
     const log = deps.logger.child({
@@ -74,8 +79,18 @@ export function createHandleVcsEvent(
     if (stacks.length === 0 && event.type !== 'pull_request.comment_added')
       return { ...nothingDone(), ignored: 'no stack uses this repository' };
 
-    const changes = await lookUpChangedFiles(event, stacks, log);
-    const decision = decideTriggers({ event, stacks, maxRunsPerEvent: deps.maxRunsPerEvent, ...changes });
+    const commenter = await checkCommenter(event);
+    const changes =
+      commenter !== undefined && commenter.kind !== 'writer'
+        ? {}
+        : await lookUpChangedFiles(event, stacks, log);
+    const decision = decideTriggers({
+      event,
+      stacks,
+      maxRunsPerEvent: deps.maxRunsPerEvent,
+      ...changes,
+      ...(commenter === undefined ? {} : { commenter }),
+    });
 
     const h: EventHandling = {
       log,
@@ -101,6 +116,7 @@ export function createHandleVcsEvent(
     const replied = await answerCommentCommand(event, decision, {
       retried: retry.retried.length,
       created: created.length,
+      operatorCanceled: retry.operatorCanceled.map((r) => h.stacksById.get(r.stackId)?.name ?? r.stackId),
     });
     const result: HandleVcsEventResult = {
       created,
@@ -108,7 +124,14 @@ export function createHandleVcsEvent(
       canceled: [...superseded, ...disabledMeanwhile],
       retried: retry.retried,
       overCap: decision.overCap,
-      skipped: decision.skipped,
+      skipped: [
+        ...decision.skipped,
+        ...retry.operatorCanceled.map((r) => ({
+          stackId: r.stackId,
+          reason: 'refused' as const,
+          detail: `run ${r.id} was canceled by an operator; a comment does not retry it`,
+        })),
+      ],
       ...(replied === undefined ? {} : { replied }),
       ...(decision.ignored === undefined ? {} : { ignored: decision.ignored }),
     };

@@ -73,6 +73,11 @@ export interface Run {
   pullRequest?: RunPullRequest;
   trigger: RunTrigger;
   note?: string;
+  /**
+   * Set when an operator canceled the run through the API: `/stacklink retry` leaves such a run alone
+   * (docs/architecture.md §12), unlike one the system canceled (superseded, stack disabled).
+   */
+  canceledBy?: 'operator';
   createdAt: string;
   updatedAt: string;
 }

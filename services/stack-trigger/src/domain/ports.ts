@@ -41,7 +41,13 @@ export interface RunRepositoryPort {
    * Compare-and-set: moves the run to `to` only when its state is one of `from`, increments its
    * version; otherwise changes nothing and returns the run as it is.
    */
-  transition(id: string, from: readonly RunState[], to: RunState, note?: string): Promise<TransitionResult>;
+  transition(
+    id: string,
+    from: readonly RunState[],
+    to: RunState,
+    note?: string,
+    options?: { canceledBy?: 'operator' },
+  ): Promise<TransitionResult>;
   /**
    * Cancels every QUEUED run of the stack (one compare-and-set per run: a run a runner took meanwhile
    * stays RUNNING), oldest first; the runs it canceled.
@@ -170,4 +176,24 @@ export interface TriggerMetricsPort {
 
 export interface Clock {
   now(): Date;
+}
+
+/** A `/stacklink` comment as Bitbucket has it now: its author, or gone (deleted before it was handled). */
+export type CommandComment = { kind: 'found'; author: string } | { kind: 'vanished' };
+
+/** Who may give comment commands (docs/architecture.md §12), asked of Bitbucket's REST API. */
+export interface CommentAuthorityPort {
+  /** Reads the comment back; its author is Bitbucket's answer, not the webhook body's claim. */
+  readComment(target: {
+    integrationId: string;
+    repository: RepositoryCoordinates;
+    pullRequestId: number;
+    commentId: number;
+  }): Promise<CommandComment>;
+  /** Whether the user holds REPO_WRITE or more on the repository (cached briefly). */
+  canWrite(target: {
+    integrationId: string;
+    repository: RepositoryCoordinates;
+    user: string;
+  }): Promise<boolean>;
 }

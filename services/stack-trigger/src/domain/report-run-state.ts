@@ -31,7 +31,14 @@ export function createReportRunState(deps: ReportRunStateDeps) {
     }
     if (!canTransition(run.state, to)) throw illegal(run, to);
     // Compare-and-set on the state we checked: a concurrent report cannot slip in between.
-    const moved = await deps.runs.transition(run.id, [run.state], to, note);
+    // Runners never cancel (they stop and report nothing): a cancel through this route is an operator's.
+    const moved = await deps.runs.transition(
+      run.id,
+      [run.state],
+      to,
+      note,
+      to === 'CANCELED' ? { canceledBy: 'operator' } : {},
+    );
     if (!moved.ok) throw illegal(moved.run ?? run, to);
     if (to === 'RUNNING') {
       await deps.queue.renewLease(run.id);

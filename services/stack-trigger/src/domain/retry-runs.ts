@@ -13,6 +13,8 @@ export interface RetriedRuns {
   retried: Run[];
   /** Runs already queued, running or finished: nothing to retry. */
   existing: Run[];
+  /** Runs an operator canceled: a comment does not undo an operator's decision (docs/architecture.md §12). */
+  operatorCanceled: Run[];
 }
 
 /**
@@ -25,7 +27,7 @@ export function createRetryRuns(deps: Omit<QueueRunDeps, 'logger'>) {
     plans: readonly RetryPlan[],
     h: EventHandling,
   ): Promise<RetriedRuns> => {
-    const out: RetriedRuns = { created: [], retried: [], existing: [] };
+    const out: RetriedRuns = { created: [], retried: [], existing: [], operatorCanceled: [] };
     const queueDeps = { ...deps, logger: h.log };
     for (const { run: input } of plans) {
       const stack = h.stacksById.get(input.stackId);
@@ -34,6 +36,10 @@ export function createRetryRuns(deps: Omit<QueueRunDeps, 'logger'>) {
       if (found === undefined) {
         const { run } = await queueRun(queueDeps, stack, input, h.publishes);
         out.created.push(run);
+      } else if (found.state === 'CANCELED' && found.canceledBy === 'operator') {
+        h.log.info('retry refused: the run was canceled by an operator', { runId: found.id });
+        out.operatorCanceled.push(found);
+        continue;
       } else {
         const note = `retried by comment ${commentIdOf(event)}`;
         const moved = await deps.runs.transition(found.id, RETRYABLE_STATES, 'QUEUED', note);

@@ -15,9 +15,23 @@ export interface RefChanges {
   ref: string;
   commit: string;
   files: ChangedFiles;
+  /**
+   * Bitbucket no longer knows the ref or its commits (deleted or rewritten before the lookup): the ref
+   * starts nothing, in these words; the push's other refs are decided as usual.
+   */
+  vanished?: string;
 }
 
-const GLOB_OPTIONS: picomatch.PicomatchOptions = { dot: true };
+/**
+ * Extglobs (`*(a|b)`) are off: nested quantifiers compile to regular expressions that backtrack
+ * exponentially, and one pattern froze a trigger worker for seconds per path (docs/architecture.md §12).
+ * `*(` is then an ordinary star followed by a literal parenthesis.
+ */
+export const GLOB_OPTIONS: picomatch.PicomatchOptions = { dot: true, noextglob: true };
+
+/** Bounds the API enforces on create and update; stacks stored before them are cut to them here. */
+export const MAX_GLOB_LENGTH = 200;
+export const MAX_GLOBS = 50;
 
 /** Strips `./`, leading and trailing slashes; '' and '.' both mean the whole repository. */
 export function normalizeProjectRoot(projectRoot: string): string {
@@ -45,7 +59,14 @@ export function createStackFileMatcher(
   if (cached !== undefined) return cached;
   const root = normalizeProjectRoot(stack.projectRoot);
   const patterns = [root === '' ? '**' : `${escapeGlob(root)}/**`];
-  patterns.push(...stack.additionalProjectGlobs.filter((g) => g.trim() !== ''));
+  // A stack stored before the API bounded globs may hold longer or more of them: such a glob is left
+  // out (it cannot be matched safely), never compiled as it is.
+  patterns.push(
+    ...stack.additionalProjectGlobs
+      .filter((g) => g.trim() !== '' && g.length <= MAX_GLOB_LENGTH)
+      .slice(0, MAX_GLOBS)
+      .map(literalGroups),
+  );
   const isMatch = picomatch(patterns, GLOB_OPTIONS);
   const matcher = (path: string) => isMatch(path.replace(/^\/+/, ''));
   if (matcherCache.size >= MATCHER_CACHE_SIZE) matcherCache.delete(matcherCache.keys().next().value!);
@@ -64,6 +85,15 @@ export function stackMatchesFiles(
   if (files.truncated) return true;
   const matches = createStackFileMatcher(stack);
   return files.paths.some(matches);
+}
+
+/**
+ * Without extglob picomatch still reads `(a|b)` as a regular-expression group, so `*(*.tf|*.tfvars)`
+ * would become nested stars again: parentheses and bars are path characters here, as in git's own
+ * pathspecs. Braces (`*.{tf,tfvars}`) remain the way to list alternatives.
+ */
+export function literalGroups(glob: string): string {
+  return glob.replace(/\\?[()|]/g, (c) => (c.length === 2 ? c : `\\${c}`));
 }
 
 /** A project root is a directory name, not a glob: `infra/[prod]` means that literal directory. */

@@ -1,4 +1,5 @@
 import { Joi } from '@stacklink/config';
+import { MAX_GLOB_LENGTH, MAX_GLOBS, normalizeProjectRoot } from '../domain/stack-matches-files';
 
 const repository = Joi.object({
   projectKey: Joi.string()
@@ -9,7 +10,7 @@ const repository = Joi.object({
     .required(),
 });
 
-const glob = Joi.string().min(1).max(500);
+const glob = Joi.string().min(1).max(MAX_GLOB_LENGTH);
 const label = Joi.string().min(1).max(100);
 
 const stackFields = {
@@ -21,8 +22,18 @@ const stackFields = {
   integrationId: Joi.string().min(1).max(100),
   repository,
   branch: Joi.string().pattern(/^\S{1,255}$/, 'a branch name'),
-  projectRoot: Joi.string().allow('').max(500),
-  additionalProjectGlobs: Joi.array().items(glob).max(50),
+  // A directory inside the repository: runners run commands there (docs/architecture.md §12).
+  projectRoot: Joi.string()
+    .allow('')
+    .max(500)
+    .custom((value: string, helpers) =>
+      isSafeProjectRoot(value) ? normalizedProjectRoot(value) : helpers.error('string.projectRoot'),
+    )
+    .messages({
+      'string.projectRoot':
+        '{{#label}} must be a relative path inside the repository, without ".." segments or a leading "/"',
+    }),
+  additionalProjectGlobs: Joi.array().items(glob).max(MAX_GLOBS),
   triggerOnTags: Joi.boolean(),
   allowForks: Joi.boolean(),
   labels: Joi.array().items(label).max(50),
@@ -79,3 +90,18 @@ export const internalStacksQuerySchema = Joi.object({
 export const disableStacksBodySchema = Joi.object({
   reason: Joi.string().min(1).max(500),
 }).label('body');
+
+/** Relative, no `..` segment, no drive letter or leading slash: a directory of the repository. */
+function isSafeProjectRoot(value: string): boolean {
+  const root = value.trim().replace(/\\/g, '/');
+  if (root.startsWith('/') || /^[A-Za-z]:/.test(root) || root.includes('\u0000')) return false;
+  return root.split('/').every((segment) => segment !== '..');
+}
+
+/** Stored as runners get it: `./infra//prod/` → `infra/prod`, `.` → '' (the whole repository). */
+function normalizedProjectRoot(value: string): string {
+  const segments = normalizeProjectRoot(value)
+    .split('/')
+    .filter((segment) => segment !== '' && segment !== '.');
+  return segments.join('/');
+}

@@ -2,6 +2,7 @@ import { runMain, startRole, type RunningRole } from '@stacklink/http';
 import { createLogger, registerSecret, type Logger } from '@stacklink/logger';
 import { createBitbucketChangedFiles } from '../adapters/bitbucket-changed-files';
 import { createBitbucketClients } from '../adapters/bitbucket-clients';
+import { createBitbucketCommentAuthority } from '../adapters/bitbucket-comment-authority';
 import { createBitbucketCommentReplies } from '../adapters/bitbucket-comment-replies';
 import { createBusRunEvents } from '../adapters/bus-run-events';
 import { createIntegrationCredentials } from '../adapters/integration-credentials';
@@ -61,6 +62,7 @@ export async function startTriggerWorker(
     changedFiles: createBitbucketChangedFiles(clients),
     runEvents: createBusRunEvents(bus),
     replies: createBitbucketCommentReplies(clients),
+    commentAuthority: createBitbucketCommentAuthority(clients),
     metrics: createPrometheusTriggerMetrics(),
     logger,
     maxRunsPerEvent: config.MAX_RUNS_PER_EVENT,

@@ -13,7 +13,12 @@ import type { PushEvent } from '../../src/domain/canonical-event';
 import type { Stack } from '../../src/domain/model';
 import { RUN_READY, RUN_STATE_CHANGED, VCS_EVENTS_QUEUE } from '@stacklink/contracts';
 import { files } from '../support/events';
-import { countingMetrics, fixedChangedFiles, recordingReplies } from '../support/fakes';
+import {
+  countingMetrics,
+  fixedChangedFiles,
+  fixedCommentAuthority,
+  recordingReplies,
+} from '../support/fakes';
 import { startTriggerHarness, waitForRuns, type TriggerHarness } from '../support/trigger-harness';
 
 const RUN_MESSAGE_KEYS = [
@@ -300,31 +305,34 @@ describe('trigger worker (RabbitMQ, Redis, SQLite, integration service, gateway 
     expect(changeRequests(slug).map((r) => r.status)).to.deep.equal([503, 503, 503, 200]);
   });
 
-  it('parks an event whose commit Bitbucket does not know, with a message saying so', async () => {
+  it('skips a ref whose commit Bitbucket does not know and still runs the other refs of the push', async () => {
     const slug = h.addRepository();
     const stack = await h.addStack(slug);
     await h.startWorker();
     h.deliverTo('sink');
-    const { deliveries } = await h.sim.push({
+    const { deliveries, commit } = await h.sim.push({
       project: 'PRJ',
       repo: slug,
       branch: 'main',
       files: ['stacks/app/x.tf'],
     });
-    const delivered = JSON.parse(deliveries[0]!.body) as { changes: { toHash: string }[] };
-    delivered.changes[0]!.toHash = 'f'.repeat(40);
+    type Change = { ref: { id: string; displayId: string }; refId: string; toHash: string };
+    const delivered = JSON.parse(deliveries[0]!.body) as { changes: Change[] };
+    const gone = JSON.parse(JSON.stringify(delivered.changes[0])) as Change;
+    gone.ref.id = gone.refId = 'refs/heads/gone';
+    gone.ref.displayId = 'gone';
+    gone.toHash = 'f'.repeat(40);
+    delivered.changes.push(gone);
     const event = (await h.publishDelivery({
       ...deliveries[0]!,
       body: JSON.stringify(delivered),
     })) as PushEvent;
 
-    const [parked] = await waitFor(async () => {
-      const dead = await h.bus.inspectDeadLetters(VCS_EVENTS_QUEUE, 50);
-      return nonEmpty(dead.filter((d) => d.messageId === event.id));
-    });
-    expect(parked!.errorCode).to.equal('CHANGED_FILES.NOT_FOUND');
-    expect(parked!.errorMessage).to.contain('does not know').and.to.contain(`PRJ/${slug}`);
-    expect(await h.store.runs.listByStack(stack.id)).to.be.empty;
+    const [run] = await waitForRuns(h, stack.id, 1);
+    expect(run).to.include({ commit, ref: 'refs/heads/main', type: 'tracked' });
+    const dead = await h.bus.inspectDeadLetters(VCS_EVENTS_QUEUE, 50);
+    expect(dead.filter((d) => d.messageId === event.id)).to.be.empty;
+    expect((await h.store.runs.listByStack(stack.id)).map((r) => r.ref)).to.deep.equal(['refs/heads/main']);
   });
 
   /** A repository with a stack and a running worker, and an open pull request to comment on. */
@@ -434,6 +442,7 @@ describe('trigger worker (RabbitMQ, Redis, SQLite, integration service, gateway 
           },
         },
         replies: recordingReplies(),
+        commentAuthority: fixedCommentAuthority(),
         metrics: countingMetrics(),
         logger: createSilentLogger(),
         maxRunsPerEvent: 100,

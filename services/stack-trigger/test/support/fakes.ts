@@ -2,6 +2,7 @@ import type { CanonicalEvent } from '../../src/domain/canonical-event';
 import type { Run, Stack } from '../../src/domain/model';
 import type {
   ChangedFilesPort,
+  CommentAuthorityPort,
   CommentRepliesPort,
   QueuedRunRef,
   RunEventsPort,
@@ -72,6 +73,22 @@ export function recordingRunEvents(): RunEventsPort & { stateChanged: Run[]; rea
     },
     async publishRunReady(run: Run, _stack: Stack) {
       ready.push(run);
+    },
+  };
+}
+
+/** Every commenter is `alice`, a writer, unless the test says otherwise. */
+export function fixedCommentAuthority(
+  facts: { author?: string; writers?: string[]; vanished?: boolean } = {},
+): CommentAuthorityPort {
+  const author = facts.author ?? 'alice';
+  const writers = facts.writers ?? ['alice'];
+  return {
+    async readComment() {
+      return facts.vanished === true ? { kind: 'vanished' } : { kind: 'found', author };
+    },
+    async canWrite({ user }) {
+      return writers.includes(user);
     },
   };
 }

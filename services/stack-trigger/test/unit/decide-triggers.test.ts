@@ -20,6 +20,7 @@ const staging = stack({
   branch: 'refs/heads/develop',
 });
 const fork = { projectKey: '~alice', slug: 'infra' };
+const WRITER = { kind: 'writer', name: 'alice' } as const;
 
 describe('decideTriggers', () => {
   describe('push', () => {
@@ -426,7 +427,7 @@ describe('decideTriggers', () => {
 
   describe('comment commands', () => {
     it('ignores a comment that is not a command', () => {
-      const d = decideTriggers({ event: commentEvent('Looks good'), stacks: [prod] });
+      const d = decideTriggers({ commenter: WRITER, event: commentEvent('Looks good'), stacks: [prod] });
       expect(d).to.deep.include({ runs: [], retry: [], ignored: 'comment is not a command' });
       expect(d.reply).to.be.undefined;
     });
@@ -434,7 +435,7 @@ describe('decideTriggers', () => {
     it('proposes a run for the named stack on the source commit even when the files do not touch it', () => {
       const event = commentEvent('/stacklink propose prod');
       expect(needsChangedFiles(event, [prod])).to.be.false;
-      const d = decideTriggers({ event, stacks: [prod, staging] });
+      const d = decideTriggers({ commenter: WRITER, event, stacks: [prod, staging] });
       expect(d.runs).to.have.length(1);
       expect(d.runs[0]).to.include({ stackId: 'stack-a', type: 'proposed', commit: SHA(10) });
       expect(d.runs[0]!.trigger.kind).to.equal('comment');
@@ -443,10 +444,15 @@ describe('decideTriggers', () => {
 
     it('finds the named stack by id or by name in any case', () => {
       expect(
-        decideTriggers({ event: commentEvent('/stacklink propose stack-a'), stacks: [prod] }).runs,
+        decideTriggers({
+          commenter: WRITER,
+          event: commentEvent('/stacklink propose stack-a'),
+          stacks: [prod],
+        }).runs,
       ).to.have.length(1);
       expect(
-        decideTriggers({ event: commentEvent('/stacklink propose PROD'), stacks: [prod] }).runs,
+        decideTriggers({ commenter: WRITER, event: commentEvent('/stacklink propose PROD'), stacks: [prod] })
+          .runs,
       ).to.have.length(1);
     });
 
@@ -455,6 +461,7 @@ describe('decideTriggers', () => {
       const other = stack({ id: 'stack-d', name: 'dev', projectRoot: 'infra/dev' });
       expect(needsChangedFiles(event, [prod])).to.be.true;
       const d = decideTriggers({
+        commenter: WRITER,
         event,
         stacks: [prod, other, staging],
         changedFiles: files('infra/prod/a.tf'),
@@ -464,6 +471,7 @@ describe('decideTriggers', () => {
 
     it('replies when nothing is touched by an unnamed propose', () => {
       const d = decideTriggers({
+        commenter: WRITER,
         event: commentEvent('/stacklink propose'),
         stacks: [prod],
         changedFiles: files('README.md'),
@@ -473,19 +481,31 @@ describe('decideTriggers', () => {
     });
 
     it('plans a retry of the named stack on the source commit', () => {
-      const d = decideTriggers({ event: commentEvent('/stacklink retry prod'), stacks: [prod] });
+      const d = decideTriggers({
+        commenter: WRITER,
+        event: commentEvent('/stacklink retry prod'),
+        stacks: [prod],
+      });
       expect(d.runs).to.be.empty;
       expect(d.retry).to.have.length(1);
       expect(d.retry[0]!.run).to.include({ stackId: 'stack-a', type: 'proposed', commit: SHA(10) });
     });
 
     it('plans a retry for every stack of the target branch when no stack is named', () => {
-      const d = decideTriggers({ event: commentEvent('/stacklink retry'), stacks: [prod, staging] });
+      const d = decideTriggers({
+        commenter: WRITER,
+        event: commentEvent('/stacklink retry'),
+        stacks: [prod, staging],
+      });
       expect(d.retry.map((r) => r.run.stackId)).to.deep.equal(['stack-a']);
     });
 
     it('replies with the list of commands after an unknown command', () => {
-      const d = decideTriggers({ event: commentEvent('/stacklink destroy everything'), stacks: [prod] });
+      const d = decideTriggers({
+        commenter: WRITER,
+        event: commentEvent('/stacklink destroy everything'),
+        stacks: [prod],
+      });
       expect(d.runs).to.be.empty;
       expect(d.reply).to.include('Unknown command "destroy"');
       expect(d.reply).to.include(COMMAND_HELP);
@@ -493,19 +513,83 @@ describe('decideTriggers', () => {
     });
 
     it('replies with the list of commands to a bare prefix, even when the repository has no stack', () => {
-      const d = decideTriggers({ event: commentEvent('/stacklink'), stacks: [] });
+      const d = decideTriggers({ commenter: WRITER, event: commentEvent('/stacklink'), stacks: [] });
       expect(d.reply).to.include(COMMAND_HELP);
     });
 
     it('replies naming the known stacks when the named stack does not exist', () => {
-      const d = decideTriggers({ event: commentEvent('/stacklink propose nope'), stacks: [prod, staging] });
+      const d = decideTriggers({
+        commenter: WRITER,
+        event: commentEvent('/stacklink propose nope'),
+        stacks: [prod, staging],
+      });
       expect(d.runs).to.be.empty;
-      expect(d.reply).to.include('No stack named `nope`').and.include('`prod`, `staging`');
+      expect(d.reply).to.include('No stack named `nope`').and.include('`prod`');
+    });
+
+    it('names only the stacks of the target branch when the named stack does not exist', () => {
+      const d = decideTriggers({
+        commenter: WRITER,
+        event: commentEvent('/stacklink propose nope'),
+        stacks: [prod, staging],
+      });
+      expect(d.reply).to.not.include('staging');
+    });
+
+    it('refuses a named stack whose branch is not the target of the pull request', () => {
+      const d = decideTriggers({
+        commenter: WRITER,
+        event: commentEvent('/stacklink propose staging'),
+        stacks: [prod, staging],
+      });
+      expect(d.runs).to.be.empty;
+      expect(d.reply).to.include('does not track main');
+      expect(d.skipped).to.deep.include({
+        stackId: 'stack-b',
+        reason: 'branch-mismatch',
+        detail: "pull request targets refs/heads/main, not the stack's branch",
+      });
+    });
+
+    it('refuses a command from a user without write permission, with a reply and a refused skip', () => {
+      const d = decideTriggers({
+        commenter: { kind: 'refused', name: 'mallory' },
+        event: commentEvent('/stacklink propose prod'),
+        stacks: [prod],
+      });
+      expect(d.runs).to.be.empty;
+      expect(d.retry).to.be.empty;
+      expect(d.reply).to.include('@mallory').and.include('write permission');
+      expect(d.skipped).to.deep.equal([
+        {
+          stackId: 'stack-a',
+          reason: 'refused',
+          detail: '@mallory lacks write permission on the repository',
+        },
+      ]);
+    });
+
+    it('refuses a command whose commenter was not checked', () => {
+      const d = decideTriggers({ event: commentEvent('/stacklink retry'), stacks: [prod] });
+      expect(d.retry).to.be.empty;
+      expect(d.skipped[0]).to.include({ reason: 'refused' });
+    });
+
+    it('skips a command whose comment was deleted before it was handled, without a reply', () => {
+      const d = decideTriggers({
+        commenter: { kind: 'vanished' },
+        event: commentEvent('/stacklink propose prod'),
+        stacks: [prod],
+      });
+      expect(d.runs).to.be.empty;
+      expect(d.reply).to.equal(undefined);
+      expect(d.skipped[0]).to.include({ stackId: 'stack-a', reason: 'vanished' });
     });
 
     it('refuses commands on a fork pull request when the stack does not allow forks', () => {
       const source = { ref: 'refs/heads/feature', commit: SHA(10), repository: fork };
       const d = decideTriggers({
+        commenter: WRITER,
         event: commentEvent('/stacklink propose prod', { source }),
         stacks: [prod],
       });
@@ -515,6 +599,7 @@ describe('decideTriggers', () => {
 
     it('refuses commands on a pull request that is no longer open', () => {
       const d = decideTriggers({
+        commenter: WRITER,
         event: commentEvent('/stacklink propose prod', { state: 'merged' }),
         stacks: [prod],
       });

@@ -10,6 +10,7 @@ import {
   countingMetrics,
   fakeQueue,
   fixedChangedFiles,
+  fixedCommentAuthority,
   recordingReplies,
   recordingRunEvents,
 } from '../support/fakes';
@@ -35,6 +36,7 @@ describe('handleVcsEvent', () => {
       changedFiles: fixedChangedFiles(changed),
       runEvents: recordingRunEvents(),
       replies: recordingReplies(),
+      commentAuthority: fixedCommentAuthority(),
       metrics: countingMetrics(),
       logger: logs.logger,
       maxRunsPerEvent,

@@ -1,5 +1,12 @@
 import { expect } from 'chai';
-import { normalizeProjectRoot, stackMatchesFiles } from '../../src/domain/stack-matches-files';
+import picomatch from 'picomatch';
+import {
+  GLOB_OPTIONS,
+  MAX_GLOB_LENGTH,
+  literalGroups,
+  normalizeProjectRoot,
+  stackMatchesFiles,
+} from '../../src/domain/stack-matches-files';
 import { files } from '../support/events';
 
 const at = (projectRoot: string, additionalProjectGlobs: string[] = []) => ({
@@ -55,5 +62,24 @@ describe('stackMatchesFiles', () => {
 
   it('counts a truncated list as touching the stack even when no listed path matches', () => {
     expect(stackMatchesFiles(at('infra/prod'), { paths: ['docs/a.md'], truncated: true })).to.be.true;
+  });
+
+  it('reads an extglob such as *(a|b) as literal characters, not as a repetition', () => {
+    const glob = ['**/*(*.tf|*.tfvars)'];
+    expect(stackMatchesFiles(at('none', glob), files('mods/a.tf'))).to.be.false;
+    expect(stackMatchesFiles(at('none', glob), files('mods/x(a.tf|a.tfvars)'))).to.be.true;
+    expect(GLOB_OPTIONS.noextglob).to.equal(true);
+    // The compiled expression holds no group: no nested quantifier can backtrack.
+    const source = picomatch.makeRe(literalGroups(glob[0]!), GLOB_OPTIONS).source;
+    expect(source).to.not.match(/(?<!\\)\((?!\?)/);
+  });
+
+  it('still lists alternatives with braces', () => {
+    expect(stackMatchesFiles(at('none', ['x/*.{tf,md}']), files('x/a.md'))).to.be.true;
+  });
+
+  it('leaves out a stored glob longer than the bound instead of compiling it', () => {
+    const long = `${'*a'.repeat(MAX_GLOB_LENGTH)}`;
+    expect(stackMatchesFiles(at('none', [long]), files('aaaa'))).to.be.false;
   });
 });

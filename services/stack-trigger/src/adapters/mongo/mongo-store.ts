@@ -79,6 +79,7 @@ const runSchema = new Schema<RunDoc>(
     pullRequest: { type: Schema.Types.Mixed },
     trigger: { type: Schema.Types.Mixed, required: true },
     note: String,
+    canceledBy: String,
     createdAt: String,
     updatedAt: String,
   },
@@ -150,6 +151,7 @@ function toRun(doc: RunDoc): Run {
   };
   if (doc.pullRequest) run.pullRequest = { ...doc.pullRequest };
   if (doc.note !== undefined && doc.note !== null) run.note = doc.note;
+  if (doc.canceledBy === 'operator') run.canceledBy = 'operator';
   return run;
 }
 
@@ -326,9 +328,10 @@ export async function openMongoStore(url: string, now: () => Date = () => new Da
         .lean<RunDoc[]>();
       return docs.map(toRun);
     },
-    async transition(id, from, to, note) {
+    async transition(id, from, to, note, options = {}) {
       const set: Record<string, unknown> = { state: to, updatedAt: now().toISOString() };
       if (note !== undefined) set.note = note;
+      if (options.canceledBy !== undefined) set.canceledBy = options.canceledBy;
       const doc = await Runs.findOneAndUpdate(
         { _id: id, state: { $in: [...from] } },
         { $set: set, $inc: { version: 1 } },

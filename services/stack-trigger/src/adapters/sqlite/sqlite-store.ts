@@ -84,6 +84,11 @@ export const MIGRATIONS: { version: number; name?: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'who canceled a run: operator cancels are not retried by comment',
+    sql: `ALTER TABLE stack_trigger_runs ADD COLUMN canceled_by TEXT;`,
+  },
 ];
 
 interface StackRow {
@@ -107,6 +112,7 @@ interface RunRow {
   pull_request: string | null;
   trigger: string;
   note: string | null;
+  canceled_by?: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -301,6 +307,7 @@ function toRun(row: RunRow): Run {
   if (row.pull_request !== null)
     run.pullRequest = JSON.parse(row.pull_request) as NonNullable<Run['pullRequest']>;
   if (row.note !== null) run.note = row.note;
+  if (row.canceled_by === 'operator') run.canceledBy = 'operator';
   return run;
 }
 
@@ -413,13 +420,15 @@ function createRunRepository(db: Database.Database, now: () => Date): RunReposit
       ).all() as RunRow[];
       return rows.map(toRun);
     },
-    async transition(id, from, to, note): Promise<TransitionResult> {
+    async transition(id, from, to, note, options = {}): Promise<TransitionResult> {
       if (from.length === 0) return { ok: false, run: await this.get(id) };
       const placeholders = from.map(() => '?').join(', ');
       const row = sql(
-        `UPDATE stack_trigger_runs SET state = ?, version = version + 1, note = COALESCE(?, note), updated_at = ?
+        `UPDATE stack_trigger_runs SET state = ?, version = version + 1, note = COALESCE(?, note),
+           canceled_by = COALESCE(?, canceled_by), updated_at = ?
            WHERE id = ? AND state IN (${placeholders}) RETURNING *`,
-      ).get(to, note ?? null, now().toISOString(), id, ...from) as RunRow | undefined;
+      ).get(to, note ?? null, options.canceledBy ?? null, now().toISOString(), id, ...from) as
+        RunRow | undefined;
       if (row) return { ok: true, run: toRun(row) };
       return { ok: false, run: await this.get(id) };
     },
