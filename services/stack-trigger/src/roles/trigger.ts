@@ -3,6 +3,7 @@ import { createLogger, registerSecret, type Logger } from '@stacklink/logger';
 import { createBitbucketChangedFiles } from '../adapters/bitbucket-changed-files';
 import { createBitbucketClients } from '../adapters/bitbucket-clients';
 import { createBitbucketCommentReplies } from '../adapters/bitbucket-comment-replies';
+import { createBitbucketConfirmation } from '../adapters/bitbucket-confirmation';
 import { createBusRunEvents } from '../adapters/bus-run-events';
 import { createIntegrationCredentials } from '../adapters/integration-credentials';
 import { createPrometheusTriggerMetrics } from '../adapters/prometheus-trigger-metrics';
@@ -59,6 +60,7 @@ export async function startTriggerWorker(
     runs: store.runs,
     queue,
     changedFiles: createBitbucketChangedFiles(clients),
+    confirmation: createBitbucketConfirmation(clients),
     runEvents: createBusRunEvents(bus),
     replies: createBitbucketCommentReplies(clients),
     metrics: createPrometheusTriggerMetrics(),

@@ -13,7 +13,7 @@ import type { PushEvent } from '../../src/domain/canonical-event';
 import type { Stack } from '../../src/domain/model';
 import { RUN_READY, RUN_STATE_CHANGED, VCS_EVENTS_QUEUE } from '@stacklink/contracts';
 import { files } from '../support/events';
-import { countingMetrics, fixedChangedFiles, recordingReplies } from '../support/fakes';
+import { agreeingConfirmation, countingMetrics, fixedChangedFiles, recordingReplies } from '../support/fakes';
 import { startTriggerHarness, waitForRuns, type TriggerHarness } from '../support/trigger-harness';
 
 const RUN_MESSAGE_KEYS = [
@@ -427,6 +427,7 @@ describe('trigger worker (RabbitMQ, Redis, SQLite, integration service, gateway 
         runs: h.store.runs,
         queue,
         changedFiles: fixedChangedFiles(files('stacks/app/main.tf')),
+        confirmation: agreeingConfirmation(),
         runEvents: {
           publishStateChanged: (run, stack) => busEvents.publishStateChanged(run, stack),
           publishRunReady: async () => {
