@@ -300,10 +300,16 @@ describe('trigger worker (RabbitMQ, Redis, SQLite, integration service, gateway 
     expect(changeRequests(slug).map((r) => r.status)).to.deep.equal([503, 503, 503, 200]);
   });
 
-  it('parks an event whose commit Bitbucket does not know, with a message saying so', async () => {
+  it('refuses an event whose commit Bitbucket does not know: counted as refused, acked rather than parked, and no run', async () => {
     const slug = h.addRepository();
     const stack = await h.addStack(slug);
-    await h.startWorker();
+    const worker = await h.startWorker();
+    const refused = async () => {
+      const text = await (await fetch(`${worker.url}/metrics`)).text();
+      const match = /stacklink_trigger_unconfirmed_total\{reason="refused"\} (\d+)/.exec(text);
+      return match ? Number(match[1]) : 0;
+    };
+    const before = await refused();
     h.deliverTo('sink');
     const { deliveries } = await h.sim.push({
       project: 'PRJ',
@@ -318,13 +324,16 @@ describe('trigger worker (RabbitMQ, Redis, SQLite, integration service, gateway 
       body: JSON.stringify(delivered),
     })) as PushEvent;
 
-    const [parked] = await waitFor(async () => {
-      const dead = await h.bus.inspectDeadLetters(VCS_EVENTS_QUEUE, 50);
-      return nonEmpty(dead.filter((d) => d.messageId === event.id));
+    await waitFor(async () => (await refused()) === before + 1, {
+      message: 'the event was never counted as refused',
     });
-    expect(parked!.errorCode).to.equal('CHANGED_FILES.NOT_FOUND');
-    expect(parked!.errorMessage).to.contain('does not know').and.to.contain(`PRJ/${slug}`);
+    const dead = await h.bus.inspectDeadLetters(VCS_EVENTS_QUEUE, 50);
+    expect(dead.filter((d) => d.messageId === event.id)).to.be.empty;
     expect(await h.store.runs.listByStack(stack.id)).to.be.empty;
+    const asked = h.sim.recorded.requests.filter((r) => r.path.includes(`/repos/${slug}/`));
+    expect(asked.map((r) => [r.path, r.status])).to.deep.equal([
+      [`/rest/branch-utils/latest/projects/PRJ/repos/${slug}/branches/info/${'f'.repeat(40)}`, 404],
+    ]);
   });
 
   /** A repository with a stack and a running worker, and an open pull request to comment on. */
