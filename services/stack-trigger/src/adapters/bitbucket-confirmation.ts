@@ -6,7 +6,7 @@ import type { BitbucketClients } from './bitbucket-clients';
 /**
  * What Bitbucket shows now, for the confirmation of docs/architecture.md §12, over libs/bitbucket:
  * branch-utils `branches/info/{commit}` (the branches containing a commit), the tags resource (a tag's
- * commit and tag object), `commits?until=&since=` (one page: what came after a commit) and the pull
+ * commit and tag object), `commits?until=&since=&limit=1` (whether one commit is an ancestor of another) and the pull
  * request resource.
  *
  * A 404 is an answer (the commit, tag or pull request does not exist: `undefined`); Bitbucket
@@ -29,17 +29,6 @@ export function createBitbucketConfirmation(clients: BitbucketClients): Confirma
       const commit = tag.latestCommit ?? tag.latestChangeset;
       if (commit === undefined) return undefined;
       return typeof tag.hash === 'string' && tag.hash !== commit ? { commit, object: tag.hash } : { commit };
-    },
-
-    async commitsAfter(event, ref, commit) {
-      const { projectKey, slug } = event.repository;
-      const client = await clients.forIntegration(event.integrationId);
-      const page = await unlessMissing(() =>
-        client.listCommits(projectKey, slug, { until: ref, since: commit }),
-      );
-      return page === undefined
-        ? undefined
-        : { commits: page.values.map((c) => c.id), complete: page.isLastPage };
     },
 
     async isAncestor(event, commit, descendant) {

@@ -120,34 +120,27 @@ export function createConfirmWithBitbucket(deps: {
 
     /**
      * The tracked runs a push planned whose commit is older than one that already has a tracked run of
-     * the same stack (a replayed or late delivery): one call per distinct ref asks which commits came
-     * after the pushed one, and a stack's latest tracked commit among them supersedes the push.
+     * the same stack (a replayed or late delivery): one call per distinct (pushed commit, stack's latest
+     * tracked commit) asks whether the first is an ancestor of the second; stacks on one branch mostly
+     * share their latest tracked commit, so a push usually costs one call.
      */
     async findSuperseded(event: CanonicalEvent, planned: readonly NewRun[]): Promise<SupersededPush[]> {
       if (event.type !== 'push') return [];
-      const candidates: { run: NewRun; latest: string }[] = [];
+      const out: SupersededPush[] = [];
+      const older = new Map<string, boolean | undefined>();
       for (const run of planned) {
         if (run.type !== 'tracked' || run.ref.startsWith('refs/tags/')) continue;
         const recent = await deps.runs.listByStack(run.stackId, { limit: RECENT_RUNS });
         const latest = recent.find((r) => r.type === 'tracked' && !r.ref.startsWith('refs/tags/'));
-        if (latest !== undefined && latest.commit !== run.commit)
-          candidates.push({ run, latest: latest.commit });
-      }
-      const after = new Map<string, { commits: string[]; complete: boolean } | undefined>();
-      const out: SupersededPush[] = [];
-      for (const { run, latest } of candidates) {
-        const key = `${run.ref}\u0000${run.commit}`;
-        if (!after.has(key)) after.set(key, await deps.confirmation.commitsAfter(event, run.ref, run.commit));
-        const newer = after.get(key);
-        if (newer === undefined) continue;
-        const older =
-          newer.commits.includes(latest) ||
-          (!newer.complete && (await deps.confirmation.isAncestor(event, run.commit, latest)) === true);
-        if (older) {
+        if (latest === undefined || latest.commit === run.commit) continue;
+        const key = `${run.commit}\u0000${latest.commit}`;
+        if (!older.has(key))
+          older.set(key, await deps.confirmation.isAncestor(event, run.commit, latest.commit));
+        if (older.get(key) === true) {
           out.push({
             stackId: run.stackId,
             ref: run.ref,
-            detail: `commit ${shortCommit(run.commit)} is older than ${shortCommit(latest)} on ${run.ref}, which already has a tracked run`,
+            detail: `commit ${shortCommit(run.commit)} is older than ${shortCommit(latest.commit)} on ${run.ref}, which already has a tracked run`,
           });
         }
       }

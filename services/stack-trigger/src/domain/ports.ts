@@ -197,15 +197,6 @@ export interface ConfirmationPort {
   branchesContaining(event: PushEvent, commit: string): Promise<string[] | undefined>;
   /** The tag now: the commit it names and, for an annotated tag, its tag object; undefined when absent. */
   tag(event: PushEvent, ref: string): Promise<{ commit: string; object?: string } | undefined>;
-  /**
-   * Commits on `ref` after `commit` (reachable from the ref and not from the commit), newest first, at
-   * most one page; `complete` is false when more exist. Undefined when either is unknown.
-   */
-  commitsAfter(
-    event: PushEvent,
-    ref: string,
-    commit: string,
-  ): Promise<{ commits: string[]; complete: boolean } | undefined>;
   /** True when `commit` is `descendant` or one of its ancestors; undefined when either is unknown. */
   isAncestor(event: PushEvent, commit: string, descendant: string): Promise<boolean | undefined>;
   /** The pull request now; undefined when Bitbucket has none with that id in the event's repository. */

@@ -158,9 +158,6 @@ export function agreeingConfirmation(
       const change = event.push.changes.find((c) => c.ref === ref);
       return change?.after ? { commit: change.after } : undefined;
     },
-    async commitsAfter() {
-      return { commits: [], complete: true };
-    },
     async isAncestor() {
       return false;
     },
@@ -177,10 +174,6 @@ export function agreeingConfirmation(
       port.branchesContaining(event, commit)
     ),
     tag: (event, ref) => (asked.push(`tag ${ref}`), port.tag(event, ref)),
-    commitsAfter: (event, ref, commit) => (
-      asked.push(`after ${ref} ${commit}`),
-      port.commitsAfter(event, ref, commit)
-    ),
     isAncestor: (event, commit, descendant) => (
       asked.push(`ancestor ${commit} ${descendant}`),
       port.isAncestor(event, commit, descendant)

@@ -188,10 +188,7 @@ describe('handleVcsEvent', () => {
     const handle = setup();
     await handle(pushEvent({ before: SHA(2), after: SHA(3) }));
     deps.confirmation = agreeingConfirmation({
-      commitsAfter: async (_event, _ref, commit) => ({
-        commits: commit === SHA(2) ? [SHA(3)] : [],
-        complete: true,
-      }),
+      isAncestor: async (_event, commit, descendant) => commit === SHA(2) && descendant === SHA(3),
     });
     const result = await handle(pushEvent({ before: SHA(1), after: SHA(2) }));
     expect(result.created).to.be.empty;
