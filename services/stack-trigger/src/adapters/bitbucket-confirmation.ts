@@ -18,7 +18,7 @@ export function createBitbucketConfirmation(clients: BitbucketClients): Confirma
       const { projectKey, slug } = event.repository;
       const client = await clients.forIntegration(event.integrationId);
       const branches = await unlessMissing(() => client.listBranchesContaining(projectKey, slug, commit));
-      return branches?.values.map((b) => b.id);
+      return branches?.values.map((b) => ({ ref: b.id, head: b.latestCommit ?? b.latestChangeset ?? '' }));
     },
 
     async tag(event, ref) {

@@ -48,11 +48,12 @@ export function createConfirmWithBitbucket(deps: {
         commitOf.set(change.ref, tag.commit);
       }
     }
-    const branchesOf = new Map<string, string[] | undefined>();
+    const branchesOf = new Map<string, { ref: string; head: string }[] | undefined>();
     for (const commit of new Set(commitOf.values()))
       branchesOf.set(commit, await deps.confirmation.branchesContaining(event, commit));
     for (const [ref, commit] of commitOf) {
-      const branches = branchesOf.get(commit);
+      const containing = branchesOf.get(commit);
+      const branches = containing?.map((b) => b.ref);
       if (branches === undefined) {
         refs.set(ref, {
           status: 'refused',
@@ -66,7 +67,8 @@ export function createConfirmWithBitbucket(deps: {
           })`,
         });
       } else {
-        refs.set(ref, { status: 'confirmed', commit, branches });
+        const head = containing?.find((b) => b.ref === ref)?.head;
+        refs.set(ref, { status: 'confirmed', commit, branches, ...(head === undefined ? {} : { head }) });
       }
     }
     return { refs };
@@ -122,14 +124,22 @@ export function createConfirmWithBitbucket(deps: {
      * The tracked runs a push planned whose commit is older than one that already has a tracked run of
      * the same stack (a replayed or late delivery): one call per distinct (pushed commit, stack's latest
      * tracked commit) asks whether the first is an ancestor of the second; stacks on one branch mostly
-     * share their latest tracked commit, so a push usually costs one call.
+     * share their latest tracked commit, so a push usually costs one call, and none when the pushed
+     * commit is still the branch's head.
      */
-    async findSuperseded(event: CanonicalEvent, planned: readonly NewRun[]): Promise<SupersededPush[]> {
+    async findSuperseded(
+      event: CanonicalEvent,
+      planned: readonly NewRun[],
+      confirmed: ConfirmedFacts,
+    ): Promise<SupersededPush[]> {
       if (event.type !== 'push') return [];
       const out: SupersededPush[] = [];
       const older = new Map<string, boolean | undefined>();
       for (const run of planned) {
         if (run.type !== 'tracked' || run.ref.startsWith('refs/tags/')) continue;
+        // The branch's head is older than nothing on the branch: the usual prompt delivery asks nothing.
+        const ref = confirmed.refs?.get(run.ref);
+        if (ref?.status === 'confirmed' && ref.head === run.commit) continue;
         const recent = await deps.runs.listByStack(run.stackId, { limit: RECENT_RUNS });
         const latest = recent.find((r) => r.type === 'tracked' && !r.ref.startsWith('refs/tags/'));
         if (latest === undefined || latest.commit === run.commit) continue;

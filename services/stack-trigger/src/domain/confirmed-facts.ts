@@ -14,8 +14,11 @@ export interface ConfirmedFacts {
 }
 
 export type RefConfirmation =
-  /** The ref holds `commit` (a tag: the commit it names); `branches` are those that contain it. */
-  | { status: 'confirmed'; commit: string; branches: readonly string[] }
+  /**
+   * The ref holds `commit` (a tag: the commit it names); `branches` are those that contain it; `head`
+   * is a branch's head now.
+   */
+  | { status: 'confirmed'; commit: string; branches: readonly string[]; head?: string }
   /** Bitbucket contradicts the claim: nothing starts on this ref. */
   | { status: 'refused'; detail: string };
 

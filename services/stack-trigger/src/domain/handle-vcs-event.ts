@@ -85,7 +85,7 @@ export function createHandleVcsEvent(
     const decide = (facts: ConfirmedFacts) =>
       decideTriggers({ event, stacks, maxRunsPerEvent: deps.maxRunsPerEvent, ...changes, confirmed: facts });
     let decision = decide(confirmed);
-    const superseded = await confirmWithBitbucket.findSuperseded(event, decision.runs);
+    const superseded = await confirmWithBitbucket.findSuperseded(event, decision.runs, confirmed);
     if (superseded.length > 0) decision = decide({ ...confirmed, superseded });
     reportUnconfirmed(decision, log);
 

@@ -193,8 +193,11 @@ export interface CurrentPullRequest {
  * error.
  */
 export interface ConfirmationPort {
-  /** The full names of the branches that contain the commit; undefined when Bitbucket does not know it. */
-  branchesContaining(event: PushEvent, commit: string): Promise<string[] | undefined>;
+  /**
+   * The branches that contain the commit (full names) with their heads; undefined when Bitbucket does
+   * not know the commit.
+   */
+  branchesContaining(event: PushEvent, commit: string): Promise<{ ref: string; head: string }[] | undefined>;
   /** The tag now: the commit it names and, for an annotated tag, its tag object; undefined when absent. */
   tag(event: PushEvent, ref: string): Promise<{ commit: string; object?: string } | undefined>;
   /** True when `commit` is `descendant` or one of its ancestors; undefined when either is unknown. */

@@ -152,7 +152,9 @@ export function agreeingConfirmation(
   const asked: string[] = [];
   const agreeing: ConfirmationPort = {
     async branchesContaining(event, commit) {
-      return event.push.changes.filter((c) => c.refType === 'branch' && c.after === commit).map((c) => c.ref);
+      return event.push.changes
+        .filter((c) => c.refType === 'branch' && c.after === commit)
+        .map((c) => ({ ref: c.ref, head: commit }));
     },
     async tag(event, ref) {
       const change = event.push.changes.find((c) => c.ref === ref);

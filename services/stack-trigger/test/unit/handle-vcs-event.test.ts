@@ -127,7 +127,8 @@ describe('handleVcsEvent', () => {
     const handle = setup();
     deps.confirmation = agreeingConfirmation({
       tag: async () => ({ commit: SHA(71), object: SHA(70) }),
-      branchesContaining: async (_event, commit) => (commit === SHA(71) ? ['refs/heads/main'] : undefined),
+      branchesContaining: async (_event, commit) =>
+        commit === SHA(71) ? [{ ref: 'refs/heads/main', head: SHA(72) }] : undefined,
     });
     deps.changedFiles = fixedChangedFiles(files('infra/prod/main.tf'));
     const result = await handle(
@@ -142,7 +143,7 @@ describe('handleVcsEvent', () => {
     const handle = setup();
     deps.confirmation = agreeingConfirmation({
       tag: async () => ({ commit: SHA(71) }),
-      branchesContaining: async () => ['refs/heads/experiment'],
+      branchesContaining: async () => [{ ref: 'refs/heads/experiment', head: SHA(72) }],
     });
     const result = await handle(
       pushEvent({ ref: 'refs/tags/v1', refType: 'tag', action: 'created', before: null, after: SHA(71) }),
@@ -158,7 +159,9 @@ describe('handleVcsEvent', () => {
 
   it('refuses a push whose branch Bitbucket does not show holding the commit: no run, no changed-files lookup, a warning with the event id', async () => {
     const handle = setup();
-    deps.confirmation = agreeingConfirmation({ branchesContaining: async () => ['refs/heads/feature'] });
+    deps.confirmation = agreeingConfirmation({
+      branchesContaining: async () => [{ ref: 'refs/heads/feature', head: SHA(9) }],
+    });
     const event = pushEvent({ after: SHA(9) });
     const result = await handle(event);
     expect(result.created).to.be.empty;
@@ -188,6 +191,7 @@ describe('handleVcsEvent', () => {
     const handle = setup();
     await handle(pushEvent({ before: SHA(2), after: SHA(3) }));
     deps.confirmation = agreeingConfirmation({
+      branchesContaining: async () => [{ ref: 'refs/heads/main', head: SHA(3) }],
       isAncestor: async (_event, commit, descendant) => commit === SHA(2) && descendant === SHA(3),
     });
     const result = await handle(pushEvent({ before: SHA(1), after: SHA(2) }));
@@ -200,6 +204,16 @@ describe('handleVcsEvent', () => {
       },
     ]);
     expect((await store.runs.listByStack(prod.id)).map((r) => r.commit)).to.deep.equal([SHA(3)]);
+  });
+
+  it('asks Bitbucket one question per push when the pushed commit is still the branch head', async () => {
+    const handle = setup();
+    await handle(pushEvent({ before: SHA(2), after: SHA(3) }));
+    const confirmation = agreeingConfirmation();
+    deps.confirmation = confirmation;
+    const result = await handle(pushEvent({ before: SHA(3), after: SHA(4) }));
+    expect(result.created.map((r) => r.commit)).to.deep.equal([SHA(4)]);
+    expect(confirmation.asked).to.deep.equal([`branches ${SHA(4)}`]);
   });
 
   it('refuses a replayed source update that Bitbucket contradicts: it cancels nothing', async () => {
