@@ -375,6 +375,26 @@ export function createRestRouter(ctx: RestContext): Router {
     );
   });
 
+  // branch-utils: the branches whose history holds the commit (what "Branches" shows on a commit page).
+  router.get(
+    '/rest/branch-utils/:version/projects/:projectKey/repos/:slug/branches/info/:commitId',
+    (req, res) => {
+      if (!user(res)) return;
+      const r = repo(req, res);
+      if (!r) return;
+      const commit = state.commit(r, param(req, 'commitId'));
+      if (!commit) return noSuchCommit(res, param(req, 'commitId'), r);
+      const branches = [...r.refs.entries()]
+        .filter(([name, sha]) => name.startsWith('refs/heads/') && state.ancestors(sha).has(commit.id))
+        .sort(([a], [b]) => a.localeCompare(b));
+      page(
+        req,
+        res,
+        branches.map(([name, sha]) => render.ref(name, sha, name === `refs/heads/${r.defaultBranch}`)),
+      );
+    },
+  );
+
   const tagOf = (r: SimRepository, name: string, sha: string) =>
     render.ref(name, sha, false, r.tagObjects.get(name));
 
@@ -432,6 +452,29 @@ export function createRestRouter(ctx: RestContext): Router {
       req,
       res,
       state.compare(from.id, to.id).map((c) => render.change(c, from.id, r)),
+    );
+  });
+
+  // Commits reachable from `until` (default: the default branch) and not from `since`, newest first.
+  router.get(both(`${REPO}/commits`), (req, res) => {
+    if (!user(res)) return;
+    const r = repo(req, res);
+    if (!r) return;
+    const untilId = queryString(req, 'until') ?? `refs/heads/${r.defaultBranch}`;
+    const until = state.commit(r, untilId);
+    if (!until) return noSuchCommit(res, untilId, r);
+    const sinceId = queryString(req, 'since');
+    const since = sinceId === undefined ? undefined : state.commit(r, sinceId);
+    if (sinceId !== undefined && !since) return noSuchCommit(res, sinceId, r);
+    const excluded = since ? state.ancestors(since.id) : new Set<string>();
+    const commits = [...state.ancestors(until.id)]
+      .filter((sha) => !excluded.has(sha))
+      .map((sha) => state.commits.get(sha)!)
+      .sort((a, b) => b.seq - a.seq);
+    page(
+      req,
+      res,
+      commits.map((c) => render.commit(c)),
     );
   });
 

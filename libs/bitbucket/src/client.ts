@@ -14,6 +14,7 @@ import {
   parseChangesPage,
   parseComment,
   parseUser,
+  parseCommit,
   parseProject,
   parsePullRequest,
   parseRef,
@@ -28,6 +29,7 @@ import {
   type ChangesPage,
   type Comment,
   type RepositoryPermission,
+  type Commit,
   type Page,
   type Project,
   type PullRequest,
@@ -139,6 +141,22 @@ export interface BitbucketClient {
   getPullRequestChanges(projectKey: string, slug: string, pullRequestId: number): Promise<ChangedFiles>;
   getPullRequest(projectKey: string, slug: string, pullRequestId: number): Promise<PullRequest>;
   getPullRequestsForCommit(projectKey: string, slug: string, commit: string): Promise<Collected<PullRequest>>;
+
+  // What a webhook claims, asked of Bitbucket before acting on it (docs/architecture.md §12).
+  /**
+   * The branches that contain the commit (`rest/branch-utils/latest/…/branches/info/{commitId}`),
+   * paged to the end. A commit Bitbucket does not know is a BITBUCKET.NOT_FOUND.
+   */
+  listBranchesContaining(projectKey: string, slug: string, commit: string): Promise<Collected<Ref>>;
+  /**
+   * One page of the commits reachable from `until` and not from `since` (`commits?until=&since=`),
+   * newest first: an empty page means `until` is `since` or one of its ancestors.
+   */
+  listCommits(
+    projectKey: string,
+    slug: string,
+    query: { until: string; since?: string } & PageRequest,
+  ): Promise<Page<Commit>>;
   postBuildStatus(
     projectKey: string,
     slug: string,
@@ -527,6 +545,23 @@ export function createBitbucketClient(options: BitbucketClientOptions): Bitbucke
         `${repoPath(projectKey, slug)}/commits/${encodeURIComponent(commit)}/pull-requests`,
         parsePullRequest,
       );
+    },
+
+    listBranchesContaining(projectKey, slug, commit) {
+      return collect(
+        `/rest/branch-utils/latest/projects/${encodeURIComponent(projectKey)}/repos/${encodeURIComponent(slug)}` +
+          `/branches/info/${encodeURIComponent(commit)}`,
+        parseRef,
+      );
+    },
+
+    listCommits(projectKey, slug, query) {
+      return get(`${repoPath(projectKey, slug)}/commits`, pageOf(parseCommit), {
+        until: query.until,
+        ...(query.since === undefined ? {} : { since: query.since }),
+        ...(query.start === undefined ? {} : { start: query.start }),
+        limit: query.limit ?? limits.pageLimit,
+      });
     },
 
     async postBuildStatus(projectKey, slug, commit, status) {

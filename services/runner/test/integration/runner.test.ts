@@ -81,7 +81,12 @@ describe('reference runner', function () {
       queue: createRedisRunQueue({ redis, namespace, leaseSeconds: 60 }),
       integrations: { checkRepository: async () => 'ok' },
       runEvents: createBusRunEvents(bus),
-      metrics: { runsCreated: () => undefined, runsOverCap: () => undefined, runsCanceled: () => undefined },
+      metrics: {
+        runsCreated: () => undefined,
+        runsOverCap: () => undefined,
+        runsCanceled: () => undefined,
+        unconfirmed: () => undefined,
+      },
     });
     api = await startServer(app, { port: 0, logger: silent });
     stackId = (

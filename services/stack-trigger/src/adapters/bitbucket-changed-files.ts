@@ -31,7 +31,7 @@ export function createBitbucketChangedFiles(clients: BitbucketClients): ChangedF
       }
     },
 
-    async pushChanges(event, changes) {
+    async pushChanges(event, changes, tagCommits = new Map()) {
       const { projectKey, slug } = event.repository;
       const queries: { ref: string; query: Exclude<RefChangesQuery, { kind: 'none' }> }[] = [];
       for (const change of changes) {
@@ -74,6 +74,8 @@ export function createBitbucketChangedFiles(clients: BitbucketClients): ChangedF
             ? {
                 kind: 'commit' as const,
                 commit: await attempt(`tag ${query.ref}`, async () => {
+                  const known = tagCommits.get(query.ref);
+                  if (known !== undefined) return known;
                   const tag = await client.getTag(projectKey, slug, query.ref);
                   return tag.latestCommit ?? tag.latestChangeset ?? query.after;
                 }),

@@ -15,9 +15,15 @@ export function createPrometheusTriggerMetrics(registry = processRegistry()): Tr
     name: 'stacklink_runs_canceled_total',
     help: 'Queued proposed runs canceled by a newer commit or a closed pull request',
   });
+  const unconfirmed = getOrCreateCounter(registry, {
+    name: 'stacklink_trigger_unconfirmed_total',
+    help: 'Stacks an event did not start because Bitbucket contradicted it (refused), a newer tracked run exists (superseded) or the tag is off the branch (tag-off-branch)',
+    labelNames: ['reason'] as const,
+  });
   return {
     runsCreated: (type, count) => created.inc({ type }, count),
     runsOverCap: (count) => overCap.inc(count),
     runsCanceled: (count) => canceled.inc(count),
+    unconfirmed: (reason, count) => unconfirmed.inc({ reason }, count),
   };
 }

@@ -1,7 +1,8 @@
 import type { CanonicalEvent, PullRequestDetails, PushChange, PushEvent } from './canonical-event';
+import { shortCommit, type ConfirmedFacts } from './confirmed-facts';
 import type { NewRun, RunType, Stack, TriggerKind } from './model';
 import { COMMAND_HELP, parseCommentCommand, type CommentCommand } from './parse-comment-command';
-import { isStackBranch, sameRepository } from './refs';
+import { branchRef, isStackBranch, sameRepository } from './refs';
 import { createStackFileMatcher, type ChangedFiles, type RefChanges } from './stack-matches-files';
 
 export const DEFAULT_MAX_RUNS_PER_EVENT = 100;
@@ -27,6 +28,11 @@ export interface TriggerInput {
    * repository, or that the comment is gone. Missing means not checked, and a command is then refused.
    */
   commenter?: Commenter;
+  /**
+   * What Bitbucket showed for the event's claims (docs/architecture.md §12). The trigger worker always
+   * gives it; without it the rules take the body at its word (rules tests).
+   */
+  confirmed?: ConfirmedFacts;
 }
 
 /** Who gave a comment command (docs/architecture.md §12). */
@@ -117,9 +123,25 @@ export function pushChangesToLookUp(event: PushEvent, stacks: readonly Stack[]):
 
 /** The pure trigger rules of docs/architecture.md §7: what one event does to the stacks of its repository. */
 export function decideTriggers(input: TriggerInput): TriggerDecision {
-  const { event } = input;
   const stacks = [...input.stacks].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const decision = EMPTY_TRIGGERS();
+  const confirmedPullRequest = input.confirmed?.pullRequest;
+  if (input.event.type !== 'push' && confirmedPullRequest?.status === 'refused') {
+    // Bitbucket contradicts the delivery: it starts nothing, cancels nothing, answers nothing.
+    for (const s of stacks)
+      decision.skipped.push({ stackId: s.id, reason: 'refused', detail: confirmedPullRequest.detail });
+    decision.ignored = `refused: ${confirmedPullRequest.detail}`;
+    return decision;
+  }
+  // The rules read the pull request as Bitbucket reports it, not as the body claims it.
+  const event: CanonicalEvent =
+    input.event.type !== 'push' && confirmedPullRequest?.status === 'confirmed'
+      ? { ...input.event, pullRequest: confirmedPullRequest.pullRequest }
+      : input.event;
+  const confirmedRefs = input.confirmed?.refs;
+  const superseded = new Map(
+    (input.confirmed?.superseded ?? []).map((p) => [`${p.stackId}\u0000${p.ref}`, p.detail]),
+  );
   const touched = touchedBy(input.changedFiles);
   const refChanges = new Map((input.refChanges ?? []).map((r) => [r.ref, r]));
   const planned: NewRun[] = [];
@@ -146,13 +168,37 @@ export function decideTriggers(input: TriggerInput): TriggerDecision {
           continue;
         }
         const touchedByRef = touchedBy(looked?.files);
+        const confirmation = confirmedRefs?.get(change.ref);
+        const confirmed = confirmation?.status === 'confirmed' ? confirmation : undefined;
         for (const s of stacks) {
+          const supersededBy = superseded.get(`${s.id}\u0000${change.ref}`);
           if (!candidates.includes(s)) {
             decision.skipped.push({
               stackId: s.id,
               reason: 'tags-off',
               detail: `tag ${change.ref}: the stack does not trigger on tags`,
             });
+          } else if (confirmedRefs !== undefined && confirmed === undefined) {
+            decision.skipped.push({
+              stackId: s.id,
+              reason: 'refused',
+              detail:
+                confirmation?.status === 'refused'
+                  ? confirmation.detail
+                  : `Bitbucket was not asked about ${change.ref}`,
+            });
+          } else if (
+            change.refType === 'tag' &&
+            confirmed !== undefined &&
+            !confirmed.branches.includes(branchRef(s.branch))
+          ) {
+            decision.skipped.push({
+              stackId: s.id,
+              reason: 'tag-off-branch',
+              detail: `tag ${change.ref} names commit ${shortCommit(confirmed.commit)}, which is not on ${branchRef(s.branch)}`,
+            });
+          } else if (supersededBy !== undefined) {
+            decision.skipped.push({ stackId: s.id, reason: 'superseded', detail: supersededBy });
           } else if (!touchedByRef(s)) {
             decision.skipped.push({
               stackId: s.id,
@@ -163,7 +209,7 @@ export function decideTriggers(input: TriggerInput): TriggerDecision {
             planned.push({
               stackId: s.id,
               type: pushRunType(change, s),
-              commit: looked?.commit ?? change.after,
+              commit: confirmed?.commit ?? looked?.commit ?? change.after,
               ref: change.ref,
               trigger: trigger('push'),
             });

@@ -4,6 +4,8 @@ import type { CanonicalEvent } from './canonical-event';
 import { createCancelRunsOfDisabledStacks } from './cancel-runs-of-disabled-stacks';
 import { createCancelSupersededRuns } from './cancel-superseded-runs';
 import { createCheckCommenter } from './check-commenter';
+import { createConfirmWithBitbucket } from './confirm-with-bitbucket';
+import type { ConfirmedFacts } from './confirmed-facts';
 import { decideTriggers, type SkippedStack, type TriggerDecision } from './decide-triggers';
 import type { EventHandling } from './event-handling';
 import { createFindStacksOfRepository } from './find-stacks-of-repository';
@@ -13,6 +15,7 @@ import type {
   ChangedFilesPort,
   CommentAuthorityPort,
   CommentRepliesPort,
+  ConfirmationPort,
   RunEventsPort,
   RunQueuePort,
   RunRepositoryPort,
@@ -28,6 +31,7 @@ export interface HandleVcsEventDeps {
   runs: RunRepositoryPort;
   queue: RunQueuePort;
   changedFiles: ChangedFilesPort;
+  confirmation: ConfirmationPort;
   runEvents: RunEventsPort;
   replies: CommentRepliesPort;
   /** Comment commands: who wrote the comment, and may they (docs/architecture.md §12). */
@@ -62,6 +66,7 @@ export function createHandleVcsEvent(
 ): (event: CanonicalEvent) => Promise<HandleVcsEventResult> {
   const findStacksOfRepository = createFindStacksOfRepository(deps);
   const lookUpChangedFiles = createLookUpChangedFiles(deps);
+  const confirmWithBitbucket = createConfirmWithBitbucket(deps);
   const cancelSupersededRuns = createCancelSupersededRuns(deps);
   const queueTriggeredRuns = createQueueTriggeredRuns(deps);
   const retryRuns = createRetryRuns(deps);
@@ -80,17 +85,25 @@ export function createHandleVcsEvent(
       return { ...nothingDone(), ignored: 'no stack uses this repository' };
 
     const commenter = await checkCommenter(event);
+    // Bitbucket confirms before we act (docs/architecture.md §12): the rules see its answers, not the body's claims.
+    const confirmed = await confirmWithBitbucket.confirm(event, stacks);
     const changes =
       commenter !== undefined && commenter.kind !== 'writer'
         ? {}
-        : await lookUpChangedFiles(event, stacks, log);
-    const decision = decideTriggers({
-      event,
-      stacks,
-      maxRunsPerEvent: deps.maxRunsPerEvent,
-      ...changes,
-      ...(commenter === undefined ? {} : { commenter }),
-    });
+        : await lookUpChangedFiles(event, stacks, log, confirmed);
+    const decide = (facts: ConfirmedFacts) =>
+      decideTriggers({
+        event,
+        stacks,
+        maxRunsPerEvent: deps.maxRunsPerEvent,
+        ...changes,
+        ...(commenter === undefined ? {} : { commenter }),
+        confirmed: facts,
+      });
+    let decision = decide(confirmed);
+    const superseded = await confirmWithBitbucket.findSuperseded(event, decision.runs, confirmed);
+    if (superseded.length > 0) decision = decide({ ...confirmed, superseded });
+    reportUnconfirmed(decision, log);
 
     const h: EventHandling = {
       log,
@@ -101,8 +114,8 @@ export function createHandleVcsEvent(
       touchedStacks: new Set(),
     };
     // Cancel before creating: a superseded proposal must not be handed out after its successor.
-    const superseded = await cancelSupersededRuns(decision.cancel, h);
-    if (superseded.length > 0) deps.metrics.runsCanceled(superseded.length);
+    const canceledBySuccessor = await cancelSupersededRuns(decision.cancel, h);
+    if (canceledBySuccessor.length > 0) deps.metrics.runsCanceled(canceledBySuccessor.length);
     const triggered = await queueTriggeredRuns(decision.runs, h);
     const retry = await retryRuns(event, decision.retry, h);
     reportOverCap(decision, log);
@@ -121,7 +134,7 @@ export function createHandleVcsEvent(
     const result: HandleVcsEventResult = {
       created,
       existing: [...triggered.existing, ...retry.existing],
-      canceled: [...superseded, ...disabledMeanwhile],
+      canceled: [...canceledBySuccessor, ...disabledMeanwhile],
       retried: retry.retried,
       overCap: decision.overCap,
       skipped: [
@@ -146,6 +159,19 @@ export function createHandleVcsEvent(
     });
     return result;
   };
+
+  /** Refusals are warnings: a forged or replayed delivery, or Bitbucket and the body disagreeing. */
+  function reportUnconfirmed(decision: TriggerDecision, log: Logger): void {
+    for (const reason of ['refused', 'superseded', 'tag-off-branch'] as const) {
+      const skipped = decision.skipped.filter((s) => s.reason === reason);
+      if (skipped.length === 0) continue;
+      deps.metrics.unconfirmed(reason, skipped.length);
+      const details = [...new Set(skipped.map((s) => s.detail))];
+      const fields = { reason, stackIds: skipped.map((s) => s.stackId), details };
+      if (reason === 'refused') log.warn('Bitbucket contradicts the delivery: refused', fields);
+      else log.info(`stacks not started: ${reason}`, fields);
+    }
+  }
 
   /** Runs over the per-event cap are not created: logged and counted, never dropped silently. */
   function reportOverCap(decision: TriggerDecision, log: Logger): void {

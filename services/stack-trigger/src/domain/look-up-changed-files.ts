@@ -1,5 +1,6 @@
 import type { Logger } from '@stacklink/logger';
 import type { CanonicalEvent } from './canonical-event';
+import type { ConfirmedFacts } from './confirmed-facts';
 import { needsChangedFiles, pushChangesToLookUp } from './decide-triggers';
 import type { Stack } from './model';
 import type { ChangedFilesPort } from './ports';
@@ -18,11 +19,26 @@ export interface EventChanges {
  * every stack; a push is looked up ref by ref, so each ref is matched against what it changed itself.
  */
 export function createLookUpChangedFiles(deps: { changedFiles: ChangedFilesPort }) {
-  return async (event: CanonicalEvent, stacks: readonly Stack[], log: Logger): Promise<EventChanges> => {
+  return async (
+    event: CanonicalEvent,
+    stacks: readonly Stack[],
+    log: Logger,
+    confirmed: ConfirmedFacts = {},
+  ): Promise<EventChanges> => {
     const changes: EventChanges = {};
     if (event.type === 'push') {
-      const wanted = pushChangesToLookUp(event, stacks);
-      if (wanted.length > 0) changes.refChanges = await deps.changedFiles.pushChanges(event, wanted);
+      // A ref Bitbucket refused starts nothing: nothing to look up. A tag's commit is already known.
+      const tagCommits = new Map<string, string>();
+      const wanted = pushChangesToLookUp(event, stacks).filter((c) => {
+        const confirmation = confirmed.refs?.get(c.ref);
+        if (confirmation?.status === 'confirmed' && c.refType === 'tag')
+          tagCommits.set(c.ref, confirmation.commit);
+        return confirmation === undefined || confirmation.status === 'confirmed';
+      });
+      if (wanted.length > 0)
+        changes.refChanges = await deps.changedFiles.pushChanges(event, wanted, tagCommits);
+    } else if (confirmed.pullRequest?.status === 'refused') {
+      return changes;
     } else if (needsChangedFiles(event, stacks)) {
       changes.changedFiles = await deps.changedFiles.pullRequestChanges(event);
     }

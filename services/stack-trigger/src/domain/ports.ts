@@ -132,9 +132,14 @@ export interface ChangedFilesPort {
   /**
    * What each of these pushed refs changed on its own (its commit range, or a created ref's or tag's
    * commit), with the commit it names: one lookup per distinct range, one tag lookup per tag ref (an
-   * annotated tag's `after` is the tag object, not the commit). Same order as `changes`.
+   * annotated tag's `after` is the tag object, not the commit), unless `tagCommits` already names the
+   * tag's commit. Same order as `changes`.
    */
-  pushChanges(event: PushEvent, changes: readonly PushChange[]): Promise<RefChanges[]>;
+  pushChanges(
+    event: PushEvent,
+    changes: readonly PushChange[],
+    tagCommits?: ReadonlyMap<string, string>,
+  ): Promise<RefChanges[]>;
 }
 
 /** What other processes learn about runs (`runs` exchange): the reporter and the runners. */
@@ -172,6 +177,8 @@ export interface TriggerMetricsPort {
   runsCreated(type: Run['type'], count: number): void;
   runsOverCap(count: number): void;
   runsCanceled(count: number): void;
+  /** Stacks an event did not start because Bitbucket contradicted it or a newer run exists (§12). */
+  unconfirmed(reason: 'refused' | 'superseded' | 'tag-off-branch', count: number): void;
 }
 
 export interface Clock {
@@ -196,4 +203,31 @@ export interface CommentAuthorityPort {
     repository: RepositoryCoordinates;
     user: string;
   }): Promise<boolean>;
+}
+
+/** A pull request as Bitbucket reports it now: the facts the trigger rules take from it. */
+export interface CurrentPullRequest {
+  state: 'open' | 'merged' | 'declined';
+  source: { ref: string; commit: string; repository: RepositoryCoordinates };
+  target: { ref: string; commit: string; repository: RepositoryCoordinates };
+}
+
+/**
+ * Bitbucket's REST API, asked about what a webhook claims before anything acts on it
+ * (docs/architecture.md §12). Each method asks about the event's repository with its integration's
+ * credentials; "does not exist" is an answer (`undefined`), a failure retrying could fix is a retryable
+ * error.
+ */
+export interface ConfirmationPort {
+  /**
+   * The branches that contain the commit (full names) with their heads; undefined when Bitbucket does
+   * not know the commit.
+   */
+  branchesContaining(event: PushEvent, commit: string): Promise<{ ref: string; head: string }[] | undefined>;
+  /** The tag now: the commit it names and, for an annotated tag, its tag object; undefined when absent. */
+  tag(event: PushEvent, ref: string): Promise<{ commit: string; object?: string } | undefined>;
+  /** True when `commit` is `descendant` or one of its ancestors; undefined when either is unknown. */
+  isAncestor(event: PushEvent, commit: string, descendant: string): Promise<boolean | undefined>;
+  /** The pull request now; undefined when Bitbucket has none with that id in the event's repository. */
+  pullRequest(event: Exclude<CanonicalEvent, PushEvent>, id: number): Promise<CurrentPullRequest | undefined>;
 }

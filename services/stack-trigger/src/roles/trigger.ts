@@ -4,6 +4,7 @@ import { createBitbucketChangedFiles } from '../adapters/bitbucket-changed-files
 import { createBitbucketClients } from '../adapters/bitbucket-clients';
 import { createBitbucketCommentAuthority } from '../adapters/bitbucket-comment-authority';
 import { createBitbucketCommentReplies } from '../adapters/bitbucket-comment-replies';
+import { createBitbucketConfirmation } from '../adapters/bitbucket-confirmation';
 import { createBusRunEvents } from '../adapters/bus-run-events';
 import { createIntegrationCredentials } from '../adapters/integration-credentials';
 import { createPrometheusTriggerMetrics } from '../adapters/prometheus-trigger-metrics';
@@ -60,6 +61,7 @@ export async function startTriggerWorker(
     runs: store.runs,
     queue,
     changedFiles: createBitbucketChangedFiles(clients),
+    confirmation: createBitbucketConfirmation(clients),
     runEvents: createBusRunEvents(bus),
     replies: createBitbucketCommentReplies(clients),
     commentAuthority: createBitbucketCommentAuthority(clients),

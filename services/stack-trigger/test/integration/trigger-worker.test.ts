@@ -16,6 +16,7 @@ import { files } from '../support/events';
 import {
   countingMetrics,
   fixedChangedFiles,
+  agreeingConfirmation,
   fixedCommentAuthority,
   recordingReplies,
 } from '../support/fakes';
@@ -305,10 +306,16 @@ describe('trigger worker (RabbitMQ, Redis, SQLite, integration service, gateway 
     expect(changeRequests(slug).map((r) => r.status)).to.deep.equal([503, 503, 503, 200]);
   });
 
-  it('skips a ref whose commit Bitbucket does not know and still runs the other refs of the push', async () => {
+  it('refuses the ref whose commit Bitbucket does not know, acked rather than parked, and still runs the other refs of the push', async () => {
     const slug = h.addRepository();
     const stack = await h.addStack(slug);
-    await h.startWorker();
+    const worker = await h.startWorker();
+    const refused = async () => {
+      const text = await (await fetch(`${worker.url}/metrics`)).text();
+      const match = /stacklink_trigger_unconfirmed_total\{reason="refused"\} (\d+)/.exec(text);
+      return match ? Number(match[1]) : 0;
+    };
+    const before = await refused();
     h.deliverTo('sink');
     const { deliveries, commit } = await h.sim.push({
       project: 'PRJ',
@@ -330,6 +337,9 @@ describe('trigger worker (RabbitMQ, Redis, SQLite, integration service, gateway 
 
     const [run] = await waitForRuns(h, stack.id, 1);
     expect(run).to.include({ commit, ref: 'refs/heads/main', type: 'tracked' });
+    await waitFor(async () => (await refused()) > before, {
+      message: 'the unknown commit was never counted as refused',
+    });
     const dead = await h.bus.inspectDeadLetters(VCS_EVENTS_QUEUE, 50);
     expect(dead.filter((d) => d.messageId === event.id)).to.be.empty;
     expect((await h.store.runs.listByStack(stack.id)).map((r) => r.ref)).to.deep.equal(['refs/heads/main']);
@@ -435,6 +445,7 @@ describe('trigger worker (RabbitMQ, Redis, SQLite, integration service, gateway 
         runs: h.store.runs,
         queue,
         changedFiles: fixedChangedFiles(files('stacks/app/main.tf')),
+        confirmation: agreeingConfirmation(),
         runEvents: {
           publishStateChanged: (run, stack) => busEvents.publishStateChanged(run, stack),
           publishRunReady: async () => {

@@ -3,6 +3,7 @@ import type { Run, Stack } from '../../src/domain/model';
 import type {
   ChangedFilesPort,
   CommentAuthorityPort,
+  ConfirmationPort,
   CommentRepliesPort,
   QueuedRunRef,
   RunEventsPort,
@@ -135,11 +136,13 @@ export function countingMetrics(): TriggerMetricsPort & {
   created: number;
   overCap: number;
   canceled: number;
+  unconfirmedByReason: Record<string, number>;
 } {
   const m = {
     created: 0,
     overCap: 0,
     canceled: 0,
+    unconfirmedByReason: {} as Record<string, number>,
     runsCreated: (_type: Run['type'], n: number) => {
       m.created += n;
     },
@@ -149,6 +152,51 @@ export function countingMetrics(): TriggerMetricsPort & {
     runsCanceled: (n: number) => {
       m.canceled += n;
     },
+    unconfirmed: (reason: string, n: number) => {
+      m.unconfirmedByReason[reason] = (m.unconfirmedByReason[reason] ?? 0) + n;
+    },
   };
   return m;
+}
+
+/**
+ * A Bitbucket that agrees with every delivery (the body's refs hold its commits, its pull request is as
+ * it says), unless a test overrides an answer; records what it was asked.
+ */
+export function agreeingConfirmation(
+  overrides: Partial<ConfirmationPort> = {},
+): ConfirmationPort & { asked: string[] } {
+  const asked: string[] = [];
+  const agreeing: ConfirmationPort = {
+    async branchesContaining(event, commit) {
+      return event.push.changes
+        .filter((c) => c.refType === 'branch' && c.after === commit)
+        .map((c) => ({ ref: c.ref, head: commit }));
+    },
+    async tag(event, ref) {
+      const change = event.push.changes.find((c) => c.ref === ref);
+      return change?.after ? { commit: change.after } : undefined;
+    },
+    async isAncestor() {
+      return false;
+    },
+    async pullRequest(event) {
+      const pr = event.pullRequest;
+      return { state: pr.state, source: pr.source, target: pr.target };
+    },
+  };
+  const port = { ...agreeing, ...overrides };
+  return {
+    asked,
+    branchesContaining: (event, commit) => (
+      asked.push(`branches ${commit}`),
+      port.branchesContaining(event, commit)
+    ),
+    tag: (event, ref) => (asked.push(`tag ${ref}`), port.tag(event, ref)),
+    isAncestor: (event, commit, descendant) => (
+      asked.push(`ancestor ${commit} ${descendant}`),
+      port.isAncestor(event, commit, descendant)
+    ),
+    pullRequest: (event, id) => (asked.push(`pull request ${id}`), port.pullRequest(event, id)),
+  };
 }

@@ -7,6 +7,7 @@ import type { Stack } from '../../src/domain/model';
 import type { ChangedFiles } from '../../src/domain/stack-matches-files';
 import { commentEvent, files, prEvent, pushEvent, SHA, stackInput } from '../support/events';
 import {
+  agreeingConfirmation,
   countingMetrics,
   fakeQueue,
   fixedChangedFiles,
@@ -34,6 +35,7 @@ describe('handleVcsEvent', () => {
       runs: store.runs,
       queue: fakeQueue(),
       changedFiles: fixedChangedFiles(changed),
+      confirmation: agreeingConfirmation(),
       runEvents: recordingRunEvents(),
       replies: recordingReplies(),
       commentAuthority: fixedCommentAuthority(),
@@ -122,17 +124,128 @@ describe('handleVcsEvent', () => {
     expect(deps.changedFiles.calls).to.be.empty;
   });
 
-  it('runs a tag on the commit the changed-files lookup resolved it to', async () => {
+  it('runs a tag on the commit Bitbucket resolves it to when that commit is on the stack branch, asking for the tag once', async () => {
     const tagged = await store.stacks.create(stackInput({ name: 'releases', triggerOnTags: true }));
     const handle = setup();
-    deps.changedFiles = fixedChangedFiles(files('infra/prod/main.tf'), {
-      'refs/tags/v1': { commit: SHA(71) },
+    deps.confirmation = agreeingConfirmation({
+      tag: async () => ({ commit: SHA(71), object: SHA(70) }),
+      branchesContaining: async (_event, commit) =>
+        commit === SHA(71) ? [{ ref: 'refs/heads/main', head: SHA(72) }] : undefined,
     });
+    deps.changedFiles = fixedChangedFiles(files('infra/prod/main.tf'));
     const result = await handle(
       pushEvent({ ref: 'refs/tags/v1', refType: 'tag', action: 'created', before: null, after: SHA(70) }),
     );
     expect(result.created.map((r) => [r.stackId, r.commit])).to.deep.equal([[tagged.id, SHA(71)]]);
     expect(deps.changedFiles.calls).to.have.length(1);
+  });
+
+  it('skips a tag whose commit is not on the stack branch as tag-off-branch, and counts it', async () => {
+    const tagged = await store.stacks.create(stackInput({ name: 'releases', triggerOnTags: true }));
+    const handle = setup();
+    deps.confirmation = agreeingConfirmation({
+      tag: async () => ({ commit: SHA(71) }),
+      branchesContaining: async () => [{ ref: 'refs/heads/experiment', head: SHA(72) }],
+    });
+    const result = await handle(
+      pushEvent({ ref: 'refs/tags/v1', refType: 'tag', action: 'created', before: null, after: SHA(71) }),
+    );
+    expect(result.created).to.be.empty;
+    expect(result.skipped).to.deep.include({
+      stackId: tagged.id,
+      reason: 'tag-off-branch',
+      detail: `tag refs/tags/v1 names commit ${SHA(71).slice(0, 12)}, which is not on refs/heads/main`,
+    });
+    expect(deps.metrics.unconfirmedByReason).to.deep.equal({ 'tag-off-branch': 1 });
+  });
+
+  it('refuses a push whose branch Bitbucket does not show holding the commit: no run, no changed-files lookup, a warning with the event id', async () => {
+    const handle = setup();
+    deps.confirmation = agreeingConfirmation({
+      branchesContaining: async () => [{ ref: 'refs/heads/feature', head: SHA(9) }],
+    });
+    const event = pushEvent({ after: SHA(9) });
+    const result = await handle(event);
+    expect(result.created).to.be.empty;
+    expect(result.skipped).to.deep.equal([
+      {
+        stackId: prod.id,
+        reason: 'refused',
+        detail: `Bitbucket does not show commit ${SHA(9).slice(0, 12)} on refs/heads/main (branches containing it: refs/heads/feature)`,
+      },
+    ]);
+    expect(deps.changedFiles.calls).to.be.empty;
+    expect(deps.metrics.unconfirmedByReason).to.deep.equal({ refused: 1 });
+    const warning = logs.lines.find((l) => l.message === 'Bitbucket contradicts the delivery: refused');
+    expect(warning).to.include({ eventId: event.id, level: 'warn' });
+  });
+
+  it('refuses a push of a commit Bitbucket does not know', async () => {
+    const handle = setup();
+    deps.confirmation = agreeingConfirmation({ branchesContaining: async () => undefined });
+    const result = await handle(pushEvent({ after: SHA(9) }));
+    expect(result.created).to.be.empty;
+    expect(result.skipped[0]).to.include({ reason: 'refused' });
+    expect(result.skipped[0]!.detail).to.match(/does not know commit/);
+  });
+
+  it("records a push older than the stack's latest tracked run as superseded, not run", async () => {
+    const handle = setup();
+    await handle(pushEvent({ before: SHA(2), after: SHA(3) }));
+    deps.confirmation = agreeingConfirmation({
+      branchesContaining: async () => [{ ref: 'refs/heads/main', head: SHA(3) }],
+      isAncestor: async (_event, commit, descendant) => commit === SHA(2) && descendant === SHA(3),
+    });
+    const result = await handle(pushEvent({ before: SHA(1), after: SHA(2) }));
+    expect(result.created).to.be.empty;
+    expect(result.skipped).to.deep.equal([
+      {
+        stackId: prod.id,
+        reason: 'superseded',
+        detail: `commit ${SHA(2).slice(0, 12)} is older than ${SHA(3).slice(0, 12)} on refs/heads/main, which already has a tracked run`,
+      },
+    ]);
+    expect((await store.runs.listByStack(prod.id)).map((r) => r.commit)).to.deep.equal([SHA(3)]);
+  });
+
+  it('asks Bitbucket one question per push when the pushed commit is still the branch head', async () => {
+    const handle = setup();
+    await handle(pushEvent({ before: SHA(2), after: SHA(3) }));
+    const confirmation = agreeingConfirmation();
+    deps.confirmation = confirmation;
+    const result = await handle(pushEvent({ before: SHA(3), after: SHA(4) }));
+    expect(result.created.map((r) => r.commit)).to.deep.equal([SHA(4)]);
+    expect(confirmation.asked).to.deep.equal([`branches ${SHA(4)}`]);
+  });
+
+  it('refuses a replayed source update that Bitbucket contradicts: it cancels nothing', async () => {
+    const handle = setup();
+    await handle(
+      prEvent('pull_request.source_updated', {
+        source: {
+          ref: 'refs/heads/feature',
+          commit: SHA(8),
+          repository: { projectKey: 'PRJ', slug: 'infra' },
+        },
+      }),
+    );
+    deps.confirmation = agreeingConfirmation({
+      pullRequest: async (event) => ({
+        state: 'open',
+        source: { ...event.pullRequest.source, commit: SHA(8) },
+        target: event.pullRequest.target,
+      }),
+    });
+    const replay = prEvent('pull_request.source_updated', {
+      source: { ref: 'refs/heads/feature', commit: SHA(7), repository: { projectKey: 'PRJ', slug: 'infra' } },
+    });
+    const result = await handle(replay);
+    expect(result.created).to.be.empty;
+    expect(result.canceled).to.be.empty;
+    expect(result.skipped[0]).to.include({ reason: 'refused' });
+    expect((await store.runs.listByStack(prod.id)).map((r) => [r.commit, r.state])).to.deep.equal([
+      [SHA(8), 'QUEUED'],
+    ]);
   });
 
   it('does not ask Bitbucket for changed files for events that cannot start a run', async () => {
