@@ -176,6 +176,7 @@ describe('decideTriggers with what Bitbucket confirmed (docs/architecture.md §1
         event,
         stacks: [prod],
         changedFiles: files('infra/prod/main.tf'),
+        commenter: { kind: 'writer', name: 'alice' },
         confirmed: {
           pullRequest: {
             status: 'confirmed',
