@@ -3,8 +3,9 @@ import type { Express } from 'express';
 import type { Registry } from 'prom-client';
 import { createHttpApp, processRegistry, type ReadinessCheck } from '@stacklink/http';
 import type { Logger } from '@stacklink/logger';
-import { createAcceptDelivery } from './domain/accept-delivery';
+import { createAcceptDelivery, type AcceptDelivery } from './domain/accept-delivery';
 import type { DeliveryDedupPort, EventPublisherPort, WebhookSecretsPort } from './domain/ports';
+import type { DeliveryRecorder } from './adapters/bus-delivery-recorder';
 import { createGatewayMetrics } from './adapters/prometheus-gateway-metrics';
 import { createWebhookHandler, isWebhookRequest } from './http/webhook-route';
 
@@ -16,6 +17,8 @@ export interface AppDeps {
   readiness: ReadinessCheck[];
   bodyLimitBytes: number;
   registry?: Registry;
+  /** Where the outcome of every answered delivery goes (docs/architecture.md §13); none in some tests. */
+  recorder?: Pick<DeliveryRecorder, 'record'>;
 }
 
 export interface GatewayApp {
@@ -31,13 +34,23 @@ export function createApp(deps: AppDeps): GatewayApp {
     { service: 'webhook-gateway', logger: deps.logger, readiness: deps.readiness, registry },
     () => undefined,
   );
-  const acceptDelivery = createAcceptDelivery({
+  const accept = createAcceptDelivery({
     secrets: deps.secrets,
     dedup: deps.dedup,
     publisher: deps.publisher,
     metrics: createGatewayMetrics(registry),
     logger: deps.logger,
   });
+  // The one place the outcome of each delivery is known: noted for the delivery history, then answered.
+  const { recorder } = deps;
+  const acceptDelivery: AcceptDelivery =
+    recorder === undefined
+      ? accept
+      : (delivery) =>
+          accept(delivery).then((out) => {
+            recorder.record(delivery, out);
+            return out;
+          });
   const webhook = createWebhookHandler({
     acceptDelivery,
     bodyLimitBytes: deps.bodyLimitBytes,
