@@ -15,7 +15,13 @@ export function createPrometheusTriggerMetrics(registry = processRegistry()): Tr
     name: 'stacklink_runs_canceled_total',
     help: 'Queued proposed runs canceled by a newer commit or a closed pull request',
   });
+  const decided = getOrCreateCounter(registry, {
+    name: 'stacklink_trigger_decisions_total',
+    help: 'Stacks the trigger decided about, by outcome and skip reason (docs/architecture.md §13)',
+    labelNames: ['outcome', 'reason'] as const,
+  });
   return {
+    stackDecided: (outcome, reason) => decided.inc({ outcome, reason: reason ?? '' }),
     runsCreated: (type, count) => created.inc({ type }, count),
     runsOverCap: (count) => overCap.inc(count),
     runsCanceled: (count) => canceled.inc(count),

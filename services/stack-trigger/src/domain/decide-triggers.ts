@@ -3,6 +3,7 @@ import type { NewRun, RunType, Stack, TriggerKind } from './model';
 import { COMMAND_HELP, parseCommentCommand, type CommentCommand } from './parse-comment-command';
 import { isStackBranch, sameRepository } from './refs';
 import { createStackFileMatcher, type ChangedFiles, type RefChanges } from './stack-matches-files';
+import { untouchedDetail } from './untouched-detail';
 
 export const DEFAULT_MAX_RUNS_PER_EVENT = 100;
 
@@ -141,7 +142,7 @@ export function decideTriggers(input: TriggerInput): TriggerDecision {
             decision.skipped.push({
               stackId: s.id,
               reason: 'files-untouched',
-              detail: `${change.ref} does not touch the stack`,
+              detail: untouchedDetail(s, looked?.files, change.ref),
             });
           } else {
             planned.push({
@@ -167,7 +168,7 @@ export function decideTriggers(input: TriggerInput): TriggerDecision {
           decision.skipped.push({
             stackId: s.id,
             reason: 'files-untouched',
-            detail: 'the pull request does not touch the stack',
+            detail: untouchedDetail(s, input.changedFiles, `pull request #${pr.id}`),
           });
         else planned.push(proposedRunFor(s, pr, trigger('pull_request')));
       }

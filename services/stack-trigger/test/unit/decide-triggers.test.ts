@@ -82,7 +82,11 @@ describe('decideTriggers', () => {
       );
       expect(d.runs).to.be.empty;
       expect(d.skipped).to.deep.equal([
-        { stackId: 'stack-a', reason: 'files-untouched', detail: 'refs/heads/main does not touch the stack' },
+        {
+          stackId: 'stack-a',
+          reason: 'files-untouched',
+          detail: 'refs/heads/main: no file under infra/prod changed; changed: docs/readme.md',
+        },
       ]);
     });
 
@@ -220,7 +224,7 @@ describe('decideTriggers', () => {
       expect(d.skipped).to.deep.include({
         stackId: 'stack-a',
         reason: 'files-untouched',
-        detail: 'refs/heads/main does not touch the stack',
+        detail: 'refs/heads/main: no file under infra/prod changed; changed: docs/readme.md',
       });
     });
 
