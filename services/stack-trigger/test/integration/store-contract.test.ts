@@ -437,6 +437,7 @@ describe('store contract', () => {
         { service: 'integration', version: 1 },
         { service: 'stack-trigger', version: 1 },
         { service: 'stack-trigger', version: 2 },
+        { service: 'stack-trigger', version: 3 },
       ]);
       expect(
         tables
