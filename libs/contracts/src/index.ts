@@ -63,6 +63,7 @@ export {
   DELIVERY_RECORD_LIMITS,
   MAX_RECORDS_PER_MESSAGE,
   REDELIVERY_OF_HEADER,
+  deliveryRecord,
   deliveryRecordsMessageSchema,
   deliveryRecordsQueueSpec,
   validateDeliveryRecords,

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { validateDeliveryRecords, type DeliveryRecord } from '../../src';
+import { deliveryRecord, validateDeliveryRecords, type DeliveryRecord } from '../../src';
 
 const record: DeliveryRecord = {
   deliveryId: 'd-1',
@@ -38,5 +38,38 @@ describe('delivery records messages', () => {
 
   it('refuses an empty batch', () => {
     expect(() => validateDeliveryRecords({ specVersion: 1, records: [] }, 'consumer')).to.throw(/records/);
+  });
+
+  it('builds records that conform by construction, whatever a sender put in the headers', () => {
+    const built = deliveryRecord({
+      deliveryId: 'd'.repeat(10_000),
+      integrationId: 'int-1',
+      eventKey: 'k'.repeat(10_000),
+      scope: 's'.repeat(10_000),
+      receivedAt: new Date(0),
+      status: 400,
+      outcome: 'invalid_payload',
+      reason: 'r'.repeat(10_000),
+      eventId: undefined,
+    });
+    expect(() => validateDeliveryRecords({ specVersion: 1, records: [built] }, 'producer')).to.not.throw();
+    expect(built.deliveryId).to.have.length(255);
+    const bare = deliveryRecord({
+      deliveryId: undefined,
+      integrationId: 'int-1',
+      eventKey: undefined,
+      receivedAt: new Date(0),
+      status: 400,
+      outcome: 'missing_event_key',
+    });
+    expect(bare).to.deep.equal({
+      deliveryId: '',
+      integrationId: 'int-1',
+      eventKey: '',
+      receivedAt: '1970-01-01T00:00:00.000Z',
+      status: 400,
+      outcome: 'missing_event_key',
+    });
+    expect(() => validateDeliveryRecords({ specVersion: 1, records: [bare] }, 'producer')).to.not.throw();
   });
 });

@@ -2,7 +2,7 @@ import type { Registry } from 'prom-client';
 import type { Bus } from '@stacklink/bus';
 import {
   DELIVERY_OUTCOMES,
-  DELIVERY_RECORD_LIMITS,
+  deliveryRecord,
   MAX_RECORDS_PER_MESSAGE,
   publishDeliveryRecords,
   type DeliveryOutcome as RecordOutcome,
@@ -74,7 +74,7 @@ export function createBusDeliveryRecorder(
           const batch = buffer.length <= maxBatch ? buffer : buffer.slice(0, maxBatch);
           buffer = buffer.length <= maxBatch ? [] : buffer.slice(maxBatch);
           try {
-            await publishDeliveryRecords(bus, batch.map(toRecord));
+            await publishDeliveryRecords(bus, batch.map(toRecord), { built: true });
           } catch (err) {
             dropped.inc({ cause: 'broker' }, batch.length);
             deps.logger.warn('delivery records dropped: the broker did not take them', {
@@ -119,25 +119,20 @@ export function createBusDeliveryRecorder(
   };
 }
 
-function cut(value: string, max: number): string {
-  return value.length <= max ? value : value.slice(0, max);
-}
-
 /** The record of one delivery: what the gateway answered and why, never the body. */
 export function toRecord(delivery: Pending): DeliveryRecord {
-  const { out, scope } = delivery;
-  const { status, outcome, reason } = describe(out);
-  return {
-    deliveryId: cut(delivery.deliveryId ?? '', DELIVERY_RECORD_LIMITS.id),
-    integrationId: cut(delivery.integrationId, DELIVERY_RECORD_LIMITS.id),
-    eventKey: cut(delivery.eventKey ?? '', DELIVERY_RECORD_LIMITS.eventKey),
-    ...(typeof scope === 'string' && scope !== '' ? { scope: cut(scope, DELIVERY_RECORD_LIMITS.scope) } : {}),
-    receivedAt: delivery.receivedAt.toISOString(),
+  const { status, outcome, reason } = describe(delivery.out);
+  return deliveryRecord({
+    deliveryId: delivery.deliveryId,
+    integrationId: delivery.integrationId,
+    eventKey: delivery.eventKey,
+    scope: delivery.scope,
+    receivedAt: delivery.receivedAt,
     status,
     outcome,
-    ...(reason === undefined ? {} : { reason: cut(reason, DELIVERY_RECORD_LIMITS.reason) }),
-    ...(out.kind === 'accepted' ? { eventId: out.eventId } : {}),
-  };
+    reason,
+    eventId: delivery.out.kind === 'accepted' ? delivery.out.eventId : undefined,
+  });
 }
 
 /** The status the webhook route answers for `out` (docs/architecture.md §5), its outcome and reason. */
