@@ -215,6 +215,7 @@ export function decideTriggers(input: TriggerInput): TriggerDecision {
     case 'pull_request.comment_added':
       decideComment(parseCommentCommand(event.comment.text), event.pullRequest, event.repository, stacks, {
         touched,
+        files: input.changedFiles,
         trigger: trigger('comment'),
         decision,
         planned,
@@ -236,6 +237,7 @@ function decideComment(
   stacks: Stack[],
   ctx: {
     touched: (s: Stack) => boolean;
+    files: ChangedFiles | undefined;
     trigger: NewRun['trigger'];
     decision: TriggerDecision;
     planned: NewRun[];
@@ -291,7 +293,7 @@ function decideComment(
         decision.skipped.push({
           stackId: s.id,
           reason: 'files-untouched',
-          detail: 'the pull request does not touch the stack',
+          detail: untouchedDetail(s, ctx.files, `pull request #${pr.id}`),
         });
     }
     ctx.planned.push(...chosen.map((s) => proposedRunFor(s, pr, ctx.trigger)));
