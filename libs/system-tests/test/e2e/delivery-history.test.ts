@@ -304,4 +304,49 @@ describe('end to end: the delivery history says why each stack did or did not ru
     );
     expect(unknown.error.code).to.equal('DELIVERY.NOT_FOUND');
   });
+
+  it('counts the records a broker outage could not carry as dropped, and records new deliveries once it is back', async () => {
+    let pingId = '';
+    const dropped = () =>
+      system.metricSum(system.gateways, /^stacklink_gateway_delivery_records_dropped_total\{/);
+    const before = await dropped();
+    await system.brokerProxy.cut();
+    try {
+      // Bitbucket's "Test connection": answered 200 without the broker, so its record waits in the buffer.
+      const pinged = await system.sim.ping();
+      expect(pinged.deliveries.map((d) => d.status)).to.deep.equal([200]);
+      pingId = pinged.deliveries[0]!.requestId;
+      await waitFor(async () => (await dropped()) > before, {
+        timeoutMs: 20_000,
+        message: 'no delivery record was counted as dropped while the broker was cut',
+      });
+    } finally {
+      await system.brokerProxy.restore();
+    }
+    await waitFor(
+      async () => {
+        for (const gateway of system.gateways)
+          if ((await fetch(`${gateway.url}/readyz`)).status !== 200) return false;
+        return true;
+      },
+      { timeoutMs: 30_000, message: 'the gateways did not reconnect to the broker' },
+    );
+    const after = await system.sim.push({
+      project: PROJECT,
+      repo: REPO,
+      branch: 'main',
+      files: ['stacks/database/db.tf'],
+    });
+    expect(after.deliveries.map((d) => d.status)).to.deep.equal([202]);
+    const view = await deliveryOnce(after.deliveries[0]!.requestId, (v) => v.decisions.length === 1);
+    expect(decisionOf(view.decisions[0]!.stacks, database).map((s) => s.outcome)).to.deep.equal([
+      'run-created',
+    ]);
+    // The dropped record stays dropped: never sent again ahead of new deliveries.
+    const pings = await api<DeliveryList>(
+      'GET',
+      `/api/v1/deliveries?integrationId=${integrationId}&outcome=ping`,
+    );
+    expect(pings.deliveries.map((d) => d.deliveryId)).to.not.include(pingId);
+  });
 });
