@@ -54,11 +54,32 @@ export {
 } from './integration-events';
 export type { IntegrationEvent, IntegrationEventType, IntegrationEventHandler } from './integration-events';
 
+// `deliveries` (the gateway publishes its delivery records; stack-trigger stores them) and redelivery.
+export {
+  DELIVERIES_EXCHANGE,
+  DELIVERY_RECORDS_ROUTING_KEY,
+  DELIVERY_RECORDS_QUEUE,
+  DELIVERY_OUTCOMES,
+  DELIVERY_RECORD_LIMITS,
+  MAX_RECORDS_PER_MESSAGE,
+  REDELIVERY_OF_HEADER,
+  deliveryRecord,
+  deliveryRecordsMessageSchema,
+  deliveryRecordsQueueSpec,
+  validateDeliveryRecords,
+  publishDeliveryRecords,
+  subscribeDeliveryRecords,
+  redeliveryOf,
+  publishRedelivery,
+} from './deliveries';
+export type { DeliveryRecord, DeliveryRecordsMessage, DeliveryOutcome } from './deliveries';
+
 // What each process asserts on the broker, and who owns what.
 export {
   vcsEventsExchange,
   runsExchange,
   integrationEventsExchange,
+  deliveriesExchange,
   VCS_EVENTS_QUEUE,
   vcsEventsQueueSpec,
   GATEWAY_INTEGRATION_EVENTS_QUEUE_PREFIX,

@@ -1,5 +1,6 @@
 import type { Topology } from '@stacklink/bus';
 import { VCS_EVENTS_EXCHANGE } from '@stacklink/events';
+import { DELIVERIES_EXCHANGE, DELIVERY_RECORDS_QUEUE } from './deliveries';
 import { INTEGRATION_EVENTS_EXCHANGE } from './integration-events';
 import { RUNS_EXCHANGE, RUNS_READY_QUEUE, STATUS_UPDATES_QUEUE } from './runs';
 import { GATEWAY_INTEGRATION_EVENTS_QUEUE_PREFIX, VCS_EVENTS_QUEUE } from './topologies';
@@ -12,6 +13,7 @@ export const EXCHANGE_OWNERS: Readonly<Record<string, ServiceName>> = {
   [VCS_EVENTS_EXCHANGE]: 'webhook-gateway',
   [RUNS_EXCHANGE]: 'stack-trigger',
   [INTEGRATION_EVENTS_EXCHANGE]: 'integration',
+  [DELIVERIES_EXCHANGE]: 'webhook-gateway',
 };
 
 export interface QueueOwnership {
@@ -28,6 +30,11 @@ export const QUEUE_OWNERS: readonly QueueOwnership[] = [
   { name: VCS_EVENTS_QUEUE, consumer: 'stack-trigger', declaredBy: ['stack-trigger'] },
   { name: STATUS_UPDATES_QUEUE, consumer: 'stack-trigger', declaredBy: ['stack-trigger'] },
   { name: RUNS_READY_QUEUE, consumer: 'runner', declaredBy: ['stack-trigger', 'runner'] },
+  {
+    name: DELIVERY_RECORDS_QUEUE,
+    consumer: 'stack-trigger',
+    declaredBy: ['stack-trigger', 'webhook-gateway'],
+  },
   {
     name: GATEWAY_INTEGRATION_EVENTS_QUEUE_PREFIX,
     prefix: true,

@@ -1,5 +1,6 @@
 import type { ExchangeSpec, QueueSpec, Topology } from '@stacklink/bus';
 import { VCS_EVENTS_EXCHANGE, vcsEventsQueue } from '@stacklink/events';
+import { DELIVERIES_EXCHANGE, deliveryRecordsQueueSpec } from './deliveries';
 import { INTEGRATION_EVENTS_EXCHANGE, integrationEventsQueue } from './integration-events';
 import { RUNS_EXCHANGE, runsReadyQueueSpec, statusUpdatesQueueSpec, WORKER_RETRY } from './runs';
 
@@ -7,6 +8,7 @@ import { RUNS_EXCHANGE, runsReadyQueueSpec, statusUpdatesQueueSpec, WORKER_RETRY
 export const vcsEventsExchange: ExchangeSpec = { name: VCS_EVENTS_EXCHANGE, type: 'topic' };
 export const runsExchange: ExchangeSpec = { name: RUNS_EXCHANGE, type: 'topic' };
 export const integrationEventsExchange: ExchangeSpec = { name: INTEGRATION_EVENTS_EXCHANGE, type: 'topic' };
+export const deliveriesExchange: ExchangeSpec = { name: DELIVERIES_EXCHANGE, type: 'topic' };
 
 /** The trigger worker's queue of canonical events: pushes and pull-request events. */
 export const VCS_EVENTS_QUEUE = 'stack-trigger.vcs-events';
@@ -28,8 +30,8 @@ export function gatewayIntegrationEventsQueue(instance: string): string {
  * `mandatory`: it must never vanish for lack of a queue) — `runs.ready` included, which runners consume.
  */
 export const stackTriggerTopology: Topology = {
-  exchanges: [vcsEventsExchange, runsExchange],
-  queues: [vcsEventsQueueSpec, statusUpdatesQueueSpec, runsReadyQueueSpec],
+  exchanges: [vcsEventsExchange, runsExchange, deliveriesExchange],
+  queues: [vcsEventsQueueSpec, statusUpdatesQueueSpec, runsReadyQueueSpec, deliveryRecordsQueueSpec],
 };
 
 /** A runner asserts only its own queue (and the exchange it binds to). */
@@ -44,10 +46,17 @@ export const integrationTopology: Topology = {
   queues: [],
 };
 
-/** The gateway publishes events and binds its replica's cache-invalidation queue to integration events. */
+/**
+ * The gateway publishes events and delivery records (declaring the records queue, so no batch is
+ * published into no queue before stack-trigger first starts), and binds its replica's
+ * cache-invalidation queue to integration events.
+ */
 export function gatewayTopology(instance: string): Topology {
   return {
-    exchanges: [vcsEventsExchange, integrationEventsExchange],
-    queues: [integrationEventsQueue(gatewayIntegrationEventsQueue(instance), { transient: true })],
+    exchanges: [vcsEventsExchange, integrationEventsExchange, deliveriesExchange],
+    queues: [
+      integrationEventsQueue(gatewayIntegrationEventsQueue(instance), { transient: true }),
+      deliveryRecordsQueueSpec,
+    ],
   };
 }

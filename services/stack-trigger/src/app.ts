@@ -3,7 +3,9 @@ import { bearerAuth, createHttpApp, jsonBody, requireBearerRole, type ReadinessC
 import type { Logger } from '@stacklink/logger';
 import { createManageStacks } from './domain/manage-stacks';
 import type {
+  DeliveryHistoryPort,
   IntegrationsPort,
+  RedeliveryPort,
   RunEventsPort,
   RunQueuePort,
   RunRepositoryPort,
@@ -14,7 +16,11 @@ import type { DeadLettersPort } from './dead-letter-queues';
 import { createRenewRunLease } from './domain/renew-run-lease';
 import { createReportRunState } from './domain/report-run-state';
 import { createTriggerManualRun } from './domain/trigger-manual-run';
+import { createListDeliveries } from './domain/list-deliveries';
+import { createRedeliver } from './domain/redeliver';
+import { createShowDelivery } from './domain/show-delivery';
 import { createDeadLettersRouter } from './http/dead-letters-router';
+import { createDeliveriesRouter } from './http/deliveries-router';
 import { createInternalRouter } from './http/internal-router';
 import { createRunLeaseRouter } from './http/run-lease-router';
 import { createRunStateRouter } from './http/run-state-router';
@@ -36,6 +42,8 @@ export interface AppDeps {
   readiness?: ReadinessCheck[];
   /** The bus, for `/internal/v1/dead-letters`; the routes are absent without it. */
   deadLetters?: DeadLettersPort;
+  /** The delivery history (docs/architecture.md §13); `/api/v1/deliveries` is absent without it. */
+  deliveries?: { history: DeliveryHistoryPort; redelivery: RedeliveryPort; newEventId: () => string };
 }
 
 /** The stack-trigger API (docs/architecture.md §4), built without listening so tests start it on port 0. */
@@ -62,6 +70,17 @@ export function createApp(deps: AppDeps): Express {
       app.use('/api/v1', requireBearerRole('admin'));
       app.use('/api/v1', createStacksRouter({ stacks, triggerManualRun }));
       app.use('/api/v1', createRunsRouter({ runs: deps.runs }));
+      if (deps.deliveries) {
+        const { history } = deps.deliveries;
+        app.use(
+          '/api/v1',
+          createDeliveriesRouter({
+            listDeliveries: createListDeliveries({ history }),
+            showDelivery: createShowDelivery({ history, runs: deps.runs, stacks: deps.stacks }),
+            redeliver: createRedeliver(deps.deliveries),
+          }),
+        );
+      }
       app.use(
         '/internal/v1',
         bearerAuth(deps.internalToken),

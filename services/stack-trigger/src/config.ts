@@ -29,6 +29,12 @@ export const apiConfigSchema = Joi.object({
   RUN_LEASE_SECONDS: Joi.number().integer().min(5).max(86_400).default(900),
   /** How often expired leases are looked for. */
   LEASE_SWEEP_INTERVAL_MS: Joi.number().integer().min(100).max(600_000).default(5000),
+  /** Days the delivery history keeps a delivery (docs/architecture.md §13). */
+  DELIVERY_HISTORY_DAYS: Joi.number().integer().min(1).max(3650).default(14),
+  /** Deliveries the history keeps per integration at most; the oldest go first. */
+  DELIVERY_HISTORY_MAX_PER_INTEGRATION: Joi.number().integer().min(1).max(10_000_000).default(100_000),
+  /** How often the API role prunes the delivery history (in batches, never blocking the workers). */
+  DELIVERY_HISTORY_PRUNE_INTERVAL_MS: Joi.number().integer().min(100).max(86_400_000).default(600_000),
 });
 
 export interface ApiConfig {
@@ -48,6 +54,9 @@ export interface ApiConfig {
   MAX_RUNS_PER_EVENT: number;
   RUN_LEASE_SECONDS: number;
   LEASE_SWEEP_INTERVAL_MS: number;
+  DELIVERY_HISTORY_DAYS: number;
+  DELIVERY_HISTORY_MAX_PER_INTEGRATION: number;
+  DELIVERY_HISTORY_PRUNE_INTERVAL_MS: number;
 }
 
 export function loadApiConfig(env: Env = process.env): ApiConfig {

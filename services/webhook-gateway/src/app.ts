@@ -3,9 +3,10 @@ import type { Express } from 'express';
 import type { Registry } from 'prom-client';
 import { createHttpApp, processRegistry, type ReadinessCheck } from '@stacklink/http';
 import type { Logger } from '@stacklink/logger';
-import { createAcceptDelivery } from './domain/accept-delivery';
+import { createAcceptDelivery, type AcceptDelivery } from './domain/accept-delivery';
 import { createUnknownIdBudget } from './domain/unknown-id-budget';
 import type { DeliveryDedupPort, EventPublisherPort, WebhookSecretsPort } from './domain/ports';
+import type { DeliveryRecorder } from './adapters/bus-delivery-recorder';
 import { createGatewayMetrics } from './adapters/prometheus-gateway-metrics';
 import { createWebhookHandler, isWebhookRequest } from './http/webhook-route';
 
@@ -21,6 +22,8 @@ export interface AppDeps {
   /** Lookups of integration ids not known that one remote address may cause per minute. */
   unknownLookupsPerMinute?: number;
   registry?: Registry;
+  /** Where the outcome of every answered delivery goes (docs/architecture.md §13); none in some tests. */
+  recorder?: Pick<DeliveryRecorder, 'record'>;
 }
 
 export interface GatewayApp {
@@ -36,7 +39,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     { service: 'webhook-gateway', logger: deps.logger, readiness: deps.readiness, registry },
     () => undefined,
   );
-  const acceptDelivery = createAcceptDelivery({
+  const accept = createAcceptDelivery({
     secrets: deps.secrets,
     unknownIdBudget: createUnknownIdBudget({
       perWindow: deps.unknownLookupsPerMinute ?? 30,
@@ -47,6 +50,21 @@ export function createApp(deps: AppDeps): GatewayApp {
     metrics: createGatewayMetrics(registry),
     logger: deps.logger,
   });
+  // The one place the outcome of each delivery that was read is known: noted for the history, then answered.
+  const { recorder } = deps;
+  // Deliveries refused before their body is read (unknown ids, bad scopes, over a budget) leave no record:
+  // losing those is acceptable (docs/architecture.md §13) and they name no integration we hold.
+  const acceptDelivery: AcceptDelivery =
+    recorder === undefined
+      ? accept
+      : {
+          ...accept,
+          accept: (delivery, admission) =>
+            accept.accept(delivery, admission).then((out) => {
+              recorder.record(delivery, out);
+              return out;
+            }),
+        };
   const webhook = createWebhookHandler({
     acceptDelivery,
     bodyLimitBytes: deps.bodyLimitBytes,

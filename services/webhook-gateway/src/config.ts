@@ -43,6 +43,8 @@ export const gatewayConfigSchema = Joi.object({
     .default(7 * 24 * 3600),
   PUBLISH_TIMEOUT_MS: Joi.number().integer().min(100).max(9000).default(5000),
   SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(100).default(10000),
+  /** How often the delivery records buffered for the delivery history leave as one message. */
+  DELIVERY_RECORDS_FLUSH_MS: Joi.number().integer().min(10).max(60_000).default(250),
 });
 
 export interface GatewayConfig {
@@ -63,6 +65,7 @@ export interface GatewayConfig {
   DEDUP_TTL_SECONDS: number;
   PUBLISH_TIMEOUT_MS: number;
   SHUTDOWN_TIMEOUT_MS: number;
+  DELIVERY_RECORDS_FLUSH_MS: number;
 }
 
 export function loadGatewayConfig(env: Env = process.env): GatewayConfig {

@@ -35,6 +35,7 @@ const PUBLISHERS: Record<string, string[]> = {
   runs: ['publishRunMessage'],
   'integration.events': ['publishIntegrationEvent'],
   'vcs.events': ['toBusMessage'],
+  deliveries: ['publishDeliveryRecords'],
 };
 
 /** The queue specs of libs/contracts, by queue: only a service that may declare the queue may import them. */
@@ -42,6 +43,7 @@ const QUEUE_SPECS: Record<string, string[]> = {
   'stack-trigger.vcs-events': ['vcsEventsQueueSpec'],
   'stack-trigger.status-updates': ['statusUpdatesQueueSpec'],
   'runs.ready': ['runsReadyQueueSpec'],
+  'stack-trigger.delivery-records': ['deliveryRecordsQueueSpec'],
 };
 
 function sourceFiles(dir: string): string[] {

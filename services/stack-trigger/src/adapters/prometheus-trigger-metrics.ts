@@ -20,7 +20,13 @@ export function createPrometheusTriggerMetrics(registry = processRegistry()): Tr
     help: 'Stacks an event did not start because Bitbucket contradicted it (refused), a newer tracked run exists (superseded) or the tag is off the branch (tag-off-branch)',
     labelNames: ['reason'] as const,
   });
+  const decided = getOrCreateCounter(registry, {
+    name: 'stacklink_trigger_decisions_total',
+    help: 'Stacks the trigger decided about, by outcome and skip reason (docs/architecture.md §13)',
+    labelNames: ['outcome', 'reason'] as const,
+  });
   return {
+    stackDecided: (outcome, reason) => decided.inc({ outcome, reason: reason ?? '' }),
     runsCreated: (type, count) => created.inc({ type }, count),
     runsOverCap: (count) => overCap.inc(count),
     runsCanceled: (count) => canceled.inc(count),

@@ -1,4 +1,9 @@
-import type { RunCommentRepositoryPort, RunRepositoryPort, StackRepositoryPort } from '../domain/ports';
+import type {
+  DeliveryHistoryPort,
+  RunCommentRepositoryPort,
+  RunRepositoryPort,
+  StackRepositoryPort,
+} from '../domain/ports';
 
 /** One store (SQLite or MongoDB) behind the repository ports. */
 export interface Store {
@@ -6,6 +11,7 @@ export interface Store {
   stacks: StackRepositoryPort;
   runs: RunRepositoryPort;
   runComments: RunCommentRepositoryPort;
+  deliveries: DeliveryHistoryPort;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }

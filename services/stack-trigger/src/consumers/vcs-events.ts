@@ -1,10 +1,11 @@
 import type { Bus, ConsumerHandle } from '@stacklink/bus';
-import { VCS_EVENTS_QUEUE } from '@stacklink/contracts';
+import { redeliveryOf, VCS_EVENTS_QUEUE } from '@stacklink/contracts';
 import { subscribeEvents } from '@stacklink/events';
 import { getOrCreateCounter, processRegistry } from '@stacklink/http';
 import type { Logger } from '@stacklink/logger';
 import type { CanonicalEvent } from '../domain/canonical-event';
 import type { HandleVcsEventResult } from '../domain/handle-vcs-event';
+import type { RecordDecisionContext } from '../domain/record-decision';
 
 export interface VcsEventsConsumerDeps {
   /** createHandleVcsEvent(...): idempotent, so a redelivered event creates nothing new. */
@@ -12,6 +13,17 @@ export interface VcsEventsConsumerDeps {
   /** Runs before every event: rebuilds the Redis run queue from the store when Redis lost it. */
   ensureRunQueue: () => Promise<unknown>;
   logger: Logger;
+  /**
+   * createRecordDecision(...): the decision goes to the delivery history before the ack (docs/architecture.md
+   * §13); a failure to store it fails the event, which is retried.
+   */
+  recordDecision?: (
+    event: CanonicalEvent,
+    result: HandleVcsEventResult,
+    context: RecordDecisionContext,
+  ) => Promise<unknown>;
+  /** Runs each handling in its own context, so the Bitbucket calls it made are known. */
+  callLog?: { run<T>(work: () => Promise<T>): Promise<{ result: T; calls: string[] }> };
 }
 
 /**
@@ -35,7 +47,14 @@ export function consumeVcsEvents(bus: Bus, deps: VcsEventsConsumerDeps): Promise
     }
     try {
       await deps.ensureRunQueue();
-      const result = await deps.handleVcsEvent(event);
+      const { result, calls } = deps.callLog
+        ? await deps.callLog.run(() => deps.handleVcsEvent(event))
+        : { result: await deps.handleVcsEvent(event), calls: [] };
+      const original = redeliveryOf(message);
+      await deps.recordDecision?.(event, result, {
+        bitbucketCalls: calls,
+        ...(original === undefined ? {} : { redeliveryOf: original }),
+      });
       handled.inc({ type: event.type, outcome: result.ignored === undefined ? 'handled' : 'ignored' });
     } catch (err) {
       handled.inc({ type: event.type, outcome: 'failed' });

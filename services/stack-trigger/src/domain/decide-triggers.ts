@@ -4,6 +4,7 @@ import type { NewRun, RunType, Stack, TriggerKind } from './model';
 import { COMMAND_HELP, parseCommentCommand, type CommentCommand } from './parse-comment-command';
 import { branchRef, isStackBranch, sameRepository } from './refs';
 import { createStackFileMatcher, type ChangedFiles, type RefChanges } from './stack-matches-files';
+import { untouchedDetail } from './untouched-detail';
 
 export const DEFAULT_MAX_RUNS_PER_EVENT = 100;
 
@@ -203,7 +204,7 @@ export function decideTriggers(input: TriggerInput): TriggerDecision {
             decision.skipped.push({
               stackId: s.id,
               reason: 'files-untouched',
-              detail: `${change.ref} does not touch the stack`,
+              detail: untouchedDetail(s, looked?.files, change.ref),
             });
           } else {
             planned.push({
@@ -229,7 +230,7 @@ export function decideTriggers(input: TriggerInput): TriggerDecision {
           decision.skipped.push({
             stackId: s.id,
             reason: 'files-untouched',
-            detail: 'the pull request does not touch the stack',
+            detail: untouchedDetail(s, input.changedFiles, `pull request #${pr.id}`),
           });
         else planned.push(proposedRunFor(s, pr, trigger('pull_request')));
       }
@@ -277,6 +278,7 @@ export function decideTriggers(input: TriggerInput): TriggerDecision {
       decideComment(parseCommentCommand(event.comment.text), event.pullRequest, event.repository, stacks, {
         commenter: input.commenter,
         touched,
+        files: input.changedFiles,
         trigger: trigger('comment'),
         decision,
         planned,
@@ -299,6 +301,7 @@ function decideComment(
   ctx: {
     commenter: Commenter | undefined;
     touched: (s: Stack) => boolean;
+    files: ChangedFiles | undefined;
     trigger: NewRun['trigger'];
     decision: TriggerDecision;
     planned: NewRun[];
@@ -390,7 +393,7 @@ function decideComment(
         decision.skipped.push({
           stackId: s.id,
           reason: 'files-untouched',
-          detail: 'the pull request does not touch the stack',
+          detail: untouchedDetail(s, ctx.files, `pull request #${pr.id}`),
         });
     }
     ctx.planned.push(...chosen.map((s) => proposedRunFor(s, pr, ctx.trigger)));

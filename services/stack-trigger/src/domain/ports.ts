@@ -1,6 +1,14 @@
 import type { CanonicalEvent, PushChange, PushEvent } from './canonical-event';
 import type { NewRun, NewStack, RepositoryCoordinates, Run, RunState, Stack, StackPatch } from './model';
 import type { ChangedFiles, RefChanges } from './stack-matches-files';
+import type {
+  DeliveryDecision,
+  DeliveryFilter,
+  DeliveryHistoryEntry,
+  DeliveryPage,
+  DeliveryRecord,
+  PruneOptions,
+} from './delivery-history';
 
 /** Stacks in the store (SQLite or MongoDB). Plain objects in, plain objects out. */
 export interface StackRepositoryPort {
@@ -179,6 +187,32 @@ export interface TriggerMetricsPort {
   runsCanceled(count: number): void;
   /** Stacks an event did not start because Bitbucket contradicted it or a newer run exists (§12). */
   unconfirmed(reason: 'refused' | 'superseded' | 'tag-off-branch', count: number): void;
+  /** One per stack of a decision (docs/architecture.md §13), by outcome and skip reason. */
+  stackDecided?(outcome: string, reason: string | undefined): void;
+}
+
+/**
+ * The delivery history in the store (docs/architecture.md §13). Every write is idempotent: a records
+ * message or an event delivered again changes nothing.
+ */
+export interface DeliveryHistoryPort {
+  /** Stores gateway records; an accepted delivery's record is keyed by its event id. */
+  saveRecords(records: readonly DeliveryRecord[]): Promise<void>;
+  /**
+   * Stores the decision for its event id, replacing an earlier one of the same event. An original
+   * event's decision also stands in for its gateway record until (or unless) that arrives.
+   */
+  saveDecision(decision: DeliveryDecision): Promise<void>;
+  /** Newest first. */
+  list(filter: DeliveryFilter): Promise<DeliveryPage>;
+  get(deliveryId: string): Promise<DeliveryHistoryEntry>;
+  /** Deletes in batches what retention allows; how many rows went. */
+  prune(options: PruneOptions): Promise<number>;
+}
+
+/** Re-publishes an accepted event under a new id (`vcs.events`), pointing at the event it repeats. */
+export interface RedeliveryPort {
+  redeliver(event: CanonicalEvent, originalEventId: string): Promise<void>;
 }
 
 export interface Clock {

@@ -1,5 +1,7 @@
 import { runMain, startRole, type RunningRole } from '@stacklink/http';
 import { createLogger, registerSecret, type Logger } from '@stacklink/logger';
+import { randomUUID } from 'node:crypto';
+import { createBusRedelivery } from '../adapters/bus-redelivery';
 import { createBusRunEvents } from '../adapters/bus-run-events';
 import { createHttpIntegrations } from '../adapters/http-integrations';
 import { createPrometheusTriggerMetrics } from '../adapters/prometheus-trigger-metrics';
@@ -7,7 +9,9 @@ import { createRedisRunQueue } from '../adapters/redis-run-queue';
 import { createApp } from '../app';
 import { loadApiConfig, type ApiConfig } from '../config';
 import { openConnections } from './open-connections';
+import { consumeDeliveryRecords } from '../consumers/delivery-records';
 import { createExpireRunLeases } from '../domain/expire-run-leases';
+import { createPruneDeliveryHistory } from '../domain/prune-delivery-history';
 import { rebuildRunQueue } from '../domain/rebuild-run-queue';
 
 /**
@@ -41,6 +45,12 @@ export async function startStackTriggerApi(
     runEvents,
     logger,
   });
+  const pruneDeliveryHistory = createPruneDeliveryHistory({
+    history: store.deliveries,
+    days: config.DELIVERY_HISTORY_DAYS,
+    maxPerIntegration: config.DELIVERY_HISTORY_MAX_PER_INTEGRATION,
+    logger,
+  });
   return startRole({
     service: 'stack-trigger-api',
     listen: { port: config.PORT, host: config.HOST },
@@ -57,6 +67,22 @@ export async function startStackTriggerApi(
             .catch((err: unknown) => logger.warn('lease sweep failed', { err }));
         }, config.LEASE_SWEEP_INTERVAL_MS);
         return { cancel: () => clearInterval(sweep) };
+      },
+      // The gateway's delivery records (docs/architecture.md §13), and their retention: batched deletes
+      // here, never in the trigger workers' way.
+      () => consumeDeliveryRecords(bus, { history: store.deliveries }),
+      async () => {
+        let pruning = false;
+        const prune = setInterval(() => {
+          if (pruning) return;
+          pruning = true;
+          pruneDeliveryHistory()
+            .catch((err: unknown) => logger.warn('delivery history prune failed', { err }))
+            .finally(() => {
+              pruning = false;
+            });
+        }, config.DELIVERY_HISTORY_PRUNE_INTERVAL_MS);
+        return { cancel: () => clearInterval(prune) };
       },
     ],
     http: (readiness) =>
@@ -76,6 +102,11 @@ export async function startStackTriggerApi(
         runEvents,
         metrics: createPrometheusTriggerMetrics(),
         deadLetters: bus,
+        deliveries: {
+          history: store.deliveries,
+          redelivery: createBusRedelivery(bus),
+          newEventId: randomUUID,
+        },
         readiness,
       }),
   });

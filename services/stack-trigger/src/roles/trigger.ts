@@ -1,5 +1,6 @@
 import { runMain, startRole, type RunningRole } from '@stacklink/http';
 import { createLogger, registerSecret, type Logger } from '@stacklink/logger';
+import { createBitbucketCallLog } from '../adapters/bitbucket-call-log';
 import { createBitbucketChangedFiles } from '../adapters/bitbucket-changed-files';
 import { createBitbucketClients } from '../adapters/bitbucket-clients';
 import { createBitbucketCommentAuthority } from '../adapters/bitbucket-comment-authority';
@@ -11,6 +12,7 @@ import { createPrometheusTriggerMetrics } from '../adapters/prometheus-trigger-m
 import { createRedisRunQueue } from '../adapters/redis-run-queue';
 import { consumeVcsEvents } from '../consumers/vcs-events';
 import { createHandleVcsEvent } from '../domain/handle-vcs-event';
+import { createRecordDecision } from '../domain/record-decision';
 import { rebuildRunQueue } from '../domain/rebuild-run-queue';
 import { loadTriggerConfig, type TriggerConfig } from '../config';
 import { openConnections } from './open-connections';
@@ -56,16 +58,18 @@ export async function startTriggerWorker(
       maxItems: config.CHANGED_FILES_MAX_ITEMS,
     },
   );
+  const callLog = createBitbucketCallLog();
+  const metrics = createPrometheusTriggerMetrics();
   const handleVcsEvent = createHandleVcsEvent({
     stacks: store.stacks,
     runs: store.runs,
     queue,
-    changedFiles: createBitbucketChangedFiles(clients),
+    changedFiles: callLog.changedFiles(createBitbucketChangedFiles(clients)),
     confirmation: createBitbucketConfirmation(clients),
     runEvents: createBusRunEvents(bus),
-    replies: createBitbucketCommentReplies(clients),
+    replies: callLog.replies(createBitbucketCommentReplies(clients)),
     commentAuthority: createBitbucketCommentAuthority(clients),
-    metrics: createPrometheusTriggerMetrics(),
+    metrics,
     logger,
     maxRunsPerEvent: config.MAX_RUNS_PER_EVENT,
   });
@@ -76,7 +80,17 @@ export async function startTriggerWorker(
     logger,
     connections,
     prepare: ensureRunQueue,
-    consumers: [() => consumeVcsEvents(bus, { handleVcsEvent, ensureRunQueue, logger })],
+    consumers: [
+      () =>
+        consumeVcsEvents(bus, {
+          handleVcsEvent,
+          ensureRunQueue,
+          logger,
+          // Every decision goes to the delivery history before the event is acked (docs/architecture.md §13).
+          recordDecision: createRecordDecision({ history: store.deliveries, metrics }),
+          callLog,
+        }),
+    ],
   });
 }
 

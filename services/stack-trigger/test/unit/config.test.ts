@@ -32,4 +32,26 @@ describe('loadApiConfig', () => {
       'RUN_LEASE_SECONDS',
     ]);
   });
+
+  it('keeps the delivery history 14 days and refuses a retention it cannot honour, naming the variable', () => {
+    expect(loadApiConfig(required)).to.include({
+      DELIVERY_HISTORY_DAYS: 14,
+      DELIVERY_HISTORY_MAX_PER_INTEGRATION: 100_000,
+      DELIVERY_HISTORY_PRUNE_INTERVAL_MS: 600_000,
+    });
+    let caught: unknown;
+    try {
+      loadApiConfig({
+        ...required,
+        DELIVERY_HISTORY_DAYS: '0',
+        DELIVERY_HISTORY_MAX_PER_INTEGRATION: 'lots',
+      });
+    } catch (err) {
+      caught = err;
+    }
+    expect((caught as { details: { variables: string[] } }).details.variables).to.have.members([
+      'DELIVERY_HISTORY_DAYS',
+      'DELIVERY_HISTORY_MAX_PER_INTEGRATION',
+    ]);
+  });
 });

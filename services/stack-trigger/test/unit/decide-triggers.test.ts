@@ -83,7 +83,11 @@ describe('decideTriggers', () => {
       );
       expect(d.runs).to.be.empty;
       expect(d.skipped).to.deep.equal([
-        { stackId: 'stack-a', reason: 'files-untouched', detail: 'refs/heads/main does not touch the stack' },
+        {
+          stackId: 'stack-a',
+          reason: 'files-untouched',
+          detail: 'refs/heads/main: no file under infra/prod changed; changed: docs/readme.md',
+        },
       ]);
     });
 
@@ -221,7 +225,7 @@ describe('decideTriggers', () => {
       expect(d.skipped).to.deep.include({
         stackId: 'stack-a',
         reason: 'files-untouched',
-        detail: 'refs/heads/main does not touch the stack',
+        detail: 'refs/heads/main: no file under infra/prod changed; changed: docs/readme.md',
       });
     });
 
@@ -281,13 +285,17 @@ describe('decideTriggers', () => {
       expect(d.runs).to.be.empty;
     });
 
-    it('starts nothing when the pull request does not touch the stack', () => {
-      const d = decideTriggers({
-        event: prEvent('pull_request.opened'),
-        stacks: [prod],
-        changedFiles: files('README.md'),
-      });
+    it('starts nothing when the pull request does not touch the stack, and names the files it changed', () => {
+      const event = prEvent('pull_request.opened');
+      const d = decideTriggers({ event, stacks: [prod], changedFiles: files('README.md') });
       expect(d.runs).to.be.empty;
+      expect(d.skipped).to.deep.equal([
+        {
+          stackId: 'stack-a',
+          reason: 'files-untouched',
+          detail: `pull request #${event.pullRequest.id}: no file under infra/prod changed; changed: README.md`,
+        },
+      ]);
     });
 
     it('treats a truncated pull request change list as touching the stack', () => {

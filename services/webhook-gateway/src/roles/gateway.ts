@@ -6,8 +6,9 @@ import {
   gatewayIntegrationEventsQueue as INTEGRATION_EVENTS_QUEUE,
   gatewayTopology,
 } from '@stacklink/contracts';
-import { busConnection, redisConnection, runMain, startRole } from '@stacklink/http';
+import { busConnection, processRegistry, redisConnection, runMain, startRole } from '@stacklink/http';
 import { createLogger, registerSecret, type Logger } from '@stacklink/logger';
+import { createBusDeliveryRecorder } from '../adapters/bus-delivery-recorder';
 import { createBusEventPublisher } from '../adapters/bus-event-publisher';
 import { createCachedWebhookSecrets } from '../adapters/cached-webhook-secrets';
 import { createIntegrationSecretsClient } from '../adapters/integration-secrets-client';
@@ -47,6 +48,11 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
       staleMs: config.SECRET_STALE_SECONDS * 1000,
     },
   );
+  const recorder = createBusDeliveryRecorder(
+    bus,
+    { registry: processRegistry(), logger },
+    { flushIntervalMs: config.DELIVERY_RECORDS_FLUSH_MS },
+  );
   const running = await startRole({
     service: 'webhook-gateway',
     listen: { port: config.PORT, host: config.HOST, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS },
@@ -71,6 +77,8 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
     // its message on the queue.
     consumers: [
       () => bus.consume(INTEGRATION_EVENTS_QUEUE(instance), createIntegrationEventsConsumer(secrets, logger)),
+      // Cancelled with the consumers, before the broker connection closes: the last batch still leaves.
+      async () => ({ cancel: () => recorder.stop() }),
     ],
     http: (readiness) =>
       createApp({
@@ -84,6 +92,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
         bodyLimitBytes: config.WEBHOOK_BODY_LIMIT_BYTES,
         maxBytesInFlight: config.GATEWAY_MAX_BYTES_IN_FLIGHT,
         unknownLookupsPerMinute: config.UNKNOWN_INTEGRATION_LOOKUPS_PER_MINUTE,
+        recorder,
         readiness,
       }).listener,
   });

@@ -17,6 +17,7 @@ import type {
 } from '../../domain/ports';
 import { nameTaken, repositoryKey } from '../sqlite/sqlite-store';
 import type { Store } from '../store';
+import { createMongoDeliveryHistory } from './mongo-delivery-history';
 
 interface StackDoc extends Omit<Stack, 'id'> {
   _id: string;
@@ -167,6 +168,7 @@ export async function openMongoStore(url: string, now: () => Date = () => new Da
   );
   const Counters: Model<CounterDoc> = connection.model<CounterDoc>('StackTriggerRunSequence', counterSchema);
   await Promise.all([Stacks.syncIndexes(), Runs.syncIndexes()]);
+  const deliveries = await createMongoDeliveryHistory(connection);
 
   /**
    * See RunRepositoryPort.create: a run a push created belongs to the pull request of its commit. The
@@ -404,6 +406,7 @@ export async function openMongoStore(url: string, now: () => Date = () => new Da
     stacks,
     runs,
     runComments,
+    deliveries,
     ping: async () => {
       await connection.db?.admin().ping();
       return true;

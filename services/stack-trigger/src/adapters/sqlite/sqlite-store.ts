@@ -20,6 +20,7 @@ import type {
   TransitionResult,
 } from '../../domain/ports';
 import type { Store } from '../store';
+import { createSqliteDeliveryHistory, DELIVERY_HISTORY_MIGRATION } from './sqlite-delivery-history';
 
 const SERVICE = 'stack-trigger';
 
@@ -89,6 +90,11 @@ export const MIGRATIONS: { version: number; name?: string; sql: string }[] = [
     name: 'who canceled a run: operator cancels are not retried by comment',
     sql: `ALTER TABLE stack_trigger_runs ADD COLUMN canceled_by TEXT;`,
   },
+  {
+    version: 4,
+    name: 'delivery history: gateway records and trigger decisions',
+    sql: DELIVERY_HISTORY_MIGRATION,
+  },
 ];
 
 interface StackRow {
@@ -127,12 +133,14 @@ export function openSqliteStore(path: string, now: () => Date = () => new Date()
   const stacks = createStackRepository(db, now);
   const runs = createRunRepository(db, now);
   const runComments = createRunCommentRepository(db, now);
+  const deliveries = createSqliteDeliveryHistory(db);
   const ping = db.prepare('SELECT 1');
   return {
     kind: 'sqlite',
     stacks,
     runs,
     runComments,
+    deliveries,
     ping: async () => {
       ping.get();
       return true;
