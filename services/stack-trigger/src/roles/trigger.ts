@@ -11,6 +11,7 @@ import { consumeVcsEvents } from '../consumers/vcs-events';
 import { createHandleVcsEvent } from '../domain/handle-vcs-event';
 import { rebuildRunQueue } from '../domain/rebuild-run-queue';
 import { loadTriggerConfig, type TriggerConfig } from '../config';
+import { bitbucketFacingTopology, bitbucketHostGate } from './bitbucket-host-health';
 import { openConnections } from './open-connections';
 
 /**
@@ -33,6 +34,7 @@ export async function startTriggerWorker(
       prefetch: config.TRIGGER_CONCURRENCY,
       closeTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
       connectionName: 'stack-trigger trigger',
+      topology: bitbucketFacingTopology(config),
     },
   });
   const queue = createRedisRunQueue({
@@ -52,6 +54,7 @@ export async function startTriggerWorker(
       retry: { maxAttempts: 3, maxTotalMs: config.BITBUCKET_TIMEOUT_MS },
       maxPages: config.CHANGED_FILES_MAX_PAGES,
       maxItems: config.CHANGED_FILES_MAX_ITEMS,
+      hostGate: bitbucketHostGate(config, redis, logger),
     },
   );
   const handleVcsEvent = createHandleVcsEvent({
