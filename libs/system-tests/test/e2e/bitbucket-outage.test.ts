@@ -19,6 +19,8 @@ const THRESHOLD = 3;
 /** Half the outage answers 503 (a node in maintenance), the other half refuses connections. */
 const OUTAGE_MS = 5 * SCHEDULE_MS;
 const ACTIONS = 50;
+/** What handling the 50 held events and creating their runs may take once they are let through. */
+const HANDLING_MS = 1500;
 
 const FINAL: Record<Run['state'], string> = {
   QUEUED: 'INPROGRESS',
@@ -223,6 +225,8 @@ describe('end to end: a Bitbucket outage longer than the retry schedule', functi
     console.log(
       `      every run existed ${createdWithin} ms after Bitbucket came back (probe interval ≤ ${PROBE_MAX_MS} ms)`,
     );
+    // One probe interval for the breaker to notice, plus the time 50 events take to be handled.
+    expect(createdWithin).to.be.at.most(PROBE_MAX_MS + HANDLING_MS);
 
     const byCommitAndType = new Map<string, number>();
     for (const r of runs)

@@ -9,9 +9,14 @@ const STATES: HostHealthRecord['state'][] = ['up', 'down', 'probing'];
  * `stacklink_bitbucket_calls_held_total{host}`. Messages waiting per host are
  * `stacklink_bus_waited_total{code="BITBUCKET.HOST_DOWN"}` and the delay queues' depth.
  */
-export function createPrometheusHostHealthMetrics(registry = processRegistry()): HostHealthMetricsPort {
+export function createPrometheusHostHealthMetrics(
+  registry = processRegistry(),
+): HostHealthMetricsPort & { refreshOnScrape(refresh: () => Promise<void>): void } {
+  let refresh: (() => Promise<void>) | undefined;
   const state = getOrCreateGauge(registry, {
     name: 'stacklink_bitbucket_host_state',
+    // Every scrape shows the shared state, also in a process that has not called the host since.
+    collect: () => refresh?.(),
     help: 'Health of each Bitbucket host as this process last saw it: 1 for the current state (up, down, probing)',
     labelNames: ['host', 'state'] as const,
   });
@@ -31,5 +36,8 @@ export function createPrometheusHostHealthMetrics(registry = processRegistry()):
       downSince.set({ host }, since === undefined ? 0 : Math.floor(since / 1000));
     },
     held: (host) => held.inc({ host }),
+    refreshOnScrape: (fn) => {
+      refresh = fn;
+    },
   };
 }

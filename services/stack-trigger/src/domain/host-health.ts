@@ -23,7 +23,13 @@ export function admitTransition(
 ): { admission: HostAdmission; next?: HostHealthRecord } {
   if (record.state === 'up') return { admission: { allowed: true, probe: false } };
   const until = record.until ?? now;
-  if (now < until) return { admission: { allowed: false, retryInMs: until - now } };
+  if (now < until) {
+    // While a probe is out, come back after about one pause, not after its whole lease: a probe
+    // usually ends long before its lease does.
+    const retryInMs =
+      record.state === 'probing' ? Math.min(until - now, Math.max(record.pauseMs, 1)) : until - now;
+    return { admission: { allowed: false, retryInMs } };
+  }
   // Down and the pause is over, or a probe whose caller never reported: this caller is the one probe.
   return {
     admission: { allowed: true, probe: true },
@@ -71,14 +77,17 @@ const MAX_CAS_TRIES = 5;
  * (docs/decisions/013-bitbucket-host-breaker.md). If the store itself is unreachable calls go through:
  * the breaker saves load, it must not become a second thing that can stop the work.
  */
-export function createHostHealth(deps: HostHealthDeps): HostGate {
+export function createHostHealth(deps: HostHealthDeps): HostGate & { refresh(): Promise<void> } {
   const now = deps.now ?? Date.now;
+  /** The hosts this process called, so the metrics can show the shared state of each at scrape time. */
+  const known = new Set<string>();
 
   async function update<T>(
     host: string,
     step: (record: HostHealthRecord) => { result: T; next?: HostHealthRecord },
     fallback: T,
   ): Promise<T> {
+    known.add(host);
     try {
       for (let i = 0; i < MAX_CAS_TRIES; i++) {
         const record = (await deps.store.read(host)) ?? UP;
@@ -114,6 +123,17 @@ export function createHostHealth(deps: HostHealthDeps): HostGate {
   }
 
   return {
+    /** Reads every known host's shared record into the metrics (another replica may have moved it). */
+    async refresh() {
+      for (const host of known) {
+        try {
+          const record = (await deps.store.read(host)) ?? UP;
+          deps.metrics.observed(host, record.state, record.state === 'up' ? undefined : record.downSince);
+        } catch {
+          // The store is unreachable: the metrics keep what this process saw last.
+        }
+      }
+    },
     async admit(host) {
       const admission = await update<HostAdmission>(
         host,

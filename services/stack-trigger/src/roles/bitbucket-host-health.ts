@@ -14,9 +14,10 @@ export function bitbucketHostGate(
   redis: Redis,
   logger: Logger,
 ): HostGate {
-  return createHostHealth({
+  const metrics = createPrometheusHostHealthMetrics();
+  const gate = createHostHealth({
     store: createRedisHostHealthStore({ redis, namespace: config.NAMESPACE }),
-    metrics: createPrometheusHostHealthMetrics(),
+    metrics,
     logger,
     settings: {
       failureThreshold: config.BITBUCKET_FAILURE_THRESHOLD,
@@ -26,6 +27,8 @@ export function bitbucketHostGate(
       probeLeaseMs: config.BITBUCKET_TIMEOUT_MS + 1000,
     },
   });
+  metrics.refreshOnScrape(() => gate.refresh());
+  return gate;
 }
 
 /** The topology with the Bitbucket-facing queues' schedule in RETRY_TIME_UNIT_MS and their wait horizon. */
