@@ -288,6 +288,15 @@ export function statusError(
       },
     );
   }
+  if (status === 408) {
+    // The server gave up waiting for the request: nothing was done, trying again can work.
+    return bitbucketError(
+      BitbucketErrorCode.REQUEST_FAILED,
+      `Bitbucket timed out ${where.method} ${where.path} (408)${said}`,
+      details,
+      { retryable: true, status: 504 },
+    );
+  }
   if (status >= 500) {
     return bitbucketError(
       BitbucketErrorCode.SERVER_ERROR,

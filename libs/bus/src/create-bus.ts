@@ -20,7 +20,14 @@ import {
   waitHeaders,
 } from './headers';
 import { busMetrics, BusMetrics } from './metrics';
-import { createNamer, deadLetterQueueName, delayQueuesOf, Namer, retryDelaysOf, retryQueueName } from './names';
+import {
+  createNamer,
+  deadLetterQueueName,
+  delayQueuesOf,
+  Namer,
+  retryDelaysOf,
+  retryQueueName,
+} from './names';
 import { queueDeclarations } from './queue-arguments';
 import type {
   Bus,

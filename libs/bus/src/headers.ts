@@ -75,9 +75,7 @@ export function originOf(headers: Record<string, unknown> | undefined, delivered
 }
 
 export type FailureDecision =
-  | { action: 'retry'; delayMs: number }
-  | { action: 'wait'; delayMs: number }
-  | { action: 'dead-letter' };
+  { action: 'retry'; delayMs: number } | { action: 'wait'; delayMs: number } | { action: 'dead-letter' };
 
 /**
  * The "wait" flag a handler's error may carry: `waitMs` (a number) says "what I depend on is down, try
