@@ -683,7 +683,7 @@ class AmqpBus implements Bus {
       }
       const now = new Date();
       const decision =
-        decideWait(err, headers, record.spec.retry?.wait, delayQueuesOf(record.spec), now) ??
+        decideWait(err, headers, record.spec.retry?.wait, now) ??
         decideFailure(err, attempt, retryDelaysOf(record.spec));
       if (decision.action === 'wait') {
         this.logger.info('bus handler waits for a dependency that is down; not counted as an attempt', {

@@ -88,25 +88,20 @@ export function waitHintOf(err: unknown): number | undefined {
 }
 
 /**
- * A failure with a wait hint on a queue with a wait policy waits: the delay is the longest declared
- * delay queue not above the hint (the shortest when all are), never above the ceiling, and the attempt
- * is not counted — until `horizonMs` after the first wait, when the message is parked.
+ * A failure with a wait hint on a queue with a wait policy waits `policy.delayMs` without counting the
+ * attempt — until `horizonMs` after its first wait, when the message is parked. The hint's value is
+ * not used for the delay: one delay keeps the waiting messages in their order (see WaitPolicy).
  */
 export function decideWait(
   err: unknown,
   headers: Record<string, unknown> | undefined,
   policy: WaitPolicy | undefined,
-  delayQueuesMs: readonly number[],
   now: Date,
 ): FailureDecision | undefined {
-  const hint = waitHintOf(err);
-  if (hint === undefined || policy === undefined) return undefined;
+  if (waitHintOf(err) === undefined || policy === undefined) return undefined;
   const since = Date.parse(stringHeader(headers, HEADERS.waitingSince) ?? '');
   if (!Number.isNaN(since) && now.getTime() - since >= policy.horizonMs) return { action: 'dead-letter' };
-  const usable = [...delayQueuesMs].filter((d) => d <= policy.ceilingMs).sort((a, b) => a - b);
-  if (usable.length === 0) return { action: 'dead-letter' };
-  const fitting = usable.filter((d) => d <= hint);
-  return { action: 'wait', delayMs: fitting.length > 0 ? fitting[fitting.length - 1]! : usable[0]! };
+  return { action: 'wait', delayMs: policy.delayMs };
 }
 
 /** The copy of a waiting message: same attempt, the time it first waited kept. */

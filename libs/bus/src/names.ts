@@ -35,11 +35,11 @@ export function retryDelaysOf(spec: QueueSpec): readonly number[] {
   return spec.retry?.delaysMs ?? DEFAULT_RETRY_DELAYS_MS;
 }
 
-/** Every delay queue a spec needs: its retry delays and, when it has a wait policy, the wait ceiling. */
+/** Every delay queue a spec needs: its retry delays and, when it has a wait policy, the wait delay. */
 export function delayQueuesOf(spec: QueueSpec): readonly number[] {
-  const ceiling = spec.retry?.wait?.ceilingMs;
+  const wait = spec.retry?.wait?.delayMs;
   const delays = retryDelaysOf(spec);
-  return [...new Set(ceiling === undefined ? delays : [...delays, ceiling])];
+  return [...new Set(wait === undefined ? delays : [...delays, wait])];
 }
 
 /** Every logical exchange and queue name a topology declares, e.g. for test clean-up. */

@@ -22,12 +22,13 @@ export interface QueueSpec {
 
 /**
  * How a message whose handler threw a "wait" error (see `waitHintOf`: something it depends on is down,
- * not broken) is delayed: without counting an attempt, between tries of at most `ceilingMs`, until
- * `horizonMs` after its first wait, when it is parked like any other failure.
+ * not broken) is delayed: without counting an attempt, by `delayMs` each time, until `horizonMs` after
+ * its first wait, when it is parked like any other failure. One delay for every waiting message of a
+ * queue, so they all circle through one FIFO delay queue and come back in the order they arrived.
  */
 export interface WaitPolicy {
-  /** Longest delay between two tries while waiting; also declared as a delay queue. */
-  ceilingMs: number;
+  /** The delay between two tries while waiting; declared as a delay queue. */
+  delayMs: number;
   /** How long a message may wait in total before it goes to the dead-letter queue. */
   horizonMs: number;
 }

@@ -33,7 +33,7 @@ export const stackTriggerTopology: Topology = {
 };
 
 /** Defaults of the Bitbucket-facing queues' wait policy (docs/architecture.md §9). */
-export const BITBUCKET_WAIT: WaitPolicy = { ceilingMs: 15 * 60_000, horizonMs: 24 * 3_600_000 };
+export const BITBUCKET_WAIT: WaitPolicy = { delayMs: 5_000, horizonMs: 24 * 3_600_000 };
 
 export interface StackTriggerQueueOptions {
   /**
@@ -41,7 +41,7 @@ export interface StackTriggerQueueOptions {
    * delay is multiplied by `retryTimeUnitMs / 1000`. 1000 in production; tests shrink it.
    */
   retryTimeUnitMs?: number;
-  /** How messages that wait for a down Bitbucket host are delayed (its ceiling is scaled like the rest). */
+  /** How messages that wait for a down Bitbucket host are delayed (its delay is scaled like the rest). */
   bitbucketWait?: WaitPolicy;
 }
 
@@ -59,7 +59,7 @@ export function stackTriggerTopologyWith(options: StackTriggerQueueOptions): Top
       delaysMs: (spec.retry?.delaysMs ?? WORKER_RETRY.delaysMs).map((d) =>
         Math.max(1, Math.round(d * scale)),
       ),
-      wait: { ceilingMs: Math.max(1, Math.round(wait.ceilingMs * scale)), horizonMs: wait.horizonMs },
+      wait: { delayMs: Math.max(1, Math.round(wait.delayMs * scale)), horizonMs: wait.horizonMs },
     },
   });
   return {

@@ -67,8 +67,8 @@ const bitbucketHostVariables = {
     .max(30 * 86_400)
     .default(86_400),
   /**
-   * Unit of the Bitbucket-facing queues' retry schedule (1, 5, 30, 120 units) and of their 15-unit…
-   * wait ceiling (900 units = 15 min). 1000 in production; tests shrink it to run an outage in seconds.
+   * Unit of the Bitbucket-facing queues' retry schedule (1, 5, 30, 120 units) and of their wait delay
+   * (5 units). 1000 in production; tests shrink it to run an outage in seconds.
    */
   RETRY_TIME_UNIT_MS: Joi.number().integer().min(1).max(60_000).default(1000),
 };

@@ -106,26 +106,22 @@ describe('bus failure handling rules', () => {
     expect(decideFailure('a thrown string', 1, [])).to.deep.equal({ action: 'dead-letter' });
   });
 
-  it('lets a message whose dependency is down wait without counting an attempt, up to the ceiling and the horizon', () => {
-    const policy = { ceilingMs: 900, horizonMs: 10_000 };
-    const queues = [100, 300, 900];
+  it('lets a message whose dependency is down wait its one delay without counting an attempt, until the horizon', () => {
+    const policy = { delayMs: 300, horizonMs: 10_000 };
     const hostDown = Object.assign(new AppError('BITBUCKET.HOST_DOWN', 'resting', { retryable: true }), {
-      waitMs: 500,
+      waitMs: 5000,
     });
     const now = new Date('2026-01-01T00:00:10.000Z');
-    expect(decideWait(hostDown, {}, policy, queues, now)).to.deep.equal({ action: 'wait', delayMs: 300 });
-    expect(decideWait(Object.assign(hostDown, { waitMs: 60_000 }), {}, policy, queues, now)).to.deep.equal({
-      action: 'wait',
-      delayMs: 900,
-    });
-    expect(decideWait(Object.assign(hostDown, { waitMs: 5 }), {}, policy, queues, now)).to.deep.equal({
-      action: 'wait',
-      delayMs: 100,
-    });
+    expect(decideWait(hostDown, {}, policy, now)).to.deep.equal({ action: 'wait', delayMs: 300 });
+    const waitingAWhile = { [HEADERS.waitingSince]: '2026-01-01T00:00:00.001Z' };
+    expect(decideWait(hostDown, waitingAWhile, policy, now)).to.deep.equal({ action: 'wait', delayMs: 300 });
     const waitingLong = { [HEADERS.waitingSince]: '2026-01-01T00:00:00.000Z' };
-    expect(decideWait(hostDown, waitingLong, policy, queues, now)).to.deep.equal({ action: 'dead-letter' });
-    expect(decideWait(new Error('plain'), {}, policy, queues, now)).to.equal(undefined);
-    expect(decideWait(hostDown, {}, undefined, queues, now)).to.equal(undefined);
+    expect(decideWait(hostDown, waitingLong, policy, now)).to.deep.equal({ action: 'dead-letter' });
+    expect(decideWait(new Error('plain'), {}, policy, now)).to.equal(undefined);
+    expect(decideWait(Object.assign(new Error('odd'), { waitMs: 'soon' }), {}, policy, now)).to.equal(
+      undefined,
+    );
+    expect(decideWait(hostDown, {}, undefined, now)).to.equal(undefined);
   });
 
   it('keeps the attempt and the first wait time on a waiting copy, and drops the wait on an ordinary retry', () => {

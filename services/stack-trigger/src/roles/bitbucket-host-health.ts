@@ -36,7 +36,7 @@ export function bitbucketFacingTopology(config: BitbucketHostConfig): Topology {
   return stackTriggerTopologyWith({
     retryTimeUnitMs: config.RETRY_TIME_UNIT_MS,
     bitbucketWait: {
-      ceilingMs: BITBUCKET_WAIT.ceilingMs,
+      delayMs: BITBUCKET_WAIT.delayMs,
       horizonMs: config.BITBUCKET_OUTAGE_HORIZON_SECONDS * 1000,
     },
   });
