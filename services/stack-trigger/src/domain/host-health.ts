@@ -85,7 +85,10 @@ export function createHostHealth(deps: HostHealthDeps): HostGate & { refresh(): 
   async function update<T>(
     host: string,
     step: (record: HostHealthRecord) => { result: T; next?: HostHealthRecord },
-    fallback: T,
+    /** When the store cannot be reached: calls go through. */
+    unreachable: T,
+    /** When other callers kept winning the compare-and-set: what their writes said, give or take. */
+    contended: T,
   ): Promise<T> {
     known.add(host);
     try {
@@ -100,8 +103,9 @@ export function createHostHealth(deps: HostHealthDeps): HostGate & { refresh(): 
       }
     } catch (err) {
       deps.logger.warn('bitbucket host health unavailable; calling the host regardless', { host, err });
+      return unreachable;
     }
-    return fallback;
+    return contended;
   }
 
   function observe(host: string, before: HostHealthRecord, after: HostHealthRecord): void {
@@ -142,6 +146,8 @@ export function createHostHealth(deps: HostHealthDeps): HostGate & { refresh(): 
           return next === undefined ? { result: admission } : { result: admission, next };
         },
         { allowed: true, probe: false },
+        // Another caller changed the host's state meanwhile (it just went down, or took the probe).
+        { allowed: false, retryInMs: deps.settings.minPauseMs },
       );
       if (!admission.allowed) deps.metrics.held(host);
       return admission;
@@ -156,6 +162,10 @@ export function createHostHealth(deps: HostHealthDeps): HostGate & { refresh(): 
           return { result: { down, retryInMs: down ? Math.max(0, (next.until ?? now()) - now()) : 0 }, next };
         },
         { down: false, retryInMs: 0 },
+        // Others are writing outcomes right now; a failure among them means the host is likely down.
+        outcome === 'down'
+          ? { down: true, retryInMs: deps.settings.minPauseMs }
+          : { down: false, retryInMs: 0 },
       );
     },
   };

@@ -135,4 +135,17 @@ describe('Bitbucket host breaker', () => {
     });
     expect(await broken.admit(HOST)).to.deep.equal({ allowed: true, probe: false });
   });
+
+  it('does not let a caller probe when others keep winning the write, and treats its failure as a wait', async () => {
+    const contended = breaker({
+      records: new Map(),
+      read: async () => ({ state: 'down', failures: 3, downSince: 0, pauseMs: 1000, until: 0, version: 7 }),
+      compareAndSet: async () => false,
+    });
+    expect(await contended.gate.admit(HOST)).to.deep.equal({ allowed: false, retryInMs: 1000 });
+    expect(await contended.gate.record(HOST, 'down', { allowed: true, probe: true })).to.deep.equal({
+      down: true,
+      retryInMs: 1000,
+    });
+  });
 });
