@@ -33,6 +33,8 @@ export interface RestContext {
   latencyMs: number;
   faults: Fault[];
   buckets?: TokenBuckets;
+  /** Set while the simulated server is down for maintenance: every REST call gets a 503 page. */
+  unavailable: boolean;
 }
 
 export const WEBHOOK_EVENTS = [
@@ -102,6 +104,15 @@ export function createRestRouter(ctx: RestContext): Router {
       });
     });
     next();
+  });
+
+  router.use((_req, res, next) => {
+    if (!ctx.unavailable) return next();
+    // What a Data Center node behind its proxy answers while it is upgraded or restarted: an HTML page.
+    res
+      .status(503)
+      .type('text/html')
+      .send('<html><body><h1>Bitbucket is unavailable</h1><p>Maintenance in progress.</p></body></html>');
   });
 
   router.use(async (req, res, next) => {

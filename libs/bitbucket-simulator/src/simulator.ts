@@ -126,6 +126,12 @@ export interface BitbucketSimulator {
   setWebhookDelivery(target: WebhookTarget | undefined): void;
   injectFaults(...faults: Fault[]): void;
   clearFaults(): void;
+  /**
+   * An outage: `unavailable` answers every REST call 503 (a node in maintenance; the calls are still
+   * recorded, so a test can count what reached the server), `refused` stops listening — connections
+   * are refused and nothing is recorded — and `undefined` ends it, listening again on the same port.
+   */
+  setOutage(mode: 'unavailable' | 'refused' | undefined): Promise<void>;
   push(
     input: RepoRef & { branch: string; files: FileSpec[]; message?: string; actor?: string },
   ): Promise<PushResult>;
@@ -187,11 +193,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Bi
     buildNumber,
     latencyMs: options.latencyMs ?? 0,
     faults: [],
+    unavailable: false,
     ...(options.rateLimit ? { buckets: new TokenBuckets(options.rateLimit) } : {}),
   };
 
   const app = express();
   app.disable('x-powered-by');
+  /** The port to listen on again after a `refused` outage. */
+  let listeningPort = 0;
   const server = options.tls
     ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, app)
     : http.createServer(app);
@@ -458,6 +467,25 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Bi
       ctx.faults.length = 0;
     },
 
+    async setOutage(mode) {
+      ctx.unavailable = mode === 'unavailable';
+      if (mode === 'refused' && server.listening) {
+        listeningPort = (server.address() as AddressInfo).port;
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+      } else if (mode !== 'refused' && !server.listening) {
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(listeningPort, options.host ?? '127.0.0.1', () => {
+            server.off('error', reject);
+            resolve();
+          });
+        });
+      }
+    },
+
     push({ branch, files, message, ...rest }) {
       return pushRefs({
         ...rest,
@@ -644,6 +672,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Bi
     },
 
     close() {
+      if (!server.listening) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();

@@ -3,7 +3,16 @@ import https from 'node:https';
 import { rootCertificates } from 'node:tls';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import { AppError } from '@stacklink/errors';
-import { BitbucketErrorCode, bitbucketError, networkError, statusError, type BitbucketError } from './errors';
+import {
+  BitbucketErrorCode,
+  bitbucketError,
+  hostDownError,
+  isHostFailure,
+  networkError,
+  statusError,
+  type BitbucketError,
+} from './errors';
+import type { HostGate } from './host-gate';
 import {
   BUILD_STATES,
   pageOf,
@@ -60,6 +69,11 @@ export interface BitbucketClientOptions {
   /** Caps for walking every page of a list (defaults 100 pages, 10 000 values). */
   maxPages?: number;
   maxItems?: number;
+  /**
+   * Shared view of the host's health: asked before every HTTP call, told how it went. Without one every
+   * call is sent (the integration service's connection test wants the real error every time).
+   */
+  hostGate?: HostGate;
   /** Test hooks: replace timers and randomness so retry tests stay fast and deterministic. */
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
@@ -279,7 +293,25 @@ export function createBitbucketClient(options: BitbucketClientOptions): Bitbucke
   /** Set once the repository-scoped build API answered 404: this server only has the legacy one. */
   let legacyBuildStatusOnly = false;
 
+  /** Every HTTP call goes through here: the host gate is asked first and told the outcome. */
   async function once<T>(call: Call<T>): Promise<Answer<T>> {
+    const gate = options.hostGate;
+    if (gate === undefined) return send(call);
+    const admission = await gate.admit(origin);
+    if (!admission.allowed) throw hostDownError(origin, call, admission.retryInMs);
+    try {
+      const answer = await send(call);
+      await gate.record(origin, 'up', admission);
+      return answer;
+    } catch (err) {
+      const failed = isHostFailure(err);
+      const verdict = await gate.record(origin, failed ? 'down' : 'up', admission);
+      if (failed && verdict.down) throw hostDownError(origin, call, verdict.retryInMs, err as BitbucketError);
+      throw err;
+    }
+  }
+
+  async function send<T>(call: Call<T>): Promise<Answer<T>> {
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (!call.anonymous && options.token) headers.Authorization = `Bearer ${options.token}`;
     if (call.method !== 'GET') headers['X-Atlassian-Token'] = 'no-check';
@@ -341,7 +373,8 @@ export function createBitbucketClient(options: BitbucketClientOptions): Bitbucke
       retry,
       runtime,
       (err) => {
-        if (!err.retryable) return false;
+        // A resting host is waited for by the caller's queue, not by spinning here.
+        if (!err.retryable || err.code === BitbucketErrorCode.HOST_DOWN) return false;
         if (idempotent) return true;
         const cause = (err.details as { cause?: string } | undefined)?.cause;
         return err.code === BitbucketErrorCode.RATE_LIMITED || cause === 'ECONNREFUSED';

@@ -17,6 +17,8 @@ export const BitbucketErrorCode = {
   NOT_BITBUCKET: 'BITBUCKET.NOT_BITBUCKET',
   REDIRECTED: 'BITBUCKET.REDIRECTED',
   REQUEST_FAILED: 'BITBUCKET.REQUEST_FAILED',
+  /** Not a call that failed: the host is resting after repeated failures (see host-gate.ts). */
+  HOST_DOWN: 'BITBUCKET.HOST_DOWN',
 } as const;
 
 export type BitbucketErrorCode = (typeof BitbucketErrorCode)[keyof typeof BitbucketErrorCode];
@@ -38,7 +40,11 @@ export interface BitbucketErrorDetails {
   location?: string;
 }
 
-export type BitbucketError = AppError & RetryHint & { details: BitbucketErrorDetails };
+/**
+ * `waitMs` is set when the host is down: a queue consumer should delay the message by about that long
+ * without counting an attempt (libs/bus `waitHintOf`).
+ */
+export type BitbucketError = AppError & RetryHint & { details: BitbucketErrorDetails; waitMs?: number };
 
 export function bitbucketError(
   code: BitbucketErrorCode,
@@ -185,6 +191,41 @@ function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/**
+ * The one classification of what says "the host is down" rather than "this request is wrong": a
+ * connection failure, DNS failure or timeout that is worth retrying, or a 5xx. TLS and 4xx are not:
+ * the host answered (or is misconfigured, which waiting cannot fix).
+ */
+export function isHostFailure(err: unknown): boolean {
+  if (!(err instanceof AppError) || !err.retryable) return false;
+  return err.code === BitbucketErrorCode.UNREACHABLE || err.code === BitbucketErrorCode.SERVER_ERROR;
+}
+
+/** The error a call gets without being sent, while its host rests; retryable, with a wait hint. */
+export function hostDownError(
+  origin: string,
+  where: { method: string; path: string },
+  retryInMs: number,
+  cause?: BitbucketError,
+): BitbucketError {
+  const err = bitbucketError(
+    BitbucketErrorCode.HOST_DOWN,
+    `Bitbucket at ${origin} is down; calls pause, next probe in ${Math.ceil(retryInMs / 1000)} s` +
+      (cause ? ` (last: ${cause.message})` : ''),
+    {
+      messages: [],
+      exceptionNames: [],
+      method: where.method,
+      path: where.path,
+      ...(cause?.details.status === undefined ? {} : { status: cause.details.status }),
+      ...(cause?.details.cause === undefined ? {} : { cause: cause.details.cause }),
+    },
+    { retryable: true, status: 503, cause },
+  );
+  err.waitMs = retryInMs;
+  return err;
+}
+
 /** Maps a non-2xx answer to an AppError that carries the status and Bitbucket's messages. */
 export function statusError(
   status: number,
@@ -245,6 +286,15 @@ export function statusError(
         retryable: true,
         status: 503,
       },
+    );
+  }
+  if (status === 408) {
+    // The server gave up waiting for the request: nothing was done, trying again can work.
+    return bitbucketError(
+      BitbucketErrorCode.REQUEST_FAILED,
+      `Bitbucket timed out ${where.method} ${where.path} (408)${said}`,
+      details,
+      { retryable: true, status: 504 },
     );
   }
   if (status >= 500) {

@@ -23,3 +23,4 @@ export { backoffDelay, parseRetryAfter, DEFAULT_RETRY } from './retry';
 export type { RetryOptions } from './retry';
 export { splitCommentText, MAX_COMMENT_LENGTH } from './split-comment';
 export * from './models/rest';
+export type { HostGate, HostAdmission, HostVerdict } from './host-gate';

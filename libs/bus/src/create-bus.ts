@@ -8,6 +8,7 @@ import {
   attemptOf,
   deadLetterHeaders,
   decideFailure,
+  decideWait,
   describeFailure,
   FailureDescription,
   HEADERS,
@@ -16,9 +17,17 @@ import {
   replayHeaders,
   retryHeaders,
   stringHeader,
+  waitHeaders,
 } from './headers';
 import { busMetrics, BusMetrics } from './metrics';
-import { createNamer, deadLetterQueueName, Namer, retryDelaysOf, retryQueueName } from './names';
+import {
+  createNamer,
+  deadLetterQueueName,
+  delayQueuesOf,
+  Namer,
+  retryDelaysOf,
+  retryQueueName,
+} from './names';
 import { queueDeclarations } from './queue-arguments';
 import type {
   Bus,
@@ -672,8 +681,25 @@ class AmqpBus implements Bus {
         this.settle(channel, message, 'ack', queue);
         return;
       }
-      const decision = decideFailure(err, attempt, retryDelaysOf(record.spec));
-      if (decision.action === 'retry') {
+      const now = new Date();
+      const decision =
+        decideWait(err, headers, record.spec.retry?.wait, now) ??
+        decideFailure(err, attempt, retryDelaysOf(record.spec));
+      if (decision.action === 'wait') {
+        this.logger.info('bus handler waits for a dependency that is down; not counted as an attempt', {
+          queue,
+          messageId: message.properties.messageId as unknown,
+          attempt,
+          delayMs: decision.delayMs,
+          code: failure.code,
+          error: failure.message,
+        });
+        const target = this.namer.physical(retryQueueName(queue, decision.delayMs));
+        const headersOut = waitHeaders({ headers, attempt, origin, failure, now });
+        if (await this.moveTo(channel, message, target, headersOut)) {
+          this.metrics.waited.inc({ queue, code: failure.code });
+        }
+      } else if (decision.action === 'retry') {
         this.logger.warn('bus handler failed; will retry', {
           queue,
           messageId: message.properties.messageId as unknown,
@@ -803,7 +829,7 @@ function validateTopology(topology: Topology): void {
     if (names.has(spec.name))
       throw new AppError('BUS.INVALID_TOPOLOGY', `queue "${spec.name}" is declared twice`);
     names.add(spec.name);
-    for (const delay of retryDelaysOf(spec)) {
+    for (const delay of delayQueuesOf(spec)) {
       if (!Number.isInteger(delay) || delay <= 0) {
         throw new AppError(
           'BUS.INVALID_TOPOLOGY',

@@ -1,4 +1,5 @@
 import { isAppError } from '@stacklink/errors';
+import type { WaitPolicy } from './types';
 
 export const HEADERS = {
   attempt: 'x-attempt',
@@ -10,6 +11,8 @@ export const HEADERS = {
   firstFailedAt: 'x-first-failed-at',
   lastErrorCode: 'x-last-error-code',
   lastErrorMessage: 'x-last-error-message',
+  /** When the message first waited for a dependency that was down (ISO date); drives the wait horizon. */
+  waitingSince: 'x-waiting-since',
   /** Ties a basic.return to the publish it answers; stripped before handlers see the headers. */
   publishId: 'x-stacklink-publish-id',
 } as const;
@@ -71,7 +74,48 @@ export function originOf(headers: Record<string, unknown> | undefined, delivered
   };
 }
 
-export type FailureDecision = { action: 'retry'; delayMs: number } | { action: 'dead-letter' };
+export type FailureDecision =
+  { action: 'retry'; delayMs: number } | { action: 'wait'; delayMs: number } | { action: 'dead-letter' };
+
+/**
+ * The "wait" flag a handler's error may carry: `waitMs` (a number) says "what I depend on is down, try
+ * me again in about this long, and do not count this as a failed attempt" (e.g. BITBUCKET.HOST_DOWN).
+ */
+export function waitHintOf(err: unknown): number | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const waitMs = (err as { waitMs?: unknown }).waitMs;
+  return typeof waitMs === 'number' && Number.isFinite(waitMs) && waitMs >= 0 ? waitMs : undefined;
+}
+
+/**
+ * A failure with a wait hint on a queue with a wait policy waits `policy.delayMs` without counting the
+ * attempt — until `horizonMs` after its first wait, when the message is parked. The hint's value is
+ * not used for the delay: one delay keeps the waiting messages in their order (see WaitPolicy).
+ */
+export function decideWait(
+  err: unknown,
+  headers: Record<string, unknown> | undefined,
+  policy: WaitPolicy | undefined,
+  now: Date,
+): FailureDecision | undefined {
+  if (waitHintOf(err) === undefined || policy === undefined) return undefined;
+  const since = Date.parse(stringHeader(headers, HEADERS.waitingSince) ?? '');
+  if (!Number.isNaN(since) && now.getTime() - since >= policy.horizonMs) return { action: 'dead-letter' };
+  return { action: 'wait', delayMs: policy.delayMs };
+}
+
+/** The copy of a waiting message: same attempt, the time it first waited kept. */
+export function waitHeaders(ctx: CopyContext): Record<string, unknown> {
+  return {
+    ...withoutTransient(ctx.headers),
+    [HEADERS.attempt]: ctx.attempt,
+    [HEADERS.originalExchange]: ctx.origin.exchange,
+    [HEADERS.originalRoutingKey]: ctx.origin.routingKey,
+    [HEADERS.waitingSince]: stringHeader(ctx.headers, HEADERS.waitingSince) ?? ctx.now.toISOString(),
+    [HEADERS.lastErrorCode]: ctx.failure.code,
+    [HEADERS.lastErrorMessage]: ctx.failure.message,
+  };
+}
 
 /**
  * A non-retryable AppError is parked at once (trying again cannot help); anything else is retried
@@ -92,8 +136,11 @@ export interface CopyContext {
 }
 
 export function retryHeaders(ctx: CopyContext): Record<string, unknown> {
+  const base = withoutTransient(ctx.headers);
+  // An ordinary failure ends a wait: a later outage starts a fresh horizon.
+  delete base[HEADERS.waitingSince];
   return {
-    ...withoutTransient(ctx.headers),
+    ...base,
     [HEADERS.attempt]: ctx.attempt + 1,
     [HEADERS.originalExchange]: ctx.origin.exchange,
     [HEADERS.originalRoutingKey]: ctx.origin.routingKey,
@@ -129,6 +176,7 @@ export function replayHeaders(headers: Record<string, unknown> | undefined): Rec
     HEADERS.firstFailedAt,
     HEADERS.lastErrorCode,
     HEADERS.lastErrorMessage,
+    HEADERS.waitingSince,
   ])
     delete out[name];
   return out;

@@ -9,7 +9,7 @@ export {
   createNamer,
 } from './names';
 export type { Namer } from './names';
-export { HEADERS } from './headers';
+export { HEADERS, waitHintOf } from './headers';
 export type {
   Bus,
   BusOptions,
@@ -23,4 +23,5 @@ export type {
   QueueSpec,
   ReplayOptions,
   Topology,
+  WaitPolicy,
 } from './types';

@@ -6,6 +6,7 @@ export interface BusMetrics {
   publishFailed: Counter<'reason'>;
   consumed: Counter<'queue'>;
   retried: Counter<'queue'>;
+  waited: Counter<'queue' | 'code'>;
   deadLettered: Counter<'queue'>;
   handlerDuration: Histogram<'queue'>;
 }
@@ -44,6 +45,11 @@ export function busMetrics(registry: Registry = globalRegister): BusMetrics {
     retried: counter('stacklink_bus_retried_total', 'Failed messages scheduled for another attempt', [
       'queue',
     ]),
+    waited: counter(
+      'stacklink_bus_waited_total',
+      'Messages delayed without counting an attempt because what they need is down, by queue and error code',
+      ['queue', 'code'],
+    ),
     deadLettered: counter('stacklink_bus_dead_lettered_total', 'Messages parked in a dead-letter queue', [
       'queue',
     ]),

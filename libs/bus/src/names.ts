@@ -35,13 +35,20 @@ export function retryDelaysOf(spec: QueueSpec): readonly number[] {
   return spec.retry?.delaysMs ?? DEFAULT_RETRY_DELAYS_MS;
 }
 
+/** Every delay queue a spec needs: its retry delays and, when it has a wait policy, the wait delay. */
+export function delayQueuesOf(spec: QueueSpec): readonly number[] {
+  const wait = spec.retry?.wait?.delayMs;
+  const delays = retryDelaysOf(spec);
+  return [...new Set(wait === undefined ? delays : [...delays, wait])];
+}
+
 /** Every logical exchange and queue name a topology declares, e.g. for test clean-up. */
 export function topologyNames(topology: Topology): { exchanges: string[]; queues: string[] } {
   const queues = new Set<string>();
   for (const spec of topology.queues) {
     queues.add(spec.name);
     queues.add(deadLetterQueueName(spec.name));
-    for (const delay of retryDelaysOf(spec)) queues.add(retryQueueName(spec.name, delay));
+    for (const delay of delayQueuesOf(spec)) queues.add(retryQueueName(spec.name, delay));
   }
   return { exchanges: topology.exchanges.map((e) => e.name), queues: [...queues] };
 }

@@ -1,4 +1,4 @@
-import { deadLetterQueueName, Namer, retryDelaysOf, retryQueueName } from './names';
+import { deadLetterQueueName, delayQueuesOf, Namer, retryQueueName } from './names';
 import type { QueueSpec } from './types';
 
 export const DEFAULT_DELIVERY_LIMIT = 20;
@@ -34,7 +34,7 @@ export function queueDeclarations(spec: QueueSpec, namer: Namer): QueueDeclarati
     },
     { name: dlq, arguments: { 'x-queue-type': 'quorum' } },
   ];
-  for (const delayMs of new Set(retryDelaysOf(spec))) {
+  for (const delayMs of delayQueuesOf(spec)) {
     declarations.push({
       name: namer.physical(retryQueueName(spec.name, delayMs)),
       arguments: {

@@ -6,7 +6,7 @@ export interface QueueSpec {
   name: string;
   bindings: { exchange: string; pattern: string }[];
   /** Attempts after the first = `delaysMs.length`; `[1000, 5000, 30000]` by default. */
-  retry?: { delaysMs: number[] };
+  retry?: { delaysMs: number[]; wait?: WaitPolicy };
   /**
    * Deliveries after which RabbitMQ itself parks the message in `${name}.dlq` (x-delivery-limit): the
    * safety net for a message that kills its consumer before the handler can fail. 20 by default.
@@ -18,6 +18,19 @@ export interface QueueSpec {
    * nothing durable depends on it, so a failing handler is logged and the message dropped.
    */
   transient?: boolean;
+}
+
+/**
+ * How a message whose handler threw a "wait" error (see `waitHintOf`: something it depends on is down,
+ * not broken) is delayed: without counting an attempt, by `delayMs` each time, until `horizonMs` after
+ * its first wait, when it is parked like any other failure. One delay for every waiting message of a
+ * queue, so they all circle through one FIFO delay queue and come back in the order they arrived.
+ */
+export interface WaitPolicy {
+  /** The delay between two tries while waiting; declared as a delay queue. */
+  delayMs: number;
+  /** How long a message may wait in total before it goes to the dead-letter queue. */
+  horizonMs: number;
 }
 
 export interface ExchangeSpec {

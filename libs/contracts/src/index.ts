@@ -85,10 +85,13 @@ export {
   GATEWAY_INTEGRATION_EVENTS_QUEUE_PREFIX,
   gatewayIntegrationEventsQueue,
   stackTriggerTopology,
+  stackTriggerTopologyWith,
+  BITBUCKET_WAIT,
   runnerTopology,
   integrationTopology,
   gatewayTopology,
 } from './topologies';
+export type { StackTriggerQueueOptions } from './topologies';
 export { SERVICES, EXCHANGE_OWNERS, QUEUE_OWNERS, queueOwnership, topologyProblems } from './ownership';
 export type { ServiceName, QueueOwnership } from './ownership';
 

@@ -1,4 +1,4 @@
-import type { ExchangeSpec, QueueSpec, Topology } from '@stacklink/bus';
+import type { ExchangeSpec, QueueSpec, Topology, WaitPolicy } from '@stacklink/bus';
 import { VCS_EVENTS_EXCHANGE, vcsEventsQueue } from '@stacklink/events';
 import { DELIVERIES_EXCHANGE, deliveryRecordsQueueSpec } from './deliveries';
 import { INTEGRATION_EVENTS_EXCHANGE, integrationEventsQueue } from './integration-events';
@@ -33,6 +33,42 @@ export const stackTriggerTopology: Topology = {
   exchanges: [vcsEventsExchange, runsExchange, deliveriesExchange],
   queues: [vcsEventsQueueSpec, statusUpdatesQueueSpec, runsReadyQueueSpec, deliveryRecordsQueueSpec],
 };
+
+/** Defaults of the Bitbucket-facing queues' wait policy (docs/architecture.md §9). */
+export const BITBUCKET_WAIT: WaitPolicy = { delayMs: 5_000, horizonMs: 24 * 3_600_000 };
+
+export interface StackTriggerQueueOptions {
+  /**
+   * Length of the retry schedule's unit: WORKER_RETRY is written in seconds (1, 5, 30, 120), and every
+   * delay is multiplied by `retryTimeUnitMs / 1000`. 1000 in production; tests shrink it.
+   */
+  retryTimeUnitMs?: number;
+  /** How messages that wait for a down Bitbucket host are delayed (its delay is scaled like the rest). */
+  bitbucketWait?: WaitPolicy;
+}
+
+/**
+ * The stack-trigger topology with the Bitbucket-facing queues (`vcs-events`: changed-files lookups,
+ * `status-updates`: status posts) given a wait policy, and their schedule scaled to a time unit.
+ * `runs.ready` keeps the runners' schedule.
+ */
+export function stackTriggerTopologyWith(options: StackTriggerQueueOptions): Topology {
+  const scale = (options.retryTimeUnitMs ?? 1000) / 1000;
+  const wait = options.bitbucketWait ?? BITBUCKET_WAIT;
+  const waiting = (spec: QueueSpec): QueueSpec => ({
+    ...spec,
+    retry: {
+      delaysMs: (spec.retry?.delaysMs ?? WORKER_RETRY.delaysMs).map((d) =>
+        Math.max(1, Math.round(d * scale)),
+      ),
+      wait: { delayMs: Math.max(1, Math.round(wait.delayMs * scale)), horizonMs: wait.horizonMs },
+    },
+  });
+  return {
+    exchanges: stackTriggerTopology.exchanges,
+    queues: [waiting(vcsEventsQueueSpec), waiting(statusUpdatesQueueSpec), runsReadyQueueSpec],
+  };
+}
 
 /** A runner asserts only its own queue (and the exchange it binds to). */
 export const runnerTopology: Topology = {

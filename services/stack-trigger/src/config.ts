@@ -64,6 +64,39 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
 }
 
 /**
+ * How the trigger and reporter ride out a Bitbucket outage (docs/architecture.md §9,
+ * docs/decisions/013-bitbucket-host-breaker.md): a breaker per host, shared through Redis, and the
+ * Bitbucket-facing queues' retry and wait schedule.
+ */
+const bitbucketHostVariables = {
+  /** Connection failures, timeouts or 5xx in a row that mark a Bitbucket host down for every worker. */
+  BITBUCKET_FAILURE_THRESHOLD: Joi.number().integer().min(1).max(1000).default(5),
+  /** First pause before one caller probes a down host; doubles after each failed probe. */
+  BITBUCKET_PROBE_MIN_MS: Joi.number().integer().min(10).max(3_600_000).default(5000),
+  /** Longest pause between two probes of a down host. */
+  BITBUCKET_PROBE_MAX_MS: Joi.number().integer().min(10).max(3_600_000).default(60_000),
+  /** How long messages may wait for a down host before they are dead-lettered. */
+  BITBUCKET_OUTAGE_HORIZON_SECONDS: Joi.number()
+    .integer()
+    .min(1)
+    .max(30 * 86_400)
+    .default(86_400),
+  /**
+   * Unit of the Bitbucket-facing queues' retry schedule (1, 5, 30, 120 units) and of their wait delay
+   * (5 units). 1000 in production; tests shrink it to run an outage in seconds.
+   */
+  RETRY_TIME_UNIT_MS: Joi.number().integer().min(1).max(60_000).default(1000),
+};
+
+export interface BitbucketHostConfig {
+  BITBUCKET_FAILURE_THRESHOLD: number;
+  BITBUCKET_PROBE_MIN_MS: number;
+  BITBUCKET_PROBE_MAX_MS: number;
+  BITBUCKET_OUTAGE_HORIZON_SECONDS: number;
+  RETRY_TIME_UNIT_MS: number;
+}
+
+/**
  * The `trigger` role's variables (docs/architecture.md §2, §7). It serves no public API (no ADMIN_TOKEN) and has the Bitbucket paging settings.
  */
 export const triggerConfigSchema = Joi.object({
@@ -91,9 +124,10 @@ export const triggerConfigSchema = Joi.object({
   CREDENTIALS_CACHE_SECONDS: Joi.number().integer().min(0).max(3600).default(30),
   /** Upper bound for in-flight events to finish at shutdown. */
   SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(100).max(120_000).default(10_000),
+  ...bitbucketHostVariables,
 });
 
-export interface TriggerConfig {
+export interface TriggerConfig extends BitbucketHostConfig {
   PORT: number;
   HOST: string;
   STORE_URL: string;
@@ -173,9 +207,10 @@ export const reporterConfigSchema = Joi.object({
    * next statuses this long. Keep it above the slowest post (max wait + timeout).
    */
   REPORTER_CLAIM_TTL_MS: Joi.number().integer().min(1000).max(600_000).default(60_000),
+  ...bitbucketHostVariables,
 });
 
-export interface ReporterConfig {
+export interface ReporterConfig extends BitbucketHostConfig {
   PORT: number;
   HOST: string;
   RABBITMQ_URL: string;

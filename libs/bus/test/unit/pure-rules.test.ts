@@ -7,9 +7,12 @@ import {
   attemptOf,
   deadLetterHeaders,
   decideFailure,
+  decideWait,
   describeFailure,
+  HEADERS,
   replayHeaders,
   retryHeaders,
+  waitHeaders,
 } from '../../src/headers';
 import { busMetrics } from '../../src/metrics';
 import { createNamer } from '../../src/names';
@@ -101,6 +104,40 @@ describe('bus failure handling rules', () => {
       action: 'dead-letter',
     });
     expect(decideFailure('a thrown string', 1, [])).to.deep.equal({ action: 'dead-letter' });
+  });
+
+  it('lets a message whose dependency is down wait its one delay without counting an attempt, until the horizon', () => {
+    const policy = { delayMs: 300, horizonMs: 10_000 };
+    const hostDown = Object.assign(new AppError('BITBUCKET.HOST_DOWN', 'resting', { retryable: true }), {
+      waitMs: 5000,
+    });
+    const now = new Date('2026-01-01T00:00:10.000Z');
+    expect(decideWait(hostDown, {}, policy, now)).to.deep.equal({ action: 'wait', delayMs: 300 });
+    const waitingAWhile = { [HEADERS.waitingSince]: '2026-01-01T00:00:00.001Z' };
+    expect(decideWait(hostDown, waitingAWhile, policy, now)).to.deep.equal({ action: 'wait', delayMs: 300 });
+    const waitingLong = { [HEADERS.waitingSince]: '2026-01-01T00:00:00.000Z' };
+    expect(decideWait(hostDown, waitingLong, policy, now)).to.deep.equal({ action: 'dead-letter' });
+    expect(decideWait(new Error('plain'), {}, policy, now)).to.equal(undefined);
+    expect(decideWait(Object.assign(new Error('odd'), { waitMs: 'soon' }), {}, policy, now)).to.equal(
+      undefined,
+    );
+    expect(decideWait(hostDown, {}, undefined, now)).to.equal(undefined);
+  });
+
+  it('keeps the attempt and the first wait time on a waiting copy, and drops the wait on an ordinary retry', () => {
+    const ctx = {
+      headers: { [HEADERS.attempt]: 2, [HEADERS.waitingSince]: '2026-01-01T00:00:00.000Z' },
+      attempt: 2,
+      origin: { exchange: 'vcs-events', routingKey: 'push' },
+      failure: { code: 'BITBUCKET.HOST_DOWN', message: 'resting' },
+      now: new Date('2026-01-01T00:05:00.000Z'),
+    };
+    const waiting = waitHeaders(ctx);
+    expect(waiting[HEADERS.attempt]).to.equal(2);
+    expect(waiting[HEADERS.waitingSince]).to.equal('2026-01-01T00:00:00.000Z');
+    const retried = retryHeaders(ctx);
+    expect(retried[HEADERS.attempt]).to.equal(3);
+    expect(retried).not.to.have.property(HEADERS.waitingSince);
   });
 
   it('describes an AppError by its code and anything else as HANDLER.FAILED, with a bounded message', () => {

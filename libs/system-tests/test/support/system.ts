@@ -14,6 +14,7 @@ import {
   STATUS_UPDATES_QUEUE,
   VCS_EVENTS_QUEUE,
   stackTriggerTopology,
+  stackTriggerTopologyWith,
 } from '@stacklink/contracts';
 import type { Run, Stack } from '@stacklink/stack-trigger';
 import {
@@ -398,7 +399,10 @@ export class System {
     await this.forwarder?.close().catch(() => undefined);
     await this.brokerProxy?.close().catch(() => undefined);
     await this.sim?.close().catch(() => undefined);
-    await deleteSystemNamespace(this.namespace);
+    const units = Object.values(this.options.env ?? {}).flatMap((env) =>
+      env?.RETRY_TIME_UNIT_MS === undefined ? [] : [Number(env.RETRY_TIME_UNIT_MS)],
+    );
+    await deleteSystemNamespace(this.namespace, units);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
@@ -414,12 +418,24 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Deletes what every role declared under `namespace` (queues, exchanges) and its Redis keys. */
-export async function deleteSystemNamespace(namespace: string): Promise<void> {
+/**
+ * Deletes what every role declared under `namespace` (queues, exchanges) and its Redis keys.
+ * `retryTimeUnitsMs`: the RETRY_TIME_UNIT_MS values the roles ran with (their delay queues are named
+ * by delay; 1000 is always included).
+ */
+export async function deleteSystemNamespace(
+  namespace: string,
+  retryTimeUnitsMs: number[] = [],
+): Promise<void> {
+  const scaled = [...new Set([1000, ...retryTimeUnitsMs])].map((retryTimeUnitMs) =>
+    stackTriggerTopologyWith({ retryTimeUnitMs }),
+  );
   await deleteNamespace({
     namespace,
     amqpUrl: RABBITMQ_URL,
     redisUrl: REDIS_URL,
-    topologies: [stackTriggerTopology, integrationTopology, gatewayTopology('x')].map(topologyNames),
+    topologies: [stackTriggerTopology, ...scaled, integrationTopology, gatewayTopology('x')].map(
+      topologyNames,
+    ),
   });
 }

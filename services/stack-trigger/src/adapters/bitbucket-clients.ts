@@ -8,7 +8,7 @@ import type { IntegrationCredentialsSource } from './integration-credentials';
 
 export type BitbucketClientSettings = Pick<
   BitbucketClientOptions,
-  'timeoutMs' | 'retry' | 'pageLimit' | 'maxPages' | 'maxItems'
+  'timeoutMs' | 'retry' | 'pageLimit' | 'maxPages' | 'maxItems' | 'hostGate'
 >;
 
 export interface BitbucketClients {

@@ -265,3 +265,32 @@ export interface ConfirmationPort {
   /** The pull request now; undefined when Bitbucket has none with that id in the event's repository. */
   pullRequest(event: Exclude<CanonicalEvent, PushEvent>, id: number): Promise<CurrentPullRequest | undefined>;
 }
+
+/** One Bitbucket host's health as every worker and replica sees it (docs/architecture.md §9). */
+export interface HostHealthRecord {
+  state: 'up' | 'down' | 'probing';
+  /** Host failures in a row while up. */
+  failures: number;
+  /** When the outage began (ms since the epoch); set while down or probing. */
+  downSince?: number;
+  /** The current pause between probes. */
+  pauseMs: number;
+  /** Down: no call before this. Probing: the probe's lease ends here (its caller may have died). */
+  until?: number;
+  /** Bumped by every write, for compare-and-set. */
+  version: number;
+}
+
+/** Shared store of host health (Redis): a write succeeds only over the version it read. */
+export interface HostHealthStorePort {
+  read(host: string): Promise<HostHealthRecord | undefined>;
+  /** Writes `next` if the stored version is still `expectedVersion` (0: absent); false otherwise. */
+  compareAndSet(host: string, expectedVersion: number, next: HostHealthRecord): Promise<boolean>;
+}
+
+export interface HostHealthMetricsPort {
+  /** The state this process last saw for `host`, and since when it is down (undefined when up). */
+  observed(host: string, state: HostHealthRecord['state'], downSince: number | undefined): void;
+  /** A call that was not sent because the host rests. */
+  held(host: string): void;
+}

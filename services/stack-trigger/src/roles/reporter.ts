@@ -15,6 +15,7 @@ import { createStatusUpdatesConsumer } from '../consumers/status-updates';
 import { createReportCommitStatus } from '../domain/report-commit-status';
 import { createReportPullRequestComment } from '../domain/report-pull-request-comment';
 import { loadReporterConfig, type ReporterConfig } from '../config';
+import { bitbucketFacingTopology, bitbucketHostGate } from './bitbucket-host-health';
 import { openConnections } from './open-connections';
 import { STATUS_UPDATES_QUEUE } from '@stacklink/contracts';
 
@@ -38,7 +39,7 @@ export async function startReporterWorker(
   // The store holds the stacks' prComments setting and which comment belongs to which run.
   const { store, redis, bus, connections } = await openConnections(config, logger, {
     bus: {
-      ...(options.topology === undefined ? {} : { topology: options.topology }),
+      topology: options.topology ?? bitbucketFacingTopology(config),
       prefetch: config.REPORTER_CONCURRENCY,
       connectionName: 'stack-trigger-reporter',
     },
@@ -53,6 +54,7 @@ export async function startReporterWorker(
   const clients = createBitbucketClients(credentials, {
     timeoutMs: config.BITBUCKET_TIMEOUT_MS,
     retry: { maxAttempts: 1 },
+    hostGate: bitbucketHostGate(config, redis, logger),
   });
   const bitbucket = {
     clients,

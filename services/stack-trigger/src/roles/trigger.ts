@@ -15,6 +15,7 @@ import { createHandleVcsEvent } from '../domain/handle-vcs-event';
 import { createRecordDecision } from '../domain/record-decision';
 import { rebuildRunQueue } from '../domain/rebuild-run-queue';
 import { loadTriggerConfig, type TriggerConfig } from '../config';
+import { bitbucketFacingTopology, bitbucketHostGate } from './bitbucket-host-health';
 import { openConnections } from './open-connections';
 
 /**
@@ -37,6 +38,7 @@ export async function startTriggerWorker(
       prefetch: config.TRIGGER_CONCURRENCY,
       closeTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
       connectionName: 'stack-trigger trigger',
+      topology: bitbucketFacingTopology(config),
     },
   });
   const queue = createRedisRunQueue({
@@ -56,6 +58,7 @@ export async function startTriggerWorker(
       retry: { maxAttempts: 3, maxTotalMs: config.BITBUCKET_TIMEOUT_MS },
       maxPages: config.CHANGED_FILES_MAX_PAGES,
       maxItems: config.CHANGED_FILES_MAX_ITEMS,
+      hostGate: bitbucketHostGate(config, redis, logger),
     },
   );
   const callLog = createBitbucketCallLog();
