@@ -1,6 +1,6 @@
 /**
  * The port through which the client asks whether a Bitbucket host may be called and tells how a call
- * went (docs/architecture.md §9, docs/decisions/013-bitbucket-host-breaker.md). The client knows nothing
+ * went (docs/architecture.md §9, docs/decisions/008-bitbucket-host-breaker.md). The client knows nothing
  * of where that view is kept; stack-trigger implements it over Redis so every worker shares it.
  */
 export interface HostGate {

@@ -86,12 +86,21 @@ export function variablesOf(schema: Joi.ObjectSchema): VariableSpec[] {
   }));
 }
 
+/** A limit is a number or, for a reference to another variable (`Joi.ref`), that variable's name. */
+function limitText(limit: unknown): string {
+  if (typeof limit === 'object' && limit !== null && 'ref' in limit) {
+    const path = (limit as { ref: { path?: unknown[] } }).ref.path;
+    return Array.isArray(path) ? `\`${path.map((p) => String(p)).join('.')}\`` : 'another variable';
+  }
+  return String(limit);
+}
+
 function describeRule(rule: { name: string; args?: Record<string, unknown> }): string {
   const args = rule.args ?? {};
   switch (rule.name) {
     case 'min':
     case 'max':
-      return `${rule.name} ${String(args.limit)}`;
+      return `${rule.name} ${limitText(args.limit)}`;
     case 'uri': {
       const scheme = (args.options as { scheme?: unknown } | undefined)?.scheme;
       const schemes = Array.isArray(scheme) ? scheme.map((s) => String(s)).join('/') : 'any';

@@ -65,7 +65,7 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
 
 /**
  * How the trigger and reporter ride out a Bitbucket outage (docs/architecture.md §9,
- * docs/decisions/013-bitbucket-host-breaker.md): a breaker per host, shared through Redis, and the
+ * docs/decisions/008-bitbucket-host-breaker.md): a breaker per host, shared through Redis, and the
  * Bitbucket-facing queues' retry and wait schedule.
  */
 const bitbucketHostVariables = {

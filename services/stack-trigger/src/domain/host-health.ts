@@ -74,7 +74,7 @@ const MAX_CAS_TRIES = 5;
 /**
  * A circuit breaker per Bitbucket host whose state lives in a shared store, so every worker and
  * replica stops calling a host together and only one of them probes it at a time
- * (docs/decisions/013-bitbucket-host-breaker.md). If the store itself is unreachable calls go through:
+ * (docs/decisions/008-bitbucket-host-breaker.md). If the store itself is unreachable calls go through:
  * the breaker saves load, it must not become a second thing that can stop the work.
  */
 export function createHostHealth(deps: HostHealthDeps): HostGate & { refresh(): Promise<void> } {

@@ -438,6 +438,7 @@ describe('store contract', () => {
         { service: 'stack-trigger', version: 1 },
         { service: 'stack-trigger', version: 2 },
         { service: 'stack-trigger', version: 3 },
+        { service: 'stack-trigger', version: 4 },
       ]);
       expect(
         tables
