@@ -54,8 +54,10 @@ describe('trigger worker: the decision of every event goes to the delivery histo
     expect(skipped.detail).to.equal(
       'refs/heads/main: no file under stacks/other changed; changed: README.md, stacks/app/main.tf',
     );
-    expect(decision!.bitbucketCalls).to.have.length(1);
-    expect(decision!.bitbucketCalls[0]).to.match(/^GET changes of refs\/heads\/main /);
+    // The confirmation (§12) and the changed-files lookup, in that order.
+    expect(decision!.bitbucketCalls).to.have.length(2);
+    expect(decision!.bitbucketCalls[0]).to.match(/^GET branches containing [0-9a-f]{12} in /);
+    expect(decision!.bitbucketCalls[1]).to.match(/^GET changes of refs\/heads\/main /);
     expect(decision!.event.id).to.equal(decision!.eventId);
   });
 
