@@ -85,6 +85,19 @@ describe('pull-request comments of proposed runs (reporter, store, Bitbucket sim
       stack: { id: stack.id, name: stack.name, integrationId: 'int-1' },
     });
 
+  /** Waits until the store holds exactly this comment record for the run (the save follows Bitbucket's answer). */
+  const storedCommentEquals = (
+    runId: string,
+    expected: { commentId: number; commentVersion: number; runVersion: number },
+  ): Promise<true> =>
+    waitFor(
+      async () => {
+        expect(await store.runComments.get(runId)).to.deep.equal({ runId, ...expected });
+        return true as const;
+      },
+      { message: `the store never held comment ${expected.commentId} at version ${expected.commentVersion}` },
+    );
+
   const statusesOf = (stack: Stack) => sim.recorded.statuses.filter((s) => s.key === `stacklink/${stack.id}`);
   const commentsOf = (runId: string) => sim.recorded.comments.filter((c) => c.text.includes(runId));
 
@@ -108,12 +121,8 @@ describe('pull-request comments of proposed runs (reporter, store, Bitbucket sim
 
     expect(commentsOf(runId)).to.have.length(1);
     expect(created!.version).to.equal(2);
-    expect(await store.runComments.get(runId)).to.deep.equal({
-      runId,
-      commentId: created!.id,
-      commentVersion: 2,
-      runVersion: 3,
-    });
+    // The reporter saves the comment's version after Bitbucket answered the edit: wait for that write.
+    await storedCommentEquals(runId, { commentId: created!.id, commentVersion: 2, runVersion: 3 });
   });
 
   it('edits the comment again after someone else changed it meanwhile (409 stale version)', async () => {
@@ -128,7 +137,7 @@ describe('pull-request comments of proposed runs (reporter, store, Bitbucket sim
     await h.publish(proposed(stack, runId, 2, 'RUNNING'));
     await waitFor(() => comment!.text.includes('**Running**'), { message: 'the stale edit was not retried' });
     expect(commentsOf(runId)).to.have.length(1);
-    expect((await store.runComments.get(runId))?.commentVersion).to.equal(2);
+    await storedCommentEquals(runId, { commentId: comment!.id, commentVersion: 2, runVersion: 2 });
   });
 
   it('finds the comment a reporter created before dying (its id never stored) and edits it, rather than posting a second', async () => {
@@ -156,12 +165,7 @@ describe('pull-request comments of proposed runs (reporter, store, Bitbucket sim
     });
     expect(commentsOf(runId).map((c) => c.id)).to.deep.equal([comment!.id, reviewers!.id]);
     expect(reviewers).to.include({ text: quote, version: 0 });
-    expect(await store.runComments.get(runId)).to.deep.equal({
-      runId,
-      commentId: comment!.id,
-      commentVersion: 1,
-      runVersion: 2,
-    });
+    await storedCommentEquals(runId, { commentId: comment!.id, commentVersion: 1, runVersion: 2 });
   });
 
   it('splits a text over Bitbucket’s limit into the comment and replies to it', async () => {
