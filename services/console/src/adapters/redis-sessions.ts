@@ -1,0 +1,87 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+/**
+ * A browser's session. `signedIn: false` is the short-lived session a sign-in form is bound to, so even
+ * the sign-in POST carries a CSRF token; signing in replaces it with a new id (no session fixation).
+ */
+export interface Session {
+  id: string;
+  signedIn: boolean;
+  /** Compared with the `_csrf` field of every POST. */
+  csrfToken: string;
+  createdAt: number;
+  lastSeenAt: number;
+}
+
+export interface SessionsPort {
+  create(signedIn: boolean): Promise<Session>;
+  /** The live session of that id (its idle clock restarted), or undefined when unknown or expired. */
+  touch(id: string): Promise<Session | undefined>;
+  destroy(id: string): Promise<void>;
+}
+
+export interface SessionOptions {
+  redis: Redis;
+  /** `<NAMESPACE>:console:` (or `console:`). */
+  keyPrefix: string;
+  idleSeconds: number;
+  maxSeconds: number;
+  now?: () => number;
+}
+
+const ID = /^[A-Za-z0-9_-]{43}$/;
+
+export function consoleKeyPrefix(namespace: string): string {
+  return namespace === '' ? 'console:' : `${namespace}:console:`;
+}
+
+/**
+ * Sessions in Redis (docs/architecture.md §3: nothing here needs rebuilding: a flushed Redis signs
+ * everyone out). The id is 32 random bytes; Redis keeps only its SHA-256, so a copy of Redis holds no
+ * usable cookie. Idle expiry is the key's TTL, renewed on each use; absolute expiry is checked against
+ * `createdAt` and caps that TTL.
+ */
+export function createRedisSessions(options: SessionOptions): SessionsPort {
+  const now = options.now ?? Date.now;
+  const key = (id: string) =>
+    `${options.keyPrefix}session:${createHash('sha256').update(id).digest('base64url')}`;
+  const ttlMs = (session: Session, at: number) =>
+    Math.max(1, Math.min(options.idleSeconds * 1000, session.createdAt + options.maxSeconds * 1000 - at));
+  return {
+    async create(signedIn) {
+      const at = now();
+      const session: Session = {
+        id: randomBytes(32).toString('base64url'),
+        signedIn,
+        csrfToken: randomBytes(32).toString('base64url'),
+        createdAt: at,
+        lastSeenAt: at,
+      };
+      const { id, ...stored } = session;
+      await options.redis.set(key(id), JSON.stringify(stored), 'PX', ttlMs(session, at));
+      return session;
+    },
+    async touch(id) {
+      if (!ID.test(id)) return undefined;
+      const text = await options.redis.get(key(id));
+      if (text === null) return undefined;
+      const session = { id, ...(JSON.parse(text) as Omit<Session, 'id'>) };
+      const at = now();
+      if (
+        at - session.createdAt >= options.maxSeconds * 1000 ||
+        at - session.lastSeenAt >= options.idleSeconds * 1000
+      ) {
+        await options.redis.del(key(id));
+        return undefined;
+      }
+      session.lastSeenAt = at;
+      const { id: _id, ...stored } = session;
+      await options.redis.set(key(id), JSON.stringify(stored), 'PX', ttlMs(session, at));
+      return session;
+    },
+    async destroy(id) {
+      if (ID.test(id)) await options.redis.del(key(id));
+    },
+  };
+}
