@@ -1,4 +1,5 @@
 import type Joi from 'joi';
+import { consoleConfigSchema } from '@stacklink/console';
 import { integrationConfigSchema } from '@stacklink/integration';
 import { runnerConfigSchema } from '@stacklink/runner';
 import { apiConfigSchema, reporterConfigSchema, triggerConfigSchema } from '@stacklink/stack-trigger';
@@ -53,6 +54,12 @@ export const ROLES: readonly RoleSpec[] = [
     title: 'reference runner',
     entry: 'services/runner/dist/src/roles/runner.js',
     schema: runnerConfigSchema,
+  },
+  {
+    role: 'console',
+    title: 'web console',
+    entry: 'services/console/dist/src/roles/console.js',
+    schema: consoleConfigSchema,
   },
 ];
 

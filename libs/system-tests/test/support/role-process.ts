@@ -13,6 +13,7 @@ export const ENTRY = {
   trigger: 'services/stack-trigger/dist/src/roles/trigger.js',
   reporter: 'services/stack-trigger/dist/src/roles/reporter.js',
   runner: 'services/runner/dist/src/roles/runner.js',
+  console: 'services/console/dist/src/roles/console.js',
 } as const;
 
 export type Role = keyof typeof ENTRY;

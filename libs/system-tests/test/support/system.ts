@@ -42,6 +42,8 @@ export interface SystemOptions {
   /** Start the runner with the others (default), or leave it for `startRunner()`. */
   startRunner?: boolean;
   runnerCommand?: string;
+  /** Start the web console too (docs/architecture.md §15); PUBLIC_UI_URL then points at it. */
+  console?: boolean;
   /** Extra variables per role, e.g. `{runner: {RUNNER_CONCURRENCY: '4'}}`. */
   env?: Partial<Record<Role, Record<string, string>>>;
 }
@@ -83,6 +85,8 @@ export class System {
   triggers: RoleProcess[] = [];
   reporters: RoleProcess[] = [];
   runner!: RoleProcess;
+  /** The web console, when the options asked for it. */
+  console: RoleProcess | undefined;
 
   private constructor(private readonly options: SystemOptions) {
     this.namespace = uniqueNamespace(options.label);
@@ -110,6 +114,7 @@ export class System {
     const ports = {
       integration: await freePort(),
       api: await freePort(),
+      console: await freePort(),
     };
     const integrationUrl = `http://127.0.0.1:${ports.integration}`;
     const apiUrl = `http://127.0.0.1:${ports.api}`;
@@ -122,7 +127,8 @@ export class System {
       INTEGRATION_URL: integrationUrl,
       STACK_TRIGGER_URL: apiUrl,
       PUBLIC_WEBHOOK_BASE_URL: this.forwarder.url,
-      PUBLIC_UI_URL: apiUrl,
+      // Commit statuses link to the run page: the console's when it runs (docs/architecture.md §15).
+      PUBLIC_UI_URL: o.console ? `http://127.0.0.1:${ports.console}` : apiUrl,
       // Short leases so a run handed out by a worker that died before announcing it is handed out
       // again within the test, not after the default 15 minutes (docs/decisions/004).
       RUN_LEASE_SECONDS: '10',
@@ -145,6 +151,7 @@ export class System {
       trigger: { INTERNAL_TOKEN: this.internalToken },
       reporter: { INTERNAL_TOKEN: this.internalToken },
       runner: { RUNNER_TOKEN: this.runnerToken },
+      console: { ADMIN_TOKEN: this.adminToken, INTERNAL_TOKEN: this.internalToken },
     };
     const add = async (role: Role, name: string, env: Record<string, string>, port?: number) => {
       const p = new RoleProcess(
@@ -168,6 +175,10 @@ export class System {
     await this.integration.start();
     this.api = await add('stack-trigger', 'stack-trigger', { PORT: String(ports.api) }, ports.api);
     await this.api.start();
+    if (o.console) {
+      this.console = await add('console', 'console', { PORT: String(ports.console) }, ports.console);
+      await this.console.start();
+    }
     for (let i = 1; i <= (o.gateways ?? 2); i++) {
       const port = await freePort();
       this.gateways.push(
@@ -389,6 +400,7 @@ export class System {
         .filter((p) => p !== undefined)
         .map((p) => p.stop()),
     );
+    await this.console?.stop();
     await this.api?.stop();
     await this.integration?.stop();
   }

@@ -40,16 +40,17 @@ export function apiFieldErrors(err: ApiError, fieldOf: (path: string) => string 
   return errors;
 }
 
-/** A comma- or line-separated list field: `a, b` → ['a', 'b']. */
-export const listField = Joi.string()
-  .allow('')
-  .max(10_000)
-  .custom((value: string) =>
-    value
+/** A comma- or line-separated list field: `a, b` → ['a', 'b']; empty → []. */
+export const listField = Joi.any()
+  .custom((value: unknown, helpers) => {
+    if (typeof value !== 'string') return helpers.error('string.base');
+    if (value.length > 10_000) return helpers.error('string.max', { limit: 10_000 });
+    return value
       .split(/[,\n]/)
       .map((v) => v.trim())
-      .filter((v) => v.length > 0),
-  );
+      .filter((v) => v.length > 0);
+  })
+  .default([]);
 
 /** A checkbox: present (`on`) or absent. */
 export const checkboxField = Joi.any()

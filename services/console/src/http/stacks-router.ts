@@ -147,7 +147,7 @@ export function createStacksRouter(deps: { api: StacklinkApi }): Router {
     );
     const integrationId = typeof v.integrationId === 'string' ? v.integrationId : '';
     const chosen = integrations.find((i) => i.id === integrationId);
-    let repositories: { project: { key: string }; slug: string; name: string }[] = [];
+    let repositories: { projectKey: string; slug: string; name: string }[] = [];
     let listProblem: string | undefined;
     if (chosen) {
       const filter = typeof v.filter === 'string' ? v.filter : '';
@@ -200,7 +200,7 @@ export function createStacksRouter(deps: { api: StacklinkApi }): Router {
               >
                 <option value="">— pick a repository —</option>
                 ${repositories.map((r) => {
-                  const value = `${r.project.key}/${r.slug}`;
+                  const value = `${r.projectKey}/${r.slug}`;
                   return html`<option value="${value}" ${v.repository === value && html`selected`}>
                     ${value} — ${r.name}
                   </option>`;
