@@ -157,10 +157,8 @@ describe('end to end: the web console in Chromium', function () {
     await page.goto(`${consoleUrl}/stacks/new`);
     await page.selectOption('#f-integrationId', integrationId);
     await page.click('#pick-integration button[type=submit]');
-    const options = await page.$$eval('#f-repository option', (els) =>
-      els.map((e) => e.getAttribute('value')),
-    );
-    expect(options).to.include(`${PROJECT}/${REPO}`);
+    const options = await page.locator('#f-repository option').allTextContents();
+    expect(options).to.include(`${PROJECT}/${REPO} — ${REPO}`);
 
     await page.fill('#f-name', '');
     await page.fill('#f-branch', '');
@@ -248,7 +246,7 @@ describe('end to end: the web console in Chromium', function () {
 
     await page.locator('#run-state', { hasText: /^FINISHED$/ }).waitFor({ timeout: 30_000 });
     await page.locator('#log', { hasText: 'console line 6' }).waitFor({ timeout: 10_000 });
-    const timeline = await page.$$eval('#timeline .state', (els) => els.map((e) => e.textContent));
+    const timeline = await page.locator('#timeline .state').allTextContents();
     expect(timeline).to.include.members(['QUEUED', 'RUNNING', 'FINISHED']);
     await snap('run-finished');
   });
