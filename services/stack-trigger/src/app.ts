@@ -4,6 +4,7 @@ import { bearerAuth, createHttpApp, jsonBody, requireBearerRole, type ReadinessC
 import type { Logger } from '@stacklink/logger';
 import { createManageStacks } from './domain/manage-stacks';
 import type {
+  Clock,
   DeliveryHistoryPort,
   IntegrationsPort,
   RedeliveryPort,
@@ -70,6 +71,8 @@ export interface RunLogsDeps {
   graceSeconds: number;
   pollMs: number;
   heartbeatMs: number;
+  /** When the grace period after a run's end is over; the system clock by default. */
+  clock?: Clock;
 }
 
 /** The stack-trigger API (docs/architecture.md §4), built without listening so tests start it on port 0. */
