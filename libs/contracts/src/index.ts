@@ -117,3 +117,17 @@ export type {
   StacksAnswer,
   DisableStacksRequest,
 } from './stack-trigger-api';
+
+// Run logs (`POST/GET /api/v1/runs/{id}/logs`, the event stream): runners send, stack-trigger stores.
+export {
+  LOG_STREAMS,
+  RUN_LOG_LIMITS,
+  RUN_LOG_STREAM_EVENTS,
+  logChunkSchema,
+  appendRunLogRequestSchema,
+  appendRunLogAnswerSchema,
+  runLogPageSchema,
+  runLogsPath,
+  runLogStreamPath,
+} from './run-logs';
+export type { LogStream, LogChunk, AppendRunLogRequest, AppendRunLogAnswer, RunLogPage } from './run-logs';

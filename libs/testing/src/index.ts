@@ -8,3 +8,5 @@ export { deleteNamespace } from './delete-namespace';
 export type { DeleteNamespaceOptions, DeletedNamespace, TopologyNames } from './delete-namespace';
 export { describePublicCorpus, skippedCorpusSuites } from './public-corpus';
 export { BITBUCKET_DC_MORE_OUTCOMES } from './public-corpus-outcomes';
+export { openEventStream } from './event-stream-reader';
+export type { EventStreamReader, ServerSentEvent } from './event-stream-reader';

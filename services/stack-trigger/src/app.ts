@@ -1,12 +1,16 @@
 import type { Express } from 'express';
+import { RUN_LOG_LIMITS } from '@stacklink/contracts';
 import { bearerAuth, createHttpApp, jsonBody, requireBearerRole, type ReadinessCheck } from '@stacklink/http';
 import type { Logger } from '@stacklink/logger';
 import { createManageStacks } from './domain/manage-stacks';
 import type {
+  Clock,
   DeliveryHistoryPort,
   IntegrationsPort,
   RedeliveryPort,
   RunEventsPort,
+  RunActivityPort,
+  RunLogRepositoryPort,
   RunQueuePort,
   RunRepositoryPort,
   StackRepositoryPort,
@@ -26,6 +30,13 @@ import { createRunLeaseRouter } from './http/run-lease-router';
 import { createRunStateRouter } from './http/run-state-router';
 import { createRunsRouter } from './http/runs-router';
 import { createStacksRouter } from './http/stacks-router';
+import { createAppendRunLog } from './domain/append-run-log';
+import { createFollowRunLog } from './domain/follow-run-log';
+import { createListRuns } from './domain/list-runs';
+import { createReadRunLog } from './domain/read-run-log';
+import { createShowRun, type IntegrationHostsPort } from './domain/show-run';
+import type { EventStreams } from './http/event-stream';
+import { createRunLogAppendRouter, createRunLogReadRouter } from './http/run-logs-router';
 
 export interface AppDeps {
   adminToken: string;
@@ -44,32 +55,84 @@ export interface AppDeps {
   deadLetters?: DeadLettersPort;
   /** The delivery history (docs/architecture.md §13); `/api/v1/deliveries` is absent without it. */
   deliveries?: { history: DeliveryHistoryPort; redelivery: RedeliveryPort; newEventId: () => string };
+  /** Run logs (docs/architecture.md §4, "Run logs"); the log routes are absent without them. */
+  runLogs?: RunLogsDeps;
+  /** Integrations' user-facing hosts, for the links of `GET /runs/{id}`; no links without it. */
+  integrationHosts?: IntegrationHostsPort;
+}
+
+export interface RunLogsDeps {
+  logs: RunLogRepositoryPort;
+  activity: RunActivityPort;
+  /** Open event streams, which a stopping process closes. */
+  streams: EventStreams;
+  /** RUN_LOG_MAX_BYTES, RUN_LOG_GRACE_SECONDS, RUN_LOG_STREAM_POLL_MS, RUN_LOG_STREAM_HEARTBEAT_MS. */
+  maxBytes: number;
+  graceSeconds: number;
+  pollMs: number;
+  heartbeatMs: number;
+  /** When the grace period after a run's end is over; the system clock by default. */
+  clock?: Clock;
 }
 
 /** The stack-trigger API (docs/architecture.md §4), built without listening so tests start it on port 0. */
 export function createApp(deps: AppDeps): Express {
   const stacks = createManageStacks(deps);
   const triggerManualRun = createTriggerManualRun(deps);
-  const reportRunState = createReportRunState(deps);
+  const reportRunState = createReportRunState({
+    ...deps,
+    ...(deps.runLogs ? { activity: deps.runLogs.activity } : {}),
+  });
+  const runLogs = deps.runLogs;
   return createHttpApp(
     { service: 'stack-trigger', logger: deps.logger, readiness: deps.readiness ?? [] },
     (app) => {
       // ADMIN_TOKEN everywhere; a runner token on the run state and lease routes only (a 403 elsewhere).
-      app.use(
-        '/api/v1',
-        bearerAuth({ admin: deps.adminToken, runner: deps.runnerTokens ?? [] }),
-        ...jsonBody(),
-      );
+      app.use('/api/v1', bearerAuth({ admin: deps.adminToken, runner: deps.runnerTokens ?? [] }));
+      // Log chunks come in bodies larger than the other routes take (RUN_LOG_LIMITS.maxRequestBytes).
+      if (runLogs)
+        app.use(
+          '/api/v1/runs/:id/logs',
+          requireBearerRole('admin', 'runner'),
+          ...jsonBody(`${RUN_LOG_LIMITS.maxRequestBytes}b`),
+        );
+      app.use('/api/v1', ...jsonBody());
       app.use(
         '/api/v1',
         requireBearerRole('admin', 'runner'),
         createRunStateRouter({ reportRunState }),
         createRunLeaseRouter({ renewRunLease: createRenewRunLease(deps) }),
       );
+      if (runLogs)
+        app.use(
+          '/api/v1',
+          requireBearerRole('admin', 'runner'),
+          createRunLogAppendRouter({ appendRunLog: createAppendRunLog({ ...deps, ...runLogs }) }),
+        );
       // Every route below, and any added later, is the admin's alone.
       app.use('/api/v1', requireBearerRole('admin'));
       app.use('/api/v1', createStacksRouter({ stacks, triggerManualRun }));
-      app.use('/api/v1', createRunsRouter({ runs: deps.runs }));
+      app.use(
+        '/api/v1',
+        createRunsRouter({
+          listRuns: createListRuns(deps),
+          showRun: createShowRun({
+            ...deps,
+            ...(deps.integrationHosts ? { hosts: deps.integrationHosts } : {}),
+          }),
+        }),
+      );
+      if (runLogs)
+        app.use(
+          '/api/v1',
+          createRunLogReadRouter({
+            runs: deps.runs,
+            readRunLog: createReadRunLog({ runs: deps.runs, logs: runLogs.logs }),
+            followRunLog: createFollowRunLog({ ...deps, ...runLogs }),
+            streams: runLogs.streams,
+            heartbeatMs: runLogs.heartbeatMs,
+          }),
+        );
       if (deps.deliveries) {
         const { history } = deps.deliveries;
         app.use(

@@ -35,6 +35,18 @@ export const apiConfigSchema = Joi.object({
   DELIVERY_HISTORY_MAX_PER_INTEGRATION: Joi.number().integer().min(1).max(10_000_000).default(100_000),
   /** How often the API role prunes the delivery history (in batches, never blocking the workers). */
   DELIVERY_HISTORY_PRUNE_INTERVAL_MS: Joi.number().integer().min(100).max(86_400_000).default(600_000),
+  /** Cap of one run's log (UTF-8 bytes); past it a "truncated" chunk is stored and the rest ignored. */
+  RUN_LOG_MAX_BYTES: Joi.number()
+    .integer()
+    .min(1024)
+    .max(1024 * 1024 * 1024)
+    .default(5 * 1024 * 1024),
+  /** How long after its final state a run still takes log chunks (a runner's late retries). */
+  RUN_LOG_GRACE_SECONDS: Joi.number().integer().min(0).max(86_400).default(60),
+  /** How often a log stream reads the store when no announcement came (Redis lost, another replica). */
+  RUN_LOG_STREAM_POLL_MS: Joi.number().integer().min(50).max(60_000).default(2000),
+  /** How often an idle log stream sends a comment, so proxies keep the connection open. */
+  RUN_LOG_STREAM_HEARTBEAT_MS: Joi.number().integer().min(100).max(300_000).default(15_000),
 });
 
 export interface ApiConfig {
@@ -57,6 +69,10 @@ export interface ApiConfig {
   DELIVERY_HISTORY_DAYS: number;
   DELIVERY_HISTORY_MAX_PER_INTEGRATION: number;
   DELIVERY_HISTORY_PRUNE_INTERVAL_MS: number;
+  RUN_LOG_MAX_BYTES: number;
+  RUN_LOG_GRACE_SECONDS: number;
+  RUN_LOG_STREAM_POLL_MS: number;
+  RUN_LOG_STREAM_HEARTBEAT_MS: number;
 }
 
 export function loadApiConfig(env: Env = process.env): ApiConfig {

@@ -1,6 +1,7 @@
 import type {
   DeliveryHistoryPort,
   RunCommentRepositoryPort,
+  RunLogRepositoryPort,
   RunRepositoryPort,
   StackRepositoryPort,
 } from '../domain/ports';
@@ -12,6 +13,7 @@ export interface Store {
   runs: RunRepositoryPort;
   runComments: RunCommentRepositoryPort;
   deliveries: DeliveryHistoryPort;
+  logs: RunLogRepositoryPort;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }

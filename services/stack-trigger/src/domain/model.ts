@@ -78,8 +78,19 @@ export interface Run {
    * (docs/architecture.md §12), unlike one the system canceled (superseded, stack disabled).
    */
   canceledBy?: 'operator';
+  /**
+   * The state timeline, oldest first: QUEUED at creation, then every move. The stores always fill it (a
+   * run written before timelines were kept reads as QUEUED at creation and its state at its last change).
+   */
+  transitions?: RunTransition[];
   createdAt: string;
   updatedAt: string;
+}
+
+/** One step of a run's timeline. */
+export interface RunTransition {
+  state: RunState;
+  at: string;
 }
 
 export interface NewRun {

@@ -1,3 +1,4 @@
+import type { LogChunk } from '@stacklink/contracts';
 import type { CanonicalEvent, PushChange, PushEvent } from './canonical-event';
 import type { NewRun, NewStack, RepositoryCoordinates, Run, RunState, Stack, StackPatch } from './model';
 import type { ChangedFiles, RefChanges } from './stack-matches-files';
@@ -28,6 +29,14 @@ export interface CreatedRun {
   created: boolean;
 }
 
+export interface RunListFilter {
+  stackId?: string;
+  state?: RunState;
+  limit: number;
+  /** Only runs older than this one (the last of the previous page). */
+  before?: { createdAt: string; id: string };
+}
+
 export type TransitionResult = { ok: true; run: Run } | { ok: false; run: Run | undefined };
 
 /** Runs in the store; (stackId, commit, type) is unique, which makes run creation idempotent. */
@@ -43,6 +52,8 @@ export interface RunRepositoryPort {
   find(stackId: string, commit: string, type: Run['type']): Promise<Run | undefined>;
   /** Newest first. */
   listByStack(stackId: string, options?: { limit?: number }): Promise<Run[]>;
+  /** Newest first (creation time, then id), every stack or one, in one state or any: `GET /runs`. */
+  list(filter: RunListFilter): Promise<Run[]>;
   /** QUEUED and RUNNING runs of every stack, by stack then sequence: what the Redis queue is rebuilt from. */
   listActive(): Promise<Run[]>;
   /**
@@ -93,6 +104,48 @@ export interface RunCommentRepositoryPort {
   get(runId: string): Promise<RunComment | undefined>;
   /** Inserts or replaces the run's entry. */
   save(comment: RunComment): Promise<void>;
+}
+
+/** What appending chunks to a run's log did (the answer of `POST /runs/{id}/logs`). */
+export interface RunLogAppendResult {
+  /** Chunks of this request that were stored (a seq stored before is skipped). */
+  stored: number;
+  /** One past the highest seq stored for the run; 0 when none is. */
+  nextSeq: number;
+  /** The log reached its cap: a `system` chunk says so and nothing more is stored. */
+  truncated: boolean;
+}
+
+/**
+ * Run logs in the store, beside their runs (docs/architecture.md §3): chunks unique per (run, seq), so a
+ * runner's retry stores nothing twice, and a byte count per run for the cap. Deleted with their stack.
+ */
+export interface RunLogRepositoryPort {
+  /**
+   * Stores the chunks whose seq the run has not stored yet, in order, until the log would pass
+   * `maxBytes` (UTF-8 bytes of the texts): then one `system` chunk with `marker` takes the seq of the
+   * first chunk that did not fit, the log is truncated, and every later chunk is ignored.
+   */
+  append(
+    runId: string,
+    chunks: readonly LogChunk[],
+    cap: { maxBytes: number; marker: string },
+  ): Promise<RunLogAppendResult>;
+  /** Chunks with a seq above `after` (all when absent), by seq, at most `limit`; `more` when others follow. */
+  read(
+    runId: string,
+    options: { after?: number; limit: number },
+  ): Promise<{ chunks: LogChunk[]; more: boolean; truncated: boolean }>;
+}
+
+/**
+ * Tells the log streams of every API replica that a run's log or state changed (Redis pub/sub). Best
+ * effort: a stream also polls the store, so a lost announcement only delays it.
+ */
+export interface RunActivityPort {
+  announce(runId: string): Promise<void>;
+  /** Calls `listener` when the run's log or state changed, on any replica; returns the unsubscribe. */
+  subscribe(runId: string, listener: () => void): () => void;
 }
 
 export type QueuedRunRef = Pick<Run, 'id' | 'stackId' | 'type'>;

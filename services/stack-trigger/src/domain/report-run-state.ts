@@ -1,7 +1,13 @@
 import { AppError } from '@stacklink/errors';
 import type { Logger } from '@stacklink/logger';
 import { TERMINAL_STATES, type Run, type RunState } from './model';
-import type { RunEventsPort, RunQueuePort, RunRepositoryPort, StackRepositoryPort } from './ports';
+import type {
+  RunActivityPort,
+  RunEventsPort,
+  RunQueuePort,
+  RunRepositoryPort,
+  StackRepositoryPort,
+} from './ports';
 import { dispatchRuns } from './queue-run';
 import { canTransition } from './run-transitions';
 
@@ -11,6 +17,8 @@ export interface ReportRunStateDeps {
   queue: RunQueuePort;
   runEvents: RunEventsPort;
   logger: Logger;
+  /** Tells the run's log streams at once (they would see the change at their next poll otherwise). */
+  activity?: RunActivityPort;
 }
 
 /**
@@ -47,6 +55,9 @@ export function createReportRunState(deps: ReportRunStateDeps) {
     } else {
       await settle(moved.run);
     }
+    await deps.activity?.announce(run.id).catch((err: unknown) => {
+      deps.logger.warn('run state announcement failed; streams will poll', { runId: run.id, err });
+    });
     deps.logger.info('run state changed', {
       runId: run.id,
       stackId: run.stackId,

@@ -1,4 +1,5 @@
 import { Joi } from '@stacklink/config';
+import { RUN_LOG_LIMITS, RUN_STATES } from '@stacklink/contracts';
 import { MAX_GLOB_LENGTH, MAX_GLOBS, normalizeProjectRoot } from '../domain/stack-matches-files';
 
 const repository = Joi.object({
@@ -82,6 +83,28 @@ export const manualRunSchema = Joi.object({
 export const listRunsQuerySchema = Joi.object({ limit: Joi.number().integer().min(1).max(1000) }).label(
   'query',
 );
+
+const logSeq = Joi.number().integer().min(0).max(Number.MAX_SAFE_INTEGER);
+
+export const runLogQuerySchema = Joi.object({
+  after: logSeq,
+  limit: Joi.number()
+    .integer()
+    .min(1)
+    .max(RUN_LOG_LIMITS.maxPageChunks)
+    .default(RUN_LOG_LIMITS.defaultPageChunks),
+}).label('query');
+
+export const runLogStreamQuerySchema = Joi.object({ after: logSeq }).label('query');
+
+export const lastEventIdHeaderSchema = Joi.object({ 'Last-Event-ID': logSeq }).label('headers');
+
+export const listAllRunsQuerySchema = Joi.object({
+  stackId: Joi.string().min(1).max(100),
+  state: Joi.string().valid(...RUN_STATES),
+  limit: Joi.number().integer().min(1).max(200).default(50),
+  before: Joi.string().min(1).max(500),
+}).label('query');
 
 export const internalStacksQuerySchema = Joi.object({
   integrationId: Joi.string().min(1).max(100).required(),

@@ -4,6 +4,9 @@ import { randomUUID } from 'node:crypto';
 import { createBusRedelivery } from '../adapters/bus-redelivery';
 import { createBusRunEvents } from '../adapters/bus-run-events';
 import { createHttpIntegrations } from '../adapters/http-integrations';
+import { createHttpIntegrationHosts } from '../adapters/http-integration-hosts';
+import { createRedisRunActivity } from '../adapters/redis-run-activity';
+import { createEventStreams } from '../http/event-stream';
 import { createPrometheusTriggerMetrics } from '../adapters/prometheus-trigger-metrics';
 import { createRedisRunQueue } from '../adapters/redis-run-queue';
 import { createApp } from '../app';
@@ -38,6 +41,10 @@ export async function startStackTriggerApi(
     leaseSeconds: config.RUN_LEASE_SECONDS,
   });
   const runEvents = createBusRunEvents(bus);
+  // Run logs: chunks posted to any replica reach the streams of every replica (Redis pub/sub), and each
+  // stream polls the store as well.
+  const activity = createRedisRunActivity({ redis, namespace: config.NAMESPACE, logger });
+  const streams = createEventStreams();
   const expireLeases = createExpireRunLeases({
     stacks: store.stacks,
     runs: store.runs,
@@ -55,9 +62,21 @@ export async function startStackTriggerApi(
     service: 'stack-trigger-api',
     listen: { port: config.PORT, host: config.HOST },
     logger,
-    connections,
+    connections: [
+      ...connections,
+      {
+        name: 'redis-subscriber',
+        start: () => activity.start(),
+        close: () => activity.close(),
+        ready: () => activity.isReady(),
+        // Streams fall back to polling the store without it.
+        critical: false,
+      },
+    ],
     prepare: () => rebuildRunQueue({ runs: store.runs, queue, logger }),
     consumers: [
+      // Open log streams end first at a stop, so the server does not wait on them.
+      async () => ({ cancel: () => streams.closeAll() }),
       // The lease sweep: Redis may have been flushed meanwhile, so rebuild first, then look for
       // expired leases.
       async () => {
@@ -107,6 +126,19 @@ export async function startStackTriggerApi(
           redelivery: createBusRedelivery(bus),
           newEventId: randomUUID,
         },
+        runLogs: {
+          logs: store.logs,
+          activity,
+          streams,
+          maxBytes: config.RUN_LOG_MAX_BYTES,
+          graceSeconds: config.RUN_LOG_GRACE_SECONDS,
+          pollMs: config.RUN_LOG_STREAM_POLL_MS,
+          heartbeatMs: config.RUN_LOG_STREAM_HEARTBEAT_MS,
+        },
+        integrationHosts: createHttpIntegrationHosts({
+          integrationUrl: config.INTEGRATION_URL,
+          adminToken: config.ADMIN_TOKEN,
+        }),
         readiness,
       }),
   });

@@ -279,7 +279,13 @@ describe('stack-trigger API', () => {
     expect(again.status).to.equal(200);
     expect(again.body.id).to.equal(first.body.id);
     expect((await call('GET', `/api/v1/stacks/${s.id}/runs`)).body.runs).to.have.length(1);
-    expect((await call('GET', `/api/v1/runs/${first.body.id}`)).body).to.deep.equal(first.body);
+    // The run as created, with what triggered it and its stack spelled out (docs/architecture.md §4).
+    expect((await call('GET', `/api/v1/runs/${first.body.id}`)).body).to.deep.equal({
+      ...first.body,
+      trigger: { kind: 'manual', commit, branch: 'main' },
+      stack: { id: s.id, name: s.name, repository: s.repository },
+      links: {},
+    });
     // Handed out by the first request; the repeated one announces that same run again (an API that
     // died between the dispatch and run.ready is completed by the retried request), nothing else.
     expect(runEvents.ready.map((r) => r.id)).to.deep.equal([first.body.id, first.body.id]);

@@ -439,6 +439,7 @@ describe('store contract', () => {
         { service: 'stack-trigger', version: 2 },
         { service: 'stack-trigger', version: 3 },
         { service: 'stack-trigger', version: 4 },
+        { service: 'stack-trigger', version: 5 },
       ]);
       expect(
         tables

@@ -6,6 +6,7 @@ import {
   withStackDefaults,
   type NewRun,
   type Run,
+  type RunTransition,
   type Stack,
   type StackPatch,
 } from '../../domain/model';
@@ -18,6 +19,7 @@ import type {
 import { nameTaken, repositoryKey } from '../sqlite/sqlite-store';
 import type { Store } from '../store';
 import { createMongoDeliveryHistory } from './mongo-delivery-history';
+import { createMongoRunLogs, RUN_LOG_COLLECTIONS } from './mongo-run-logs';
 
 interface StackDoc extends Omit<Stack, 'id'> {
   _id: string;
@@ -81,6 +83,7 @@ const runSchema = new Schema<RunDoc>(
     trigger: { type: Schema.Types.Mixed, required: true },
     note: String,
     canceledBy: String,
+    transitions: [{ _id: false, state: String, at: String }],
     createdAt: String,
     updatedAt: String,
   },
@@ -91,6 +94,10 @@ runSchema.index({ stackId: 1, commit: 1, type: 1 }, { unique: true });
 runSchema.index({ stackId: 1, sequence: 1 }, { unique: true });
 runSchema.index({ state: 1, stackId: 1, sequence: 1 });
 runSchema.index({ stackId: 1, pullRequestId: 1, state: 1 });
+// GET /runs: newest first, per stack, per state.
+runSchema.index({ createdAt: -1, _id: -1 });
+runSchema.index({ stackId: 1, createdAt: -1, _id: -1 });
+runSchema.index({ state: 1, createdAt: -1, _id: -1 });
 
 const runCommentSchema = new Schema<RunCommentDoc>(
   {
@@ -153,6 +160,11 @@ function toRun(doc: RunDoc): Run {
   if (doc.pullRequest) run.pullRequest = { ...doc.pullRequest };
   if (doc.note !== undefined && doc.note !== null) run.note = doc.note;
   if (doc.canceledBy === 'operator') run.canceledBy = 'operator';
+  // Runs written before timelines were kept: QUEUED at creation, and what came after as far as recorded.
+  const recorded: RunTransition[] = (doc.transitions ?? []).map((t) => ({ state: t.state, at: t.at }));
+  if (recorded[0]?.state !== 'QUEUED') recorded.unshift({ state: 'QUEUED', at: doc.createdAt });
+  if (recorded.length === 1 && doc.state !== 'QUEUED') recorded.push({ state: doc.state, at: doc.updatedAt });
+  run.transitions = recorded;
   return run;
 }
 
@@ -169,6 +181,7 @@ export async function openMongoStore(url: string, now: () => Date = () => new Da
   const Counters: Model<CounterDoc> = connection.model<CounterDoc>('StackTriggerRunSequence', counterSchema);
   await Promise.all([Stacks.syncIndexes(), Runs.syncIndexes()]);
   const deliveries = await createMongoDeliveryHistory(connection);
+  const logs = await createMongoRunLogs(connection);
 
   /**
    * See RunRepositoryPort.create: a run a push created belongs to the pull request of its commit. The
@@ -258,6 +271,9 @@ export async function openMongoStore(url: string, now: () => Date = () => new Da
         (r) => r._id,
       );
       await RunComments.deleteMany({ _id: { $in: runIds } });
+      const [logChunks, logTotals] = RUN_LOG_COLLECTIONS.map((name) => connection.collection(name));
+      await logChunks!.deleteMany({ runId: { $in: runIds } });
+      await logTotals!.deleteMany({ _id: { $in: runIds } } as Record<string, unknown>);
       await Runs.deleteMany({ stackId: id });
       await Counters.deleteOne({ _id: id });
       return (await Stacks.deleteOne({ _id: id })).deletedCount > 0;
@@ -288,6 +304,7 @@ export async function openMongoStore(url: string, now: () => Date = () => new Da
         version: 1,
         sequence: counter.last,
         trigger: input.trigger,
+        transitions: [{ state: 'QUEUED', at }],
         createdAt: at,
         updatedAt: at,
         ...(input.pullRequest ? { pullRequest: input.pullRequest, pullRequestId: input.pullRequest.id } : {}),
@@ -324,6 +341,21 @@ export async function openMongoStore(url: string, now: () => Date = () => new Da
         .lean<RunDoc[]>();
       return docs.map(toRun);
     },
+    async list(filter) {
+      const query: Record<string, unknown> = {};
+      if (filter.stackId !== undefined) query.stackId = filter.stackId;
+      if (filter.state !== undefined) query.state = filter.state;
+      if (filter.before !== undefined)
+        query.$or = [
+          { createdAt: { $lt: filter.before.createdAt } },
+          { createdAt: filter.before.createdAt, _id: { $lt: filter.before.id } },
+        ];
+      const docs = await Runs.find(query)
+        .sort({ createdAt: -1, _id: -1 })
+        .limit(filter.limit)
+        .lean<RunDoc[]>();
+      return docs.map(toRun);
+    },
     async listActive() {
       const docs = await Runs.find({ state: { $in: ['QUEUED', 'RUNNING'] } })
         .sort({ stackId: 1, sequence: 1 })
@@ -331,12 +363,13 @@ export async function openMongoStore(url: string, now: () => Date = () => new Da
       return docs.map(toRun);
     },
     async transition(id, from, to, note, options = {}) {
-      const set: Record<string, unknown> = { state: to, updatedAt: now().toISOString() };
+      const at = now().toISOString();
+      const set: Record<string, unknown> = { state: to, updatedAt: at };
       if (note !== undefined) set.note = note;
       if (options.canceledBy !== undefined) set.canceledBy = options.canceledBy;
       const doc = await Runs.findOneAndUpdate(
         { _id: id, state: { $in: [...from] } },
-        { $set: set, $inc: { version: 1 } },
+        { $set: set, $inc: { version: 1 }, $push: { transitions: { state: to, at } } },
         { new: true },
       ).lean<RunDoc>();
       if (doc) return { ok: true, run: toRun(doc) };
@@ -407,6 +440,7 @@ export async function openMongoStore(url: string, now: () => Date = () => new Da
     runs,
     runComments,
     deliveries,
+    logs,
     ping: async () => {
       await connection.db?.admin().ping();
       return true;

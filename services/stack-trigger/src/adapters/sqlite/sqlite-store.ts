@@ -8,6 +8,7 @@ import type {
   RepositoryCoordinates,
   Run,
   RunState,
+  RunTransition,
   Stack,
   StackPatch,
 } from '../../domain/model';
@@ -21,6 +22,7 @@ import type {
 } from '../../domain/ports';
 import type { Store } from '../store';
 import { createSqliteDeliveryHistory, DELIVERY_HISTORY_MIGRATION } from './sqlite-delivery-history';
+import { createSqliteRunLogs, RUN_LOGS_MIGRATION } from './sqlite-run-logs';
 
 const SERVICE = 'stack-trigger';
 
@@ -95,6 +97,11 @@ export const MIGRATIONS: { version: number; name?: string; sql: string }[] = [
     name: 'delivery history: gateway records and trigger decisions',
     sql: DELIVERY_HISTORY_MIGRATION,
   },
+  {
+    version: 5,
+    name: "run logs and the runs' state timeline",
+    sql: RUN_LOGS_MIGRATION,
+  },
 ];
 
 interface StackRow {
@@ -119,6 +126,7 @@ interface RunRow {
   trigger: string;
   note: string | null;
   canceled_by?: string | null;
+  transitions?: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -134,6 +142,7 @@ export function openSqliteStore(path: string, now: () => Date = () => new Date()
   const runs = createRunRepository(db, now);
   const runComments = createRunCommentRepository(db, now);
   const deliveries = createSqliteDeliveryHistory(db);
+  const logs = createSqliteRunLogs(db);
   const ping = db.prepare('SELECT 1');
   return {
     kind: 'sqlite',
@@ -141,6 +150,7 @@ export function openSqliteStore(path: string, now: () => Date = () => new Date()
     runs,
     runComments,
     deliveries,
+    logs,
     ping: async () => {
       ping.get();
       return true;
@@ -286,9 +296,14 @@ function createStackRepository(db: Database.Database, now: () => Date): StackRep
     async delete(id) {
       return db
         .transaction(() => {
-          sql(
-            'DELETE FROM stack_trigger_run_comments WHERE run_id IN (SELECT id FROM stack_trigger_runs WHERE stack_id = ?)',
-          ).run(id);
+          for (const table of [
+            'stack_trigger_run_comments',
+            'stack_trigger_run_logs',
+            'stack_trigger_run_log_totals',
+          ])
+            sql(
+              `DELETE FROM ${table} WHERE run_id IN (SELECT id FROM stack_trigger_runs WHERE stack_id = ?)`,
+            ).run(id);
           sql('DELETE FROM stack_trigger_runs WHERE stack_id = ?').run(id);
           sql('DELETE FROM stack_trigger_run_sequences WHERE stack_id = ?').run(id);
           return sql('DELETE FROM stack_trigger_stacks WHERE id = ?').run(id).changes > 0;
@@ -316,8 +331,16 @@ function toRun(row: RunRow): Run {
     run.pullRequest = JSON.parse(row.pull_request) as NonNullable<Run['pullRequest']>;
   if (row.note !== null) run.note = row.note;
   if (row.canceled_by === 'operator') run.canceledBy = 'operator';
+  run.transitions =
+    typeof row.transitions === 'string'
+      ? (JSON.parse(row.transitions) as RunTransition[])
+      : [{ state: 'QUEUED', at: row.created_at }];
   return run;
 }
+
+/** Appends `{state: ?, at: ?}` to a run's timeline in an UPDATE's SET (two parameters). */
+const APPEND_TRANSITION = `transitions = json_insert(COALESCE(transitions, json_array()), '$[#]',
+  json_object('state', ?, 'at', ?))`;
 
 function createRunRepository(db: Database.Database, now: () => Date): RunRepositoryPort {
   const sql = statementCache(db);
@@ -331,8 +354,8 @@ function createRunRepository(db: Database.Database, now: () => Date): RunReposit
   );
   const insert = db.prepare(
     `INSERT INTO stack_trigger_runs (id, stack_id, type, commit_sha, ref, state, version, sequence, pull_request_id,
-       pull_request, trigger, note, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, 'QUEUED', 1, ?, ?, ?, ?, ?, ?, ?)`,
+       pull_request, trigger, note, transitions, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, 'QUEUED', 1, ?, ?, ?, ?, ?, json_array(json_object('state', 'QUEUED', 'at', ?)), ?, ?)`,
   );
   // IMMEDIATE takes the write lock first, so the existence check and the insert see the same data even
   // when another process writes the file.
@@ -363,6 +386,7 @@ function createRunRepository(db: Database.Database, now: () => Date): RunReposit
       input.pullRequest ? JSON.stringify(input.pullRequest) : null,
       JSON.stringify(input.trigger),
       input.note ?? null,
+      at,
       at,
       at,
     );
@@ -422,6 +446,27 @@ function createRunRepository(db: Database.Database, now: () => Date): RunReposit
       ).all(stackId, options.limit ?? 100) as RunRow[];
       return rows.map(toRun);
     },
+    async list(filter) {
+      const where: string[] = [];
+      const args: unknown[] = [];
+      if (filter.stackId !== undefined) {
+        where.push('stack_id = ?');
+        args.push(filter.stackId);
+      }
+      if (filter.state !== undefined) {
+        where.push('state = ?');
+        args.push(filter.state);
+      }
+      if (filter.before !== undefined) {
+        where.push('(created_at < ? OR (created_at = ? AND id < ?))');
+        args.push(filter.before.createdAt, filter.before.createdAt, filter.before.id);
+      }
+      const rows = sql(
+        `SELECT * FROM stack_trigger_runs ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
+           ORDER BY created_at DESC, id DESC LIMIT ?`,
+      ).all(...args, filter.limit) as RunRow[];
+      return rows.map(toRun);
+    },
     async listActive() {
       const rows = sql(
         `SELECT * FROM stack_trigger_runs WHERE state IN ('QUEUED', 'RUNNING') ORDER BY stack_id, sequence`,
@@ -430,21 +475,23 @@ function createRunRepository(db: Database.Database, now: () => Date): RunReposit
     },
     async transition(id, from, to, note, options = {}): Promise<TransitionResult> {
       if (from.length === 0) return { ok: false, run: await this.get(id) };
+      const at = now().toISOString();
       const placeholders = from.map(() => '?').join(', ');
       const row = sql(
         `UPDATE stack_trigger_runs SET state = ?, version = version + 1, note = COALESCE(?, note),
-           canceled_by = COALESCE(?, canceled_by), updated_at = ?
+           canceled_by = COALESCE(?, canceled_by), updated_at = ?, ${APPEND_TRANSITION}
            WHERE id = ? AND state IN (${placeholders}) RETURNING *`,
-      ).get(to, note ?? null, options.canceledBy ?? null, now().toISOString(), id, ...from) as
-        RunRow | undefined;
+      ).get(to, note ?? null, options.canceledBy ?? null, at, to, at, id, ...from) as RunRow | undefined;
       if (row) return { ok: true, run: toRun(row) };
       return { ok: false, run: await this.get(id) };
     },
     async cancelQueued(filter) {
+      const at = now().toISOString();
       const rows = sql(
-        `UPDATE stack_trigger_runs SET state = 'CANCELED', version = version + 1, note = ?, updated_at = ?
+        `UPDATE stack_trigger_runs SET state = 'CANCELED', version = version + 1, note = ?, updated_at = ?,
+           ${APPEND_TRANSITION}
            WHERE state = 'QUEUED' AND stack_id = ? RETURNING *`,
-      ).all(filter.note, now().toISOString(), filter.stackId) as RunRow[];
+      ).all(filter.note, at, 'CANCELED', at, filter.stackId) as RunRow[];
       return rows.map(toRun).sort((a, b) => a.sequence - b.sequence);
     },
     async cancelQueuedProposed(filter) {
@@ -452,10 +499,12 @@ function createRunRepository(db: Database.Database, now: () => Date): RunReposit
       const placeholders = filter.stackIds.map(() => '?').join(', ');
       const match = `type = 'proposed' AND pull_request_id = ? AND stack_id IN (${placeholders}) AND commit_sha != ?`;
       const args = [filter.pullRequestId, ...filter.stackIds, filter.exceptCommit ?? ''];
+      const at = now().toISOString();
       sql(
-        `UPDATE stack_trigger_runs SET state = 'CANCELED', version = version + 1, note = ?, updated_at = ?
+        `UPDATE stack_trigger_runs SET state = 'CANCELED', version = version + 1, note = ?, updated_at = ?,
+           ${APPEND_TRANSITION}
            WHERE state = 'QUEUED' AND ${match}`,
-      ).run(filter.note, now().toISOString(), ...args);
+      ).run(filter.note, at, 'CANCELED', at, ...args);
       const rows = sql(
         `SELECT * FROM stack_trigger_runs WHERE state = 'CANCELED' AND note = ? AND ${match}`,
       ).all(filter.note, ...args) as RunRow[];
