@@ -157,7 +157,9 @@ describe('end to end: the web console in Chromium', function () {
     await page.goto(`${consoleUrl}/stacks/new`);
     await page.selectOption('#f-integrationId', integrationId);
     await page.click('#pick-integration button[type=submit]');
-    const options = await page.locator('#f-repository option').allTextContents();
+    const options = (await page.locator('#f-repository option').allTextContents()).map((t) =>
+      t.replace(/\s+/g, ' ').trim(),
+    );
     expect(options).to.include(`${PROJECT}/${REPO} — ${REPO}`);
 
     await page.fill('#f-name', '');
@@ -287,7 +289,10 @@ describe('end to end: the web console in Chromium', function () {
     );
     await snap('dead-letters');
     await page.click(`tr:has-text("${messageId}") button`);
-    expect(await text('#replay-result')).to.equal('Replayed 1 message of stack-trigger.vcs-events.');
+    // The replayed event fails again at once and is parked anew; a replay pass may meet it again.
+    expect(await text('#replay-result')).to.match(
+      /^Replayed [1-9]\d* messages? of stack-trigger\.vcs-events\.$/,
+    );
     await snap('dead-letters-replayed');
   });
 

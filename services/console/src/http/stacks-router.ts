@@ -572,7 +572,7 @@ function bitbucketLinks(
   stack: StackView,
   integration: IntegrationView | undefined,
 ): { commit?: string; pullRequest?: string } {
-  if (run.links) return run.links;
+  if (run.links?.commit !== undefined) return run.links;
   if (integration === undefined) return {};
   const repo = `${integration.userFacingHost.replace(/\/+$/, '')}/projects/${encodeURIComponent(
     stack.repository.projectKey,
