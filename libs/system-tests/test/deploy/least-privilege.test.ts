@@ -84,7 +84,7 @@ describe('deployment files give each role only its own privileges', () => {
       new Set(environments.filter((e) => e.where.startsWith(where)).map((e) => e.role));
     for (const where of ['docker-compose.yml', 'deploy/k8s'])
       expect([...roles(where)].sort(), where).to.deep.equal(
-        ['gateway', 'integration', 'reporter', 'runner', 'stack-trigger', 'trigger'].sort(),
+        ['console', 'gateway', 'integration', 'reporter', 'runner', 'stack-trigger', 'trigger'].sort(),
       );
   });
 
@@ -124,8 +124,12 @@ describe('deployment files give each role only its own privileges', () => {
     expect(Object.keys(obj(runnerSecret.stringData)).sort()).to.deep.equal(['RABBITMQ_URL', 'RUNNER_TOKEN']);
   });
 
-  it('each role connects to RabbitMQ as its own user', () => {
+  it('each role connects to RabbitMQ as its own user; the console, which uses no broker, not at all', () => {
     for (const { where, role, env } of environments) {
+      if (role === 'console') {
+        expect(env.RABBITMQ_URL, where).to.equal(undefined);
+        continue;
+      }
       const user = decodeURIComponent(new URL(env.RABBITMQ_URL ?? 'amqp://none@x').username);
       expect(user, where).to.equal(AMQP_USER[role]);
       expect(permissions, where).to.have.property(user);
@@ -190,7 +194,7 @@ describe('deployment files give each role only its own privileges', () => {
           redisSelector['redisfailovers.databases.spotahome.com/name'],
         ),
       }),
-    ).to.deep.equal(['gateway', 'reporter', 'stack-trigger-api', 'trigger']);
+    ).to.deep.equal(['console', 'gateway', 'reporter', 'stack-trigger-api', 'trigger']);
     expect(admitted({ app: 'stacklink-mongodb-svc' })).to.deep.equal([
       'integration',
       'reporter',

@@ -165,7 +165,10 @@ export function ownershipProblems(service: ServiceName, files: Record<string, st
   return problems;
 }
 
-function serviceSources(service: ServiceName): Record<string, string> {
+/** Services that use no broker at all: the console reaches the others over their HTTP APIs only. */
+const BROKERLESS = ['console'];
+
+function serviceSources(service: string): Record<string, string> {
   const dir = path.join(ROOT, 'services', service, 'src');
   return Object.fromEntries(sourceFiles(dir).map((f) => [path.relative(ROOT, f), readFileSync(f, 'utf8')]));
 }
@@ -173,8 +176,17 @@ function serviceSources(service: ServiceName): Record<string, string> {
 describe('every exchange and queue has one owner, and services keep to their own', () => {
   it('knows every service of the repository', () => {
     const present = readdirSync(path.join(ROOT, 'services')).sort();
-    expect(present).to.deep.equal([...SERVICES].sort());
+    expect(present).to.deep.equal([...SERVICES, ...BROKERLESS].sort());
   });
+
+  for (const service of BROKERLESS) {
+    it(`${service} uses no broker, so it declares and publishes nothing`, () => {
+      const users = Object.entries(serviceSources(service))
+        .filter(([, source]) => /from ['"](@stacklink\/bus|amqplib)['"]/.test(source))
+        .map(([file]) => file);
+      expect(users).to.deep.equal([]);
+    });
+  }
 
   for (const service of SERVICES) {
     it(`${service} asserts only what libs/contracts lets it declare`, () => {

@@ -15,6 +15,12 @@ import {
 } from './deploy-model';
 
 /**
+ * The roles the outside may reach through the ingress: the gateway (Bitbucket's webhooks) and the web
+ * console (people following the links in commit statuses; docs/architecture.md §15).
+ */
+const PUBLIC_ROLES = new Set(['gateway', 'console']);
+
+/**
  * The deployment-consistency rules: each returns human-readable problems, empty when the deployment
  * files agree with the code. Everything is derived from the model (schemas, entry points, queues,
  * manifests), so renaming a variable, port, target or queue on one side only produces a problem.
@@ -604,7 +610,7 @@ export function checkKubernetes(model: DeployModel, rendered: { name: string; re
         });
       if (!external) continue;
       for (const w of workloads)
-        if (labelsMatch(spec.podSelector, w.podLabels) && w.role.role !== 'gateway')
+        if (labelsMatch(spec.podSelector, w.podLabels) && !PUBLIC_ROLES.has(w.role.role))
           problems.push(
             `${where('NetworkPolicy', nameOf(policy))}: admits traffic from outside to ${w.name}`,
           );
@@ -616,9 +622,9 @@ export function checkKubernetes(model: DeployModel, rendered: { name: string; re
         const backend = obj(obj(p.backend).service);
         const service = of('Service').find((s) => nameOf(s) === backend.name);
         const backends = service ? serviceWorkloads(service) : [];
-        if (backends.length === 0 || backends.some((w) => w.role.role !== 'gateway'))
+        if (backends.length === 0 || backends.some((w) => !PUBLIC_ROLES.has(w.role.role)))
           problems.push(
-            `${where('Ingress', nameOf(ingress))}: routes to ${text(backend.name)}, which is not the gateway`,
+            `${where('Ingress', nameOf(ingress))}: routes to ${text(backend.name)}, which is neither the gateway nor the console`,
           );
         const port = obj(backend.port);
         if (
