@@ -51,12 +51,14 @@ declare -A ROLE_SECRETS=(
   [trigger]="INTERNAL_TOKEN"
   [reporter]="INTERNAL_TOKEN"
   [runner]="RUNNER_TOKEN"
+  [console]="ADMIN_TOKEN INTERNAL_TOKEN"
 )
 # Connections a role does not use are not handed to it either.
 declare -A ROLE_UNSET=(
   [integration]="REDIS_URL"
   [gateway]="STORE_URL"
   [runner]="REDIS_URL STORE_URL"
+  [console]="STORE_URL RABBITMQ_URL"
 )
 
 export STORE_URL="${STORE_URL:-sqlite:$DATA_DIR/stacklink.db}"
@@ -65,7 +67,8 @@ export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
 export INTEGRATION_URL="${INTEGRATION_URL:-http://127.0.0.1:${INTEGRATION_PORT:-8081}}"
 export STACK_TRIGGER_URL="${STACK_TRIGGER_URL:-http://127.0.0.1:${STACK_TRIGGER_PORT:-8082}}"
 export PUBLIC_WEBHOOK_BASE_URL="${PUBLIC_WEBHOOK_BASE_URL:-http://127.0.0.1:${GATEWAY_PORT:-8080}}"
-export PUBLIC_UI_URL="${PUBLIC_UI_URL:-http://127.0.0.1:${STACK_TRIGGER_PORT:-8082}}"
+# Commit statuses link to the console's run pages (docs/architecture.md §15).
+export PUBLIC_UI_URL="${PUBLIC_UI_URL:-http://127.0.0.1:${CONSOLE_PORT:-8083}}"
 RUNNER_ENABLED="${RUNNER_ENABLED:-true}"
 
 # role | entry point | port answering /readyz
@@ -76,6 +79,7 @@ declare -A ENTRY=(
   [trigger]=services/stack-trigger/dist/src/roles/trigger.js
   [reporter]=services/stack-trigger/dist/src/roles/reporter.js
   [runner]=services/runner/dist/src/roles/runner.js
+  [console]=services/console/dist/src/roles/console.js
 )
 declare -A RPORT=(
   [integration]=${INTEGRATION_PORT:-8081}
@@ -84,8 +88,9 @@ declare -A RPORT=(
   [trigger]=${TRIGGER_METRICS_PORT:-9101}
   [reporter]=${REPORTER_METRICS_PORT:-9102}
   [runner]=${RUNNER_METRICS_PORT:-9103}
+  [console]=${CONSOLE_PORT:-8083}
 )
-ALL="integration stack-trigger gateway trigger reporter runner"
+ALL="integration stack-trigger gateway trigger reporter runner console"
 ROLES="${ROLES:-$ALL}"
 
 # shellcheck source=scripts/proc.sh
@@ -136,4 +141,7 @@ for role in "${started[@]}"; do
   done
   echo "make up: $role ready on http://127.0.0.1:${RPORT[$role]}"
 done
+if [[ " ${ROLES//,/ } " == *" console "* ]]; then
+  echo "make up: console on http://127.0.0.1:${RPORT[console]} (sign in with ADMIN_TOKEN from $RUN_DIR/dev.env)"
+fi
 echo "make up: done. Credentials: $RUN_DIR/dev.env; stop with 'make down'."

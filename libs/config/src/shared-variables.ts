@@ -57,7 +57,8 @@ export const sharedVariables = {
   GATEWAY_TOKEN: Joi.string().min(32).required(),
   MASTER_KEY: base64Key32.required(),
   PUBLIC_WEBHOOK_BASE_URL: httpUrl.default('http://127.0.0.1:8080'),
-  PUBLIC_UI_URL: httpUrl.default('http://127.0.0.1:8082'),
+  /** The console's base URL (docs/architecture.md §15): commit statuses link to its run pages. */
+  PUBLIC_UI_URL: httpUrl.default('http://127.0.0.1:8083'),
   LOG_LEVEL: Joi.string().valid('error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly').default('info'),
   /** Prefix for exchanges, queues and Redis keys; empty in production, unique per test run. */
   NAMESPACE: Joi.string()

@@ -62,6 +62,7 @@ describe('end to end: the README walkthrough after make up', function () {
       TRIGGER_METRICS_PORT: String(await freePort()),
       REPORTER_METRICS_PORT: String(await freePort()),
       RUNNER_METRICS_PORT: String(await freePort()),
+      CONSOLE_PORT: String(await freePort()),
       SIM_PORT: String(await freePort()),
       LOG_LEVEL: 'warn',
     };
@@ -77,8 +78,17 @@ describe('end to end: the README walkthrough after make up', function () {
   it('make up starts every role and returns once each answers /readyz', async () => {
     const up = await runScript('up.sh', env);
     expect(up.code, up.output).to.equal(0);
-    for (const role of ['integration', 'stack-trigger', 'gateway', 'trigger', 'reporter', 'runner'])
+    for (const role of [
+      'integration',
+      'stack-trigger',
+      'gateway',
+      'trigger',
+      'reporter',
+      'runner',
+      'console',
+    ])
       expect(up.output, up.output).to.include(`make up: ${role} ready`);
+    expect(up.output).to.include(`make up: console on http://127.0.0.1:${env.CONSOLE_PORT}`);
   });
 
   it('the walkthrough gets from a new integration to a FINISHED run and a SUCCESSFUL commit status', async () => {
@@ -101,7 +111,7 @@ describe('end to end: the README walkthrough after make up', function () {
     expect(again.code, again.output).to.equal(0);
     expect(again.output).to.match(/make up: started trigger/);
     expect(again.output).to.include('make up: trigger ready');
-    for (const role of ['integration', 'stack-trigger', 'gateway', 'reporter', 'runner'])
+    for (const role of ['integration', 'stack-trigger', 'gateway', 'reporter', 'runner', 'console'])
       expect(again.output).to.include(`make up: ${role} already running`);
     expect(Number(readFileSync(pidFile, 'utf8'))).not.to.equal(killed);
   });
@@ -109,6 +119,6 @@ describe('end to end: the README walkthrough after make up', function () {
   it('make down stops what make up started', async () => {
     const down = await runScript('down.sh', env);
     expect(down.code, down.output).to.equal(0);
-    expect(down.output.match(/make down: stopping/g), down.output).to.have.length(6);
+    expect(down.output.match(/make down: stopping/g), down.output).to.have.length(7);
   });
 });
