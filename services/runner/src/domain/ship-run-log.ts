@@ -119,22 +119,21 @@ export function createRunLogShipper(runId: string, deps: ShipRunLogDeps): RunLog
   /** Seals the open chunk and sends until nothing is left or a request fails; one flush at a time. */
   const flush = (): Promise<boolean> => {
     if (sending) return sending;
-    sending = (async () => {
-      try {
-        seal();
-        while (unsent.length > 0 && !closed) if (!(await sendBatch())) return false;
-        if (droppedBytes > 0 && !closed) {
-          note(`… ${droppedBytes} bytes of output dropped: stack-trigger did not take the log in time …`);
-          droppedBytes = 0;
-          seal();
-          return sendBatch();
-        }
-        return true;
-      } finally {
-        sending = undefined;
+    const current = (async () => {
+      seal();
+      while (unsent.length > 0 && !closed) if (!(await sendBatch())) return false;
+      if (droppedBytes > 0 && !closed) {
+        note(`… ${droppedBytes} bytes of output dropped: stack-trigger did not take the log in time …`);
+        droppedBytes = 0;
+        return sendBatch();
       }
-    })();
-    return sending;
+      return true;
+    })().finally(() => {
+      // Cleared after the assignment below even when there was nothing to send (no await above).
+      if (sending === current) sending = undefined;
+    });
+    sending = current;
+    return current;
   };
 
   const note = (text: string) => {

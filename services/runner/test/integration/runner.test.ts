@@ -314,6 +314,27 @@ describe('reference runner', function () {
       );
     });
 
+    it('still sends output that comes after the shipper sat idle through several flush intervals', async () => {
+      const run = await trigger('5'.repeat(40));
+      const shipper = createRunLogShipper(run.id, {
+        api: createRunsApi({ baseUrl: api.url, runnerToken: RUNNER }),
+        logger: silent,
+        flushMs: 10,
+        bufferBytes: 64 * 1024,
+      });
+      const idleSince = Date.now();
+      await waitFor(async () => Date.now() - idleSince > 100 && (await logOf(run.id)).chunks.length === 0, {
+        message: 'an idle stretch without output',
+      });
+      shipper.write('stdout', Buffer.from('late\n'));
+      await waitFor(async () => (await logOf(run.id)).chunks.length === 1, {
+        message: 'the late line was sent',
+      });
+      shipper.write('stdout', Buffer.from('later\n'));
+      await shipper.finish();
+      expect((await logOf(run.id)).chunks.map((c) => c.text)).to.deep.equal(['late\n', 'later\n']);
+    });
+
     it('keeps characters whole across writes and cuts long output into chunks of at most 64 KiB', async () => {
       const run = await trigger('3'.repeat(40));
       const shipper = createRunLogShipper(run.id, {
