@@ -29,7 +29,7 @@ import { loadRunnerConfig } from '../../src/config';
 import type { RunningRole } from '@stacklink/http';
 import { startRunner } from '../../src/roles/runner';
 import { createRunsApi } from '../../src/adapters/runs-api';
-import { createRunLogShipper } from '../../src/domain/ship-run-log';
+import { createRunLogShipper, type ShipRunLogDeps } from '../../src/domain/ship-run-log';
 
 const ADMIN = 'admin-token-0123456789';
 const RUNNER = 'runner-token-for-runner-tests-0123456789';
@@ -262,6 +262,15 @@ describe('reference runner', function () {
   });
 
   describe('run logs (README "Run logs")', () => {
+    const shipperFor = (runId: string, options: Partial<ShipRunLogDeps> = {}) =>
+      createRunLogShipper(runId, {
+        api: createRunsApi({ baseUrl: api.url, runnerToken: RUNNER }),
+        logger: silent,
+        flushMs: 60_000,
+        bufferBytes: 64 * 1024,
+        ...options,
+      });
+
     it("streams the command's output while it runs, then its last line, before reporting FINISHED", async () => {
       const go = join(dir, 'go-log');
       runner = await start({
@@ -297,12 +306,7 @@ describe('reference runner', function () {
 
     it('sends once RUNNER_LOG_BUFFER_BYTES are waiting, without waiting for the flush interval', async () => {
       const run = await trigger('2'.repeat(40));
-      const shipper = createRunLogShipper(run.id, {
-        api: createRunsApi({ baseUrl: api.url, runnerToken: RUNNER }),
-        logger: silent,
-        flushMs: 60_000,
-        bufferBytes: 1024,
-      });
+      const shipper = shipperFor(run.id, { bufferBytes: 1024 });
       shipper.write('stdout', Buffer.from('x'.repeat(600)));
       shipper.write('stdout', Buffer.from('y'.repeat(600)));
       await waitFor(async () => (await logOf(run.id)).chunks.length > 0, {
@@ -316,12 +320,7 @@ describe('reference runner', function () {
 
     it('still sends output that comes after the shipper sat idle through several flush intervals', async () => {
       const run = await trigger('5'.repeat(40));
-      const shipper = createRunLogShipper(run.id, {
-        api: createRunsApi({ baseUrl: api.url, runnerToken: RUNNER }),
-        logger: silent,
-        flushMs: 10,
-        bufferBytes: 64 * 1024,
-      });
+      const shipper = shipperFor(run.id, { flushMs: 10 });
       const idleSince = Date.now();
       await waitFor(async () => Date.now() - idleSince > 100 && (await logOf(run.id)).chunks.length === 0, {
         message: 'an idle stretch without output',
@@ -337,12 +336,7 @@ describe('reference runner', function () {
 
     it('keeps characters whole across writes and cuts long output into chunks of at most 64 KiB', async () => {
       const run = await trigger('3'.repeat(40));
-      const shipper = createRunLogShipper(run.id, {
-        api: createRunsApi({ baseUrl: api.url, runnerToken: RUNNER }),
-        logger: silent,
-        flushMs: 60_000,
-        bufferBytes: 1024 * 1024,
-      });
+      const shipper = shipperFor(run.id, { bufferBytes: 1024 * 1024 });
       const euro = Buffer.from('€', 'utf8');
       shipper.write('stdout', euro.subarray(0, 1));
       shipper.write('stdout', euro.subarray(1));
@@ -367,11 +361,10 @@ describe('reference runner', function () {
       const proxy = await createTcpProxy({ targetHost: '127.0.0.1', targetPort: port });
       const capture = createCapturingLogger();
       try {
-        const shipper = createRunLogShipper(run.id, {
+        const shipper = shipperFor(run.id, {
           api: createRunsApi({ baseUrl: proxy.urlFor(api.url), runnerToken: RUNNER, timeoutMs: 300 }),
           logger: capture.logger,
           flushMs: 30,
-          bufferBytes: 64 * 1024,
           sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, 50))),
         });
         shipper.write('stdout', Buffer.from('one\n'));
