@@ -30,6 +30,14 @@ export const runnerConfigSchema = Joi.object({
    * them RUNNING until their lease expires.
    */
   RUNNER_SHUTDOWN_GRACE_SECONDS: Joi.number().min(0).max(3600).default(30),
+  /** The command's output is sent to its run log at least this often (README "Run logs"). */
+  RUNNER_LOG_FLUSH_MS: Joi.number().integer().min(10).max(60_000).default(500),
+  /** …and at once when this much output is waiting. */
+  RUNNER_LOG_BUFFER_BYTES: Joi.number()
+    .integer()
+    .min(1024)
+    .max(1024 * 1024)
+    .default(64 * 1024),
 });
 
 export interface RunnerConfig {
@@ -44,6 +52,8 @@ export interface RunnerConfig {
   RUNNER_CONCURRENCY: number;
   LEASE_RENEW_SECONDS: number;
   RUNNER_SHUTDOWN_GRACE_SECONDS: number;
+  RUNNER_LOG_FLUSH_MS: number;
+  RUNNER_LOG_BUFFER_BYTES: number;
 }
 
 export function loadRunnerConfig(env: Env = process.env): RunnerConfig {

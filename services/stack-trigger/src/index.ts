@@ -12,3 +12,6 @@ export { openSqliteStore } from './adapters/sqlite/sqlite-store';
 export type { Store } from './adapters/store';
 export { createRedisRunQueue } from './adapters/redis-run-queue';
 export { createBusRunEvents } from './adapters/bus-run-events';
+// Run logs wired as the API role does (the runner's integration test streams into them).
+export { createRedisRunActivity } from './adapters/redis-run-activity';
+export { createEventStreams } from './http/event-stream';

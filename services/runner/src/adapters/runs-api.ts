@@ -1,4 +1,5 @@
 import { AppError } from '@stacklink/errors';
+import { runLogsPath } from '@stacklink/contracts';
 import type { RunsApi } from '../domain/ports';
 
 /**
@@ -13,7 +14,8 @@ export function createRunsApi(options: {
   const base = options.baseUrl.replace(/\/+$/, '');
   const timeoutMs = options.timeoutMs ?? 10_000;
 
-  async function post(path: string, body?: unknown): Promise<boolean> {
+  /** The answer's status and text; a retryable AppError when stack-trigger did not answer. */
+  async function send(path: string, body?: unknown): Promise<{ status: number; text: string }> {
     let res: Response;
     try {
       res = await fetch(`${base}/api/v1${path}`, {
@@ -32,22 +34,38 @@ export function createRunsApi(options: {
         cause: err,
       });
     }
-    const text = await res.text();
-    if (res.ok) return true;
-    if (res.status === 409) return false;
-    throw new AppError(
+    return { status: res.status, text: await res.text() };
+  }
+
+  function failed(path: string, status: number, text: string): AppError {
+    return new AppError(
       'RUNNER.REPORT_FAILED',
-      `stack-trigger answered ${res.status} to POST ${path}: ${text.slice(0, 300)}`,
+      `stack-trigger answered ${status} to POST ${path}: ${text.slice(0, 300)}`,
       {
         status: 502,
-        retryable: res.status >= 500 || res.status === 429,
+        retryable: status >= 500 || status === 429,
       },
     );
+  }
+
+  async function post(path: string, body?: unknown): Promise<boolean> {
+    const { status, text } = await send(path, body);
+    if (status >= 200 && status < 300) return true;
+    if (status === 409) return false;
+    throw failed(path, status, text);
   }
 
   return {
     reportState: (runId, state, note) =>
       post(`/runs/${encodeURIComponent(runId)}/state`, note === undefined ? { state } : { state, note }),
     renewLease: (runId) => post(`/runs/${encodeURIComponent(runId)}/lease`),
+    async appendLogs(runId, chunks) {
+      const path = `/${runLogsPath(runId)}`;
+      const { status, text } = await send(path, { chunks });
+      if (status >= 200 && status < 300) return 'stored';
+      // The run is gone, or its log closed (final for longer than stack-trigger's grace period).
+      if (status === 404 || status === 409) return 'closed';
+      throw failed(path, status, text);
+    },
   };
 }

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { RunReadyMessage } from '@stacklink/contracts';
-import type { CommandResult, RunningCommand } from '../domain/ports';
+import type { CommandOutput, CommandResult, RunningCommand } from '../domain/ports';
 import { runEnvironment } from '../domain/run-environment';
 
 /**
@@ -32,8 +32,16 @@ export function commandEnvironment(
   return { ...inherited, ...runEnvironment(run) };
 }
 
-/** Runs `command` with `/bin/sh -c` in `commandEnvironment(run)`. */
-export function startCommand(command: string, run: RunReadyMessage, tailLines = 20): RunningCommand {
+/**
+ * Runs `command` with `/bin/sh -c` in `commandEnvironment(run)`; its output goes to `onOutput` as it
+ * comes (the run log) and its last lines to the result.
+ */
+export function startCommand(
+  command: string,
+  run: RunReadyMessage,
+  onOutput: CommandOutput = () => undefined,
+  tailLines = 20,
+): RunningCommand {
   const child = spawn('/bin/sh', ['-c', command], {
     env: commandEnvironment(run),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -49,8 +57,14 @@ export function startCommand(command: string, run: RunReadyMessage, tailLines = 
       if (tail.length > tailLines) tail.shift();
     }
   };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
+  child.stdout.on('data', (chunk: Buffer) => {
+    onOutput('stdout', chunk);
+    keep(chunk);
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    onOutput('stderr', chunk);
+    keep(chunk);
+  });
   const result = new Promise<CommandResult>((resolve) => {
     child.once('error', (err) => resolve({ exitCode: 127, signal: null, tail: [...tail, err.message] }));
     child.once('close', (exitCode, signal) => resolve({ exitCode, signal, tail }));

@@ -1,14 +1,17 @@
 import { isAppError } from '@stacklink/errors';
 import type { Logger } from '@stacklink/logger';
 import type { RunReadyMessage } from '@stacklink/contracts';
-import type { CommandResult, RunningCommand, RunsApi } from './ports';
+import type { CommandOutput, CommandResult, RunningCommand, RunsApi } from './ports';
 import { projectRootProblem } from './project-root-problem';
+import { createRunLogShipper } from './ship-run-log';
 
 export interface ExecuteRunDeps {
   api: RunsApi;
-  start: (run: RunReadyMessage) => RunningCommand;
+  start: (run: RunReadyMessage, output: CommandOutput) => RunningCommand;
   logger: Logger;
   leaseRenewMs: number;
+  /** RUNNER_LOG_FLUSH_MS and RUNNER_LOG_BUFFER_BYTES: how the command's output is streamed to its run log. */
+  log: { flushMs: number; bufferBytes: number };
   /** Final reports are tried this many times in-process (the command must not run twice). */
   reportTries?: number;
   sleep?: (ms: number) => Promise<void>;
@@ -31,9 +34,7 @@ export function createExecuteRun(deps: ExecuteRunDeps): (run: RunReadyMessage) =
     result: CommandResult & { refused?: string },
   ): Promise<void> {
     const ok = result.refused === undefined && result.exitCode === 0;
-    const note =
-      result.refused ??
-      (result.signal !== null ? `killed by ${result.signal}` : `exit code ${result.exitCode ?? 'unknown'}`);
+    const note = result.refused ?? runnerNote(result);
     for (let n = 1; ; n++) {
       try {
         const accepted = await deps.api.reportState(run.runId, ok ? 'FINISHED' : 'FAILED', note);
@@ -50,6 +51,13 @@ export function createExecuteRun(deps: ExecuteRunDeps): (run: RunReadyMessage) =
     }
   }
 
+  /** The runner's word on how the command ended: the run's note and the log's last line. */
+  function runnerNote(result: CommandResult): string {
+    return result.signal !== null
+      ? `killed by ${result.signal}`
+      : `exit code ${result.exitCode ?? 'unknown'}`;
+  }
+
   return async (run) => {
     const log = deps.logger.child({ runId: run.runId, stackId: run.stack.id });
     if (!(await deps.api.reportState(run.runId, 'RUNNING'))) {
@@ -63,7 +71,8 @@ export function createExecuteRun(deps: ExecuteRunDeps): (run: RunReadyMessage) =
       return;
     }
     log.info('run started', { commit: run.commit, type: run.runType });
-    const command = deps.start(run);
+    const shipper = createRunLogShipper(run.runId, { api: deps.api, logger: log, ...deps.log });
+    const command = deps.start(run, (stream, data) => shipper.write(stream, data));
     let canceled = false;
     const renew = setInterval(() => {
       deps.api.renewLease(run.runId).then(
@@ -91,6 +100,9 @@ export function createExecuteRun(deps: ExecuteRunDeps): (run: RunReadyMessage) =
       signal: result.signal,
       output: result.tail.join('\n'),
     });
+    // The whole log before the final state: a reader that sees the run final has seen all of it.
+    if (!canceled) shipper.note(`${runnerNote(result)}`);
+    await shipper.finish();
     if (canceled) return;
     await reportResult(run, result);
   };

@@ -1,5 +1,7 @@
 /** What the runner's work needs from the outside: stack-trigger's runs API and a running command. */
 
+import type { LogChunk } from '@stacklink/contracts';
+
 export type ReportedState = 'RUNNING' | 'FINISHED' | 'FAILED';
 
 export interface RunsApi {
@@ -7,6 +9,11 @@ export interface RunsApi {
   reportState(runId: string, state: ReportedState, note?: string): Promise<boolean>;
   /** False when the run has no lease any more (canceled, finished, or taken back). */
   renewLease(runId: string): Promise<boolean>;
+  /**
+   * Sends log chunks (`POST /runs/{id}/logs`). `closed` when stack-trigger takes no more for the run (404,
+   * 409 LOGS.RUN_CLOSED); a retryable error when it did not answer.
+   */
+  appendLogs(runId: string, chunks: LogChunk[]): Promise<'stored' | 'closed'>;
 }
 
 export interface CommandResult {
@@ -15,6 +22,9 @@ export interface CommandResult {
   /** The last lines the command wrote (stdout and stderr), for the log and the run's note. */
   tail: string[];
 }
+
+/** Where a command's output goes as it is written. */
+export type CommandOutput = (stream: 'stdout' | 'stderr', data: Buffer) => void;
 
 export interface RunningCommand {
   result: Promise<CommandResult>;

@@ -35,14 +35,15 @@ export async function startRunner(
       RUNS_READY_QUEUE,
       createRunsReadyConsumer({
         api: createRunsApi({ baseUrl: config.STACK_TRIGGER_URL, runnerToken: config.RUNNER_TOKEN }),
-        start: (run) => {
-          const command = startCommand(config.RUNNER_COMMAND, run);
+        start: (run, output) => {
+          const command = startCommand(config.RUNNER_COMMAND, run, output);
           running.add(command);
           void command.result.then(() => running.delete(command));
           return command;
         },
         logger,
         leaseRenewMs: config.LEASE_RENEW_SECONDS * 1000,
+        log: { flushMs: config.RUNNER_LOG_FLUSH_MS, bufferBytes: config.RUNNER_LOG_BUFFER_BYTES },
       }),
       { prefetch: config.RUNNER_CONCURRENCY },
     );

@@ -59,7 +59,7 @@ describe('the run command', () => {
     };
     Object.assign(process.env, secrets);
     try {
-      const result = await startCommand('env', run, 200).result;
+      const result = await startCommand('env', run, undefined, 200).result;
       const names = result.tail.map((line) => line.split('=')[0]);
       expect(names).to.include.members(['PATH', 'STACKLINK_RUN_ID', 'STACKLINK_COMMIT']);
       expect(

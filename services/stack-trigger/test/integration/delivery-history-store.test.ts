@@ -1,12 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect } from 'chai';
-import mongoose from 'mongoose';
-import { openMongoStore } from '../../src/adapters/mongo/mongo-store';
-import { openSqliteStore } from '../../src/adapters/sqlite/sqlite-store';
 import type { Store } from '../../src/adapters/store';
 import type { DeliveryDecision, DeliveryRecord } from '../../src/domain/delivery-history';
+import { describeEachStore } from '../support/each-store';
 import { pushEvent } from '../support/events';
 
 const AT = (second: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, second)).toISOString();
@@ -154,42 +149,4 @@ function deliveryHistoryContract(open: () => Promise<Store>): void {
   });
 }
 
-describe('delivery history store contract', () => {
-  describe('SQLite store', () => {
-    let dir: string;
-    before(() => {
-      dir = mkdtempSync(join(tmpdir(), 'stack-trigger-history-'));
-    });
-    after(() => rmSync(dir, { recursive: true, force: true }));
-    let n = 0;
-    deliveryHistoryContract(async () => openSqliteStore(join(dir, `store-${++n}.db`)));
-  });
-
-  const mongoUrl = process.env.MONGO_URL;
-  if (mongoUrl) {
-    describe('MongoDB store', () => {
-      deliveryHistoryContract(async () => {
-        // A database of its own per test, MONGO_URL's options kept (as store-contract.test.ts does).
-        const match = /^(mongodb(?:\+srv)?:\/\/[^/?]+)(?:\/[^?]*)?(\?.*)?$/.exec(mongoUrl);
-        if (!match) throw new Error(`MONGO_URL is not a mongodb:// URL: ${mongoUrl}`);
-        const database = `stack_trigger_history_${Date.now()}_${Math.random().toString(16).slice(2)}`;
-        const url = `${match[1]}/${database}${match[2] ?? ''}`;
-        const store = await openMongoStore(url);
-        return {
-          ...store,
-          close: async () => {
-            await store.close();
-            const connection = await mongoose.createConnection(url).asPromise();
-            await connection.dropDatabase();
-            await connection.close();
-          },
-        };
-      });
-    });
-  } else {
-    // Pending, not passing: there is no MongoDB here unless MONGO_URL names one.
-    describe.skip('MongoDB store (pending: set MONGO_URL to run this contract against MongoDB)', () => {
-      deliveryHistoryContract(async () => openMongoStore('mongodb://unset'));
-    });
-  }
-});
+describeEachStore('delivery history store contract', deliveryHistoryContract);

@@ -3,6 +3,7 @@ import type { LogChunk } from '@stacklink/contracts';
 import type { Store } from '../../src/adapters/store';
 import type { NewRun, Run } from '../../src/domain/model';
 import { describeEachStore } from '../support/each-store';
+import { stackInput } from '../support/events';
 
 const AT = '2026-01-01T00:00:00.000Z';
 const CAP = { maxBytes: 100, marker: '… log truncated at 100 bytes …' };
@@ -29,17 +30,9 @@ function runLogsContract(open: () => Promise<Store>): void {
   let stackId: string;
   beforeEach(async () => {
     store = await open();
-    const stack = await store.stacks.create({
-      name: `logs-${Math.random().toString(16).slice(2)}`,
-      integrationId: 'int-1',
-      repository: { projectKey: 'PRJ', slug: 'infra' },
-      branch: 'main',
-      projectRoot: '',
-      additionalProjectGlobs: [],
-      triggerOnTags: false,
-      allowForks: false,
-      labels: [],
-    });
+    const stack = await store.stacks.create(
+      stackInput({ name: `logs-${Math.random().toString(16).slice(2)}` }),
+    );
     stackId = stack.id;
     run = (await store.runs.create(newRun(stack.id, 'a'.repeat(40)))).run;
   });

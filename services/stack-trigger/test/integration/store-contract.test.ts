@@ -4,11 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
-import mongoose from 'mongoose';
-import { openMongoStore } from '../../src/adapters/mongo/mongo-store';
 import { MIGRATIONS, openSqliteStore } from '../../src/adapters/sqlite/sqlite-store';
 import type { Store } from '../../src/adapters/store';
 import type { NewRun, NewStack } from '../../src/domain/model';
+import { describeMongoStore, withDatabase } from '../support/each-store';
 
 const newStack = (overrides: Partial<NewStack> = {}): NewStack => ({
   name: `stack-${Math.random().toString(16).slice(2)}`,
@@ -38,16 +37,6 @@ const pushRun = (stackId: string, overrides: Partial<NewRun> = {}): NewRun => {
   const { pullRequest: _none, ...run } = newRun(stackId, { ref: 'refs/heads/feature', ...overrides });
   return run;
 };
-
-/**
- * MONGO_URL with its database (if it names one) replaced by `database`, its options kept:
- * `mongodb://h:27017/stacklink-test?x=1` → `mongodb://h:27017/<database>?x=1`.
- */
-function withDatabase(mongoUrl: string, database: string): string {
-  const match = /^(mongodb(?:\+srv)?:\/\/[^/?]+)(?:\/[^?]*)?(\?.*)?$/.exec(mongoUrl);
-  if (!match) throw new Error(`MONGO_URL is not a mongodb:// URL: ${mongoUrl}`);
-  return `${match[1]}/${database}${match[2] ?? ''}`;
-}
 
 /** The same behaviour from every store (docs/architecture.md §3): one suite, run against each adapter. */
 function storeContract(open: () => Promise<Store>): void {
@@ -462,31 +451,5 @@ describe('store contract', () => {
     expect(() => withDatabase('http://127.0.0.1', 't1')).to.throw(/MONGO_URL/);
   });
 
-  const mongoUrl = process.env.MONGO_URL;
-  if (mongoUrl) {
-    describe('MongoDB store', () => {
-      storeContract(async () => {
-        const url = withDatabase(
-          mongoUrl,
-          `stack_trigger_test_${Date.now()}_${Math.random().toString(16).slice(2)}`,
-        );
-        const store = await openMongoStore(url);
-        return {
-          ...store,
-          // Each test gets its own database; it goes with the test.
-          close: async () => {
-            await store.close();
-            const connection = await mongoose.createConnection(url).asPromise();
-            await connection.dropDatabase();
-            await connection.close();
-          },
-        };
-      });
-    });
-  } else {
-    // Pending, not passing: there is no MongoDB here unless MONGO_URL names one.
-    describe.skip('MongoDB store (pending: set MONGO_URL to run this contract against MongoDB)', () => {
-      storeContract(async () => openMongoStore('mongodb://unset'));
-    });
-  }
+  describeMongoStore('', storeContract);
 });

@@ -7,9 +7,47 @@ import { openSqliteStore } from '../../src/adapters/sqlite/sqlite-store';
 import type { Store } from '../../src/adapters/store';
 
 /**
- * Runs one contract suite against each store (docs/architecture.md §3): SQLite, a file per test; MongoDB,
- * a database per test, when MONGO_URL names a server (pending otherwise, visibly).
+ * MONGO_URL with its database (if it names one) replaced by `database`, its options kept:
+ * `mongodb://h:27017/stacklink-test?x=1` → `mongodb://h:27017/<database>?x=1`.
  */
+export function withDatabase(mongoUrl: string, database: string): string {
+  const match = /^(mongodb(?:\+srv)?:\/\/[^/?]+)(?:\/[^?]*)?(\?.*)?$/.exec(mongoUrl);
+  if (!match) throw new Error(`MONGO_URL is not a mongodb:// URL: ${mongoUrl}`);
+  return `${match[1]}/${database}${match[2] ?? ''}`;
+}
+
+/** A MongoDB store in a database of its own, which goes with it when it is closed. */
+export async function openMongoTestStore(mongoUrl: string): Promise<Store> {
+  const url = withDatabase(
+    mongoUrl,
+    `stack_trigger_test_${Date.now()}_${Math.random().toString(16).slice(2)}`,
+  );
+  const store = await openMongoStore(url);
+  return {
+    ...store,
+    close: async () => {
+      await store.close();
+      const connection = await mongoose.createConnection(url).asPromise();
+      await connection.dropDatabase();
+      await connection.close();
+    },
+  };
+}
+
+/**
+ * The MongoDB run of a contract suite (docs/architecture.md §3) when MONGO_URL names a server; pending,
+ * visibly, otherwise.
+ */
+export function describeMongoStore(label: string, contract: (open: () => Promise<Store>) => void): void {
+  const mongoUrl = process.env.MONGO_URL;
+  if (mongoUrl) describe(`${label}MongoDB store`, () => contract(() => openMongoTestStore(mongoUrl)));
+  else
+    describe.skip(`${label}MongoDB store (pending: set MONGO_URL to run this contract against MongoDB)`, () => {
+      contract(async () => openMongoStore('mongodb://unset'));
+    });
+}
+
+/** One contract suite against each store: SQLite (a file per test), then MongoDB (describeMongoStore). */
 export function describeEachStore(label: string, contract: (open: () => Promise<Store>) => void): void {
   describe(`${label}: SQLite store`, () => {
     let dir: string;
@@ -20,29 +58,5 @@ export function describeEachStore(label: string, contract: (open: () => Promise<
     let n = 0;
     contract(async () => openSqliteStore(join(dir, `store-${++n}.db`)));
   });
-  const mongoUrl = process.env.MONGO_URL;
-  if (!mongoUrl) {
-    describe.skip(`${label}: MongoDB store (pending: set MONGO_URL to run this contract against MongoDB)`, () => {
-      contract(async () => openMongoStore('mongodb://unset'));
-    });
-    return;
-  }
-  describe(`${label}: MongoDB store`, () => {
-    contract(async () => {
-      const match = /^(mongodb(?:\+srv)?:\/\/[^/?]+)(?:\/[^?]*)?(\?.*)?$/.exec(mongoUrl);
-      if (!match) throw new Error(`MONGO_URL is not a mongodb:// URL: ${mongoUrl}`);
-      const database = `stack_trigger_${Date.now()}_${Math.random().toString(16).slice(2)}`;
-      const url = `${match[1]}/${database}${match[2] ?? ''}`;
-      const store = await openMongoStore(url);
-      return {
-        ...store,
-        close: async () => {
-          await store.close();
-          const connection = await mongoose.createConnection(url).asPromise();
-          await connection.dropDatabase();
-          await connection.close();
-        },
-      };
-    });
-  });
+  describeMongoStore(`${label}: `, contract);
 }
