@@ -21,7 +21,8 @@
       span.className = 'state state-' + state.toLowerCase();
       span.textContent = state;
       item.appendChild(span);
-      item.appendChild(document.createTextNode(' ' + (at || '')));
+      var shown = (at || '').replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+      item.appendChild(document.createTextNode(' ' + shown));
       timeline.appendChild(item);
     }
   }
