@@ -2,7 +2,8 @@ import { Router, type Request, type Response } from 'express';
 import { RUNS_READY_QUEUE, STATUS_UPDATES_QUEUE, VCS_EVENTS_QUEUE } from '@stacklink/contracts';
 import { ApiError, type StacklinkApi } from '../adapters/stacklink-api';
 import { html } from '../views/html';
-import { alert, csrfField, layout, stateBadge, when } from '../views/layout';
+import { alert, csrfField, layout, when } from '../views/layout';
+import { runTable } from '../views/run-table';
 import { deliveryTable } from './deliveries-router';
 import { Joi, validateForm, type FieldErrors } from './forms';
 import type { RunView, StackView } from './stacks-router';
@@ -86,35 +87,7 @@ export function createOverviewRouter(deps: { api: StacklinkApi }): Router {
         session: req.session,
         current: '/',
         body: html`<h2>Recent runs</h2>
-          ${
-            runs.length === 0
-              ? html`<p>No run yet.</p>`
-              : html`<table id="recent-runs">
-                  <thead>
-                    <tr>
-                      <th scope="col">Run</th>
-                      <th scope="col">Type</th>
-                      <th scope="col">Commit</th>
-                      <th scope="col">State</th>
-                      <th scope="col">Created</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    ${runs.map(
-                      (r) =>
-                        html`<tr>
-                          <td>
-                            <a href="/stacks/${enc(r.stackId)}/runs/${enc(r.id)}">${r.id.slice(0, 8)}</a>
-                          </td>
-                          <td>${r.type}</td>
-                          <td><code>${r.commit.slice(0, 12)}</code></td>
-                          <td>${stateBadge(r.state)}</td>
-                          <td>${when(r.createdAt)}</td>
-                        </tr>`,
-                    )}
-                  </tbody>
-                </table>`
-          }
+          ${runTable(runs, 'recent-runs')}
           <h2>Failing webhooks</h2>
           ${failing.length === 0 ? html`<p>No refused delivery among the latest 200.</p>` : deliveryTable(failing)}
           <h2>Dead letters</h2>

@@ -4,6 +4,7 @@ import { Router, type Request, type Response } from 'express';
 import { ApiError, type StacklinkApi } from '../adapters/stacklink-api';
 import { html, type Html } from '../views/html';
 import { alert, checkbox, csrfField, field, layout, stateBadge, when } from '../views/layout';
+import { runTable } from '../views/run-table';
 import type { IntegrationView } from './integrations-router';
 import { apiFieldErrors, checkboxField, Joi, listField, validateForm, type FieldErrors } from './forms';
 import { decisionList, type DeliveryView } from './deliveries-router';
@@ -294,33 +295,7 @@ export function createStacksRouter(deps: { api: StacklinkApi }): Router {
               <button type="submit">${stack.enabled ? 'Disable stack' : 'Enable stack'}</button>
             </form>
             <h2>Runs</h2>
-            ${
-              runs.length === 0
-                ? html`<p>No run yet.</p>`
-                : html`<table id="runs">
-                    <thead>
-                      <tr>
-                        <th scope="col">Run</th>
-                        <th scope="col">Type</th>
-                        <th scope="col">Commit</th>
-                        <th scope="col">State</th>
-                        <th scope="col">Created</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      ${runs.map(
-                        (r) =>
-                          html`<tr>
-                            <td><a href="/stacks/${enc(id)}/runs/${enc(r.id)}">${r.id.slice(0, 8)}</a></td>
-                            <td>${r.type}</td>
-                            <td><code>${r.commit.slice(0, 12)}</code></td>
-                            <td>${stateBadge(r.state)}</td>
-                            <td>${when(r.createdAt)}</td>
-                          </tr>`,
-                      )}
-                    </tbody>
-                  </table>`
-            }
+            ${runTable(runs, 'runs')}
             <h2>Trigger a run</h2>
             ${alert(te.form)}
             <form method="post" action="/stacks/${enc(id)}/runs" id="trigger-run" novalidate>
