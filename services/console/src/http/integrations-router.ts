@@ -22,8 +22,11 @@ interface ConnectionTestReport {
   checks: { name: string; ok: boolean; message: string; skipped?: boolean }[];
 }
 
+/** `GET /api/v1/integrations/{id}/webhooks` (docs/architecture.md §14, managed webhooks). */
 interface WebhookHealth {
-  repositories?: { projectKey?: string; slug?: string; scope?: string; health?: string; message?: string }[];
+  mode?: string;
+  scope?: string;
+  webhooks?: { scope: string; health: string; detail?: string; lastFailure?: string; checkedAt?: string }[];
 }
 
 const url = (label: string) =>
@@ -333,26 +336,32 @@ function testReport(report: ConnectionTestReport): Html {
 
 function healthTable(health: WebhookHealth | undefined): Html {
   if (health === undefined)
-    return html`<p>Webhook health is not available from this integration service (manual webhooks).</p>`;
-  const rows = health.repositories ?? [];
-  if (rows.length === 0) return html`<p>No managed webhook yet.</p>`;
-  return html`<table>
-    <thead>
-      <tr>
-        <th scope="col">Scope</th>
-        <th scope="col">Health</th>
-        <th scope="col">Detail</th>
-      </tr>
-    </thead>
-    <tbody>
-      ${rows.map(
-        (r) =>
-          html`<tr>
-            <td>${r.scope ?? `${r.projectKey ?? ''}/${r.slug ?? ''}`}</td>
-            <td>${r.health ?? '—'}</td>
-            <td>${r.message ?? ''}</td>
-          </tr>`,
-      )}
-    </tbody>
-  </table>`;
+    return html`<p>This integration service does not report webhook health (webhooks set up by hand).</p>`;
+  const rows = health.webhooks ?? [];
+  return html`${health.mode && html`<p>Webhooks: ${health.mode}${health.scope && ` (per ${health.scope})`}</p>`}
+  ${
+    rows.length === 0
+      ? html`<p>No webhook checked yet.</p>`
+      : html`<table id="webhook-health">
+          <thead>
+            <tr>
+              <th scope="col">Scope</th>
+              <th scope="col">Health</th>
+              <th scope="col">Detail</th>
+              <th scope="col">Checked</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${rows.map(
+              (r) =>
+                html`<tr>
+                  <td>${r.scope}</td>
+                  <td>${r.health}</td>
+                  <td>${r.detail ?? ''}${r.lastFailure && html`<br />Last failure: ${r.lastFailure}`}</td>
+                  <td>${when(r.checkedAt)}</td>
+                </tr>`,
+            )}
+          </tbody>
+        </table>`
+  }`;
 }
