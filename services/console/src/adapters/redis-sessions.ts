@@ -31,6 +31,11 @@ export interface SessionOptions {
 }
 
 const ID = /^[A-Za-z0-9_-]{43}$/;
+/**
+ * A sign-in form's anonymous session lives at most this long: anyone may create one, so it must not
+ * hold Redis memory for long.
+ */
+const ANONYMOUS_IDLE_SECONDS = 600;
 
 export function consoleKeyPrefix(namespace: string): string {
   return namespace === '' ? 'console:' : `${namespace}:console:`;
@@ -46,8 +51,10 @@ export function createRedisSessions(options: SessionOptions): SessionsPort {
   const now = options.now ?? Date.now;
   const key = (id: string) =>
     `${options.keyPrefix}session:${createHash('sha256').update(id).digest('base64url')}`;
+  const idleMs = (session: Session) =>
+    (session.signedIn ? options.idleSeconds : Math.min(options.idleSeconds, ANONYMOUS_IDLE_SECONDS)) * 1000;
   const ttlMs = (session: Session, at: number) =>
-    Math.max(1, Math.min(options.idleSeconds * 1000, session.createdAt + options.maxSeconds * 1000 - at));
+    Math.max(1, Math.min(idleMs(session), session.createdAt + options.maxSeconds * 1000 - at));
   return {
     async create(signedIn) {
       const at = now();
@@ -68,10 +75,7 @@ export function createRedisSessions(options: SessionOptions): SessionsPort {
       if (text === null) return undefined;
       const session = { id, ...(JSON.parse(text) as Omit<Session, 'id'>) };
       const at = now();
-      if (
-        at - session.createdAt >= options.maxSeconds * 1000 ||
-        at - session.lastSeenAt >= options.idleSeconds * 1000
-      ) {
+      if (at - session.createdAt >= options.maxSeconds * 1000 || at - session.lastSeenAt >= idleMs(session)) {
         await options.redis.del(key(id));
         return undefined;
       }

@@ -68,6 +68,21 @@ describe('console sessions and sign-in limit in Redis', () => {
     expect(await redis.keys(`${namespace}:console:session:*`)).to.deep.equal([]);
   });
 
+  it('keeps an anonymous (sign-in form) session for a short time only', async () => {
+    const store = createRedisSessions({
+      redis,
+      keyPrefix: consoleKeyPrefix(namespace),
+      idleSeconds: 3600,
+      maxSeconds: 7200,
+      now: () => now,
+    });
+    const anonymous = await store.create(false);
+    const signedIn = await store.create(true);
+    now += 601_000;
+    expect(await store.touch(anonymous.id)).to.equal(undefined);
+    expect(await store.touch(signedIn.id)).to.not.equal(undefined);
+  });
+
   it('forgets a destroyed session and ignores ids of the wrong form', async () => {
     const store = sessions();
     const s = await store.create(false);
