@@ -288,6 +288,20 @@ describe('end to end: the web console in Chromium', function () {
       { timeoutMs: 20_000, intervalMs: 500, message: 'the dead letter never showed on the page' },
     );
     await snap('dead-letters');
+    // A replay form with a queue the console does not offer (and a valid CSRF token): the field is
+    // named and nothing is replayed.
+    const bad = await page.evaluate<{ status: number; body: string }>(`(async () => {
+      const csrf = document.querySelector('input[name=_csrf]').value;
+      const res = await fetch('/dead-letters/replay', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ _csrf: csrf, queue: 'somebody.else' }).toString(),
+      });
+      return { status: res.status, body: await res.text() };
+    })()`);
+    expect(bad.status).to.equal(400);
+    expect(bad.body).to.contain('queue must be one of');
+    expect(bad.body).to.contain(messageId);
     await page.click(`tr:has-text("${messageId}") button`);
     // The replayed event fails again at once and is parked anew; a replay pass may meet it again.
     expect(await text('#replay-result')).to.match(
