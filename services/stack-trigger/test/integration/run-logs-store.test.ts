@@ -1,4 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { expect } from 'chai';
+import { migrate } from '@stacklink/sqlite';
+import { MIGRATIONS, openSqliteStore } from '../../src/adapters/sqlite/sqlite-store';
 import type { LogChunk } from '@stacklink/contracts';
 import type { Store } from '../../src/adapters/store';
 import type { NewRun, Run } from '../../src/domain/model';
@@ -6,6 +12,7 @@ import { describeEachStore } from '../support/each-store';
 import { stackInput } from '../support/events';
 
 const AT = '2026-01-01T00:00:00.000Z';
+const at = (second: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, second)).toISOString();
 const CAP = { maxBytes: 100, marker: '… log truncated at 100 bytes …' };
 
 const chunk = (seq: number, text = `line ${seq}\n`, stream: LogChunk['stream'] = 'stdout'): LogChunk => ({
@@ -160,3 +167,40 @@ function runLogsContract(open: () => Promise<Store>): void {
 }
 
 describeEachStore('run logs store contract', runLogsContract);
+
+describe('run logs store: SQLite migration 5', () => {
+  it('gives runs written before it a timeline: QUEUED at creation, then their state at their last change', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stack-trigger-migration-5-'));
+    try {
+      const path = join(dir, 'released.db');
+      const old = new Database(path);
+      migrate(
+        old,
+        'stack-trigger',
+        MIGRATIONS.filter((m) => m.version < 5).map((m) => ({ name: `released ${m.version}`, ...m })),
+      );
+      const insert = old.prepare(
+        `INSERT INTO stack_trigger_runs (id, stack_id, type, commit_sha, ref, state, version, sequence, trigger,
+           created_at, updated_at) VALUES (?, 's-1', 'tracked', ?, 'refs/heads/main', ?, 1, ?, '{"kind":"push"}', ?, ?)`,
+      );
+      insert.run('r-queued', 'a'.repeat(40), 'QUEUED', 1, at(1), at(1));
+      insert.run('r-failed', 'b'.repeat(40), 'FAILED', 2, at(2), at(9));
+      old.close();
+      const store = openSqliteStore(path);
+      try {
+        expect((await store.runs.get('r-queued'))?.transitions).to.deep.equal([
+          { state: 'QUEUED', at: at(1) },
+        ]);
+        expect((await store.runs.get('r-failed'))?.transitions).to.deep.equal([
+          { state: 'QUEUED', at: at(2) },
+          { state: 'FAILED', at: at(9) },
+        ]);
+        expect((await store.logs.read('r-failed', { limit: 10 })).chunks).to.deep.equal([]);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -54,4 +54,31 @@ describe('loadApiConfig', () => {
       'DELIVERY_HISTORY_MAX_PER_INTEGRATION',
     ]);
   });
+
+  it('caps run logs at 5 MiB, closes them 60 s after a run ends, and names a bad run log variable', () => {
+    expect(loadApiConfig(required)).to.include({
+      RUN_LOG_MAX_BYTES: 5 * 1024 * 1024,
+      RUN_LOG_GRACE_SECONDS: 60,
+      RUN_LOG_STREAM_POLL_MS: 2000,
+      RUN_LOG_STREAM_HEARTBEAT_MS: 15_000,
+    });
+    let caught: unknown;
+    try {
+      loadApiConfig({
+        ...required,
+        RUN_LOG_MAX_BYTES: '5MiB',
+        RUN_LOG_GRACE_SECONDS: '-1',
+        RUN_LOG_STREAM_POLL_MS: '0',
+        RUN_LOG_STREAM_HEARTBEAT_MS: '1.5',
+      });
+    } catch (err) {
+      caught = err;
+    }
+    expect((caught as { details: { variables: string[] } }).details.variables).to.have.members([
+      'RUN_LOG_MAX_BYTES',
+      'RUN_LOG_GRACE_SECONDS',
+      'RUN_LOG_STREAM_POLL_MS',
+      'RUN_LOG_STREAM_HEARTBEAT_MS',
+    ]);
+  });
 });
