@@ -145,7 +145,9 @@ describe('end to end: the web console in Chromium', function () {
       name: 'stacklink',
     });
 
-    await page.click('text=Open the integration');
+    await page.goto(`${consoleUrl}/integrations`);
+    await snap('integrations');
+    await page.click('text=simulated bitbucket');
     await page.click('#test-connection button');
     await page.waitForSelector('#connection-test');
     expect(await text('#connection-test h2')).to.contain('everything works');
@@ -185,6 +187,9 @@ describe('end to end: the web console in Chromium', function () {
     expect(stack).to.deep.include({ name: 'app', branch: 'main', projectRoot: 'stacks/app' });
     expect(stack!.repository).to.deep.equal({ projectKey: PROJECT, slug: REPO });
     await snap('stack');
+    await page.goto(`${consoleUrl}/stacks`);
+    await snap('stacks');
+    await page.goto(`${consoleUrl}/stacks/${stack.id}`);
   });
 
   it('answers bad input in the stack settings, run trigger and delivery filter with the field named, changing nothing', async () => {
@@ -199,6 +204,7 @@ describe('end to end: the web console in Chromium', function () {
 
     await page.goto(`${consoleUrl}/deliveries?projectKey=${encodeURIComponent('not a key!')}`);
     expect(await text('#f-projectKey-error')).to.match(/^projectKey /);
+    await snap('deliveries-bad-filter');
   });
 
   it('refuses a forged form post without the CSRF token, even with the session cookie', async () => {
@@ -256,12 +262,16 @@ describe('end to end: the web console in Chromium', function () {
   it('opens the delivery of the run and shows the decision', async () => {
     await page.goto(runUrl);
     await page.click('#delivery-link');
+    const deliveryId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
     await page.waitForSelector(`.decisions li[data-stack="${stack.id}"]`);
     expect(await text(`.decisions li[data-stack="${stack.id}"] .outcome`)).to.equal('run-created');
     expect(await page.getAttribute(`.decisions li[data-stack="${stack.id}"] a`, 'href')).to.equal(
       `/stacks/${stack.id}/runs/${runId}`,
     );
     await snap('delivery');
+    await page.goto(`${consoleUrl}/deliveries?outcome=accepted`);
+    expect(await page.isVisible(`a[href="/deliveries/${encodeURIComponent(deliveryId)}"]`)).to.equal(true);
+    await snap('deliveries');
   });
 
   it('lists a dead letter with its error and replays it', async () => {
