@@ -269,7 +269,10 @@ describe('end to end: the web console in Chromium', function () {
       `/stacks/${stack.id}/runs/${runId}`,
     );
     await snap('delivery');
-    await page.goto(`${consoleUrl}/deliveries?outcome=accepted`);
+    await page.goto(`${consoleUrl}/deliveries?since=2026-13-45`);
+    expect(await text('#f-since-error')).to.match(/^since /);
+    const today = new Date().toISOString().slice(0, 10);
+    await page.goto(`${consoleUrl}/deliveries?outcome=accepted&since=${today}`);
     expect(await page.isVisible(`a[href="/deliveries/${encodeURIComponent(deliveryId)}"]`)).to.equal(true);
     await snap('deliveries');
   });

@@ -50,10 +50,22 @@ const filterForm = Joi.object({
     .allow('')
     .valid(...DELIVERY_OUTCOMES)
     .label('outcome'),
+  since: Joi.string()
+    .allow('')
+    .pattern(/^\d{4}-\d{2}-\d{2}$/)
+    .custom((value: string, helpers) =>
+      value === '' || !Number.isNaN(Date.parse(`${value}T00:00:00Z`))
+        ? value
+        : helpers.error('string.pattern.base'),
+    )
+    .label('since')
+    .messages({ 'string.pattern.base': 'since must be a date (YYYY-MM-DD)' }),
   cursor: Joi.string().max(1000).allow(''),
 });
 
-type Filters = Partial<Record<'integrationId' | 'projectKey' | 'slug' | 'outcome' | 'cursor', string>>;
+type Filters = Partial<
+  Record<'integrationId' | 'projectKey' | 'slug' | 'outcome' | 'since' | 'cursor', string>
+>;
 
 /** A delivery's decisions per stack (docs/architecture.md §13), optionally only some stacks'. */
 export function decisionList(view: DeliveryView, only: (s: StackDecision) => boolean = () => true): Html {
@@ -88,7 +100,8 @@ export function createDeliveriesRouter(deps: { api: StacklinkApi }): Router {
     const filters: Filters = form.ok ? form.value : {};
     const errors: FieldErrors = form.ok ? {} : form.errors;
     const query = new URLSearchParams({ limit: '50' });
-    for (const [k, v] of Object.entries(filters)) if (v) query.set(k, v);
+    for (const [k, v] of Object.entries(filters))
+      if (v) query.set(k, k === 'since' ? `${v}T00:00:00.000Z` : v);
     let page: { deliveries: DeliveryRecord[]; nextCursor?: string } = { deliveries: [] };
     if (form.ok) {
       try {
@@ -100,8 +113,9 @@ export function createDeliveriesRouter(deps: { api: StacklinkApi }): Router {
         if (err.fields.length === 0) errors.form = err.message;
       }
     }
-    const nextQuery = new URLSearchParams(query);
-    nextQuery.delete('limit');
+    const nextQuery = new URLSearchParams(
+      Object.entries(filters).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== ''),
+    );
     if (page.nextCursor) nextQuery.set('cursor', page.nextCursor);
     res
       .status(Object.keys(errors).length > 0 ? 400 : 200)
@@ -116,6 +130,7 @@ export function createDeliveriesRouter(deps: { api: StacklinkApi }): Router {
               ${field({ name: 'integrationId', label: 'Integration id', value: raw.integrationId, error: errors.integrationId })}
               ${field({ name: 'projectKey', label: 'Project key', value: raw.projectKey, error: errors.projectKey })}
               ${field({ name: 'slug', label: 'Repository slug', value: raw.slug, error: errors.slug })}
+              ${field({ name: 'since', label: 'Since (UTC day)', type: 'date', value: raw.since, error: errors.since })}
               <div class="field${errors.outcome ? ' invalid' : ''}">
                 <label for="f-outcome">Outcome</label>
                 <select id="f-outcome" name="outcome">
