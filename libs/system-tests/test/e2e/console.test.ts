@@ -15,7 +15,7 @@ const REPO = 'infra';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Prints a few lines slowly, so the page shows them while the run is RUNNING. */
 const RUNNER_COMMAND =
-  'echo "console run $STACKLINK_RUN_ID"; for i in 1 2 3 4 5 6; do echo "console line $i"; sleep 0.5; done';
+  'echo "console run $STACKLINK_RUN_ID"; for i in 1 2 3 4 5 6 7 8; do echo "console line $i"; sleep 0.5; done';
 
 /**
  * The web console in a real browser (docs/architecture.md §15), every role as its own process and the
@@ -253,7 +253,7 @@ describe('end to end: the web console in Chromium', function () {
     await snap('run-running');
 
     await page.locator('#run-state', { hasText: /^FINISHED$/ }).waitFor({ timeout: 30_000 });
-    await page.locator('#log', { hasText: 'console line 6' }).waitFor({ timeout: 10_000 });
+    await page.locator('#log', { hasText: 'console line 8' }).waitFor({ timeout: 10_000 });
     const timeline = await page.locator('#timeline .state').allTextContents();
     expect(timeline).to.include.members(['QUEUED', 'RUNNING', 'FINISHED']);
     await snap('run-finished');
