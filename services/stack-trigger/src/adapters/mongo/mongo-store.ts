@@ -81,6 +81,8 @@ const runSchema = new Schema<RunDoc>(
     trigger: { type: Schema.Types.Mixed, required: true },
     note: String,
     canceledBy: String,
+    startedAt: String,
+    summary: { type: Schema.Types.Mixed },
     createdAt: String,
     updatedAt: String,
   },
@@ -153,6 +155,8 @@ function toRun(doc: RunDoc): Run {
   if (doc.pullRequest) run.pullRequest = { ...doc.pullRequest };
   if (doc.note !== undefined && doc.note !== null) run.note = doc.note;
   if (doc.canceledBy === 'operator') run.canceledBy = 'operator';
+  if (doc.startedAt) run.startedAt = doc.startedAt;
+  if (doc.summary) run.summary = doc.summary;
   return run;
 }
 
@@ -334,6 +338,8 @@ export async function openMongoStore(url: string, now: () => Date = () => new Da
       const set: Record<string, unknown> = { state: to, updatedAt: now().toISOString() };
       if (note !== undefined) set.note = note;
       if (options.canceledBy !== undefined) set.canceledBy = options.canceledBy;
+      if (options.summary !== undefined) set.summary = options.summary;
+      if (to === 'RUNNING') set.startedAt = set.updatedAt;
       const doc = await Runs.findOneAndUpdate(
         { _id: id, state: { $in: [...from] } },
         { $set: set, $inc: { version: 1 } },

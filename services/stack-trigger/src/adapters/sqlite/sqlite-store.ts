@@ -95,6 +95,12 @@ export const MIGRATIONS: { version: number; name?: string; sql: string }[] = [
     name: 'delivery history: gateway records and trigger decisions',
     sql: DELIVERY_HISTORY_MIGRATION,
   },
+  {
+    version: 6,
+    name: 'run summaries for Code Insights reports, and when a run started',
+    sql: `ALTER TABLE stack_trigger_runs ADD COLUMN summary TEXT;
+          ALTER TABLE stack_trigger_runs ADD COLUMN started_at TEXT;`,
+  },
 ];
 
 interface StackRow {
@@ -119,6 +125,8 @@ interface RunRow {
   trigger: string;
   note: string | null;
   canceled_by?: string | null;
+  summary?: string | null;
+  started_at?: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -316,6 +324,8 @@ function toRun(row: RunRow): Run {
     run.pullRequest = JSON.parse(row.pull_request) as NonNullable<Run['pullRequest']>;
   if (row.note !== null) run.note = row.note;
   if (row.canceled_by === 'operator') run.canceledBy = 'operator';
+  if (row.started_at) run.startedAt = row.started_at;
+  if (row.summary) run.summary = JSON.parse(row.summary) as NonNullable<Run['summary']>;
   return run;
 }
 
@@ -431,12 +441,23 @@ function createRunRepository(db: Database.Database, now: () => Date): RunReposit
     async transition(id, from, to, note, options = {}): Promise<TransitionResult> {
       if (from.length === 0) return { ok: false, run: await this.get(id) };
       const placeholders = from.map(() => '?').join(', ');
+      const at = now().toISOString();
       const row = sql(
         `UPDATE stack_trigger_runs SET state = ?, version = version + 1, note = COALESCE(?, note),
-           canceled_by = COALESCE(?, canceled_by), updated_at = ?
+           canceled_by = COALESCE(?, canceled_by), summary = COALESCE(?, summary),
+           started_at = CASE WHEN ? = 'RUNNING' THEN ? ELSE started_at END, updated_at = ?
            WHERE id = ? AND state IN (${placeholders}) RETURNING *`,
-      ).get(to, note ?? null, options.canceledBy ?? null, now().toISOString(), id, ...from) as
-        RunRow | undefined;
+      ).get(
+        to,
+        note ?? null,
+        options.canceledBy ?? null,
+        options.summary === undefined ? null : JSON.stringify(options.summary),
+        to,
+        at,
+        at,
+        id,
+        ...from,
+      ) as RunRow | undefined;
       if (row) return { ok: true, run: toRun(row) };
       return { ok: false, run: await this.get(id) };
     },
