@@ -191,7 +191,7 @@ export interface BitbucketClient {
     key: string,
     report: InsightReportBody,
   ): Promise<'stored' | 'unsupported'>;
-  /** Deletes every annotation of the report. */
+  /** Deletes every annotation of the report; a report that does not exist has none (no error). */
   deleteInsightAnnotations(projectKey: string, slug: string, commit: string, key: string): Promise<void>;
   /** Adds annotations to the report (Bitbucket takes at most 1,000 per request). */
   postInsightAnnotations(
@@ -687,11 +687,16 @@ export function createBitbucketClient(options: BitbucketClientOptions): Bitbucke
     },
 
     async deleteInsightAnnotations(projectKey, slug, commit, key) {
-      await request({
-        method: 'DELETE',
-        path: `${insightReportPath(projectKey, slug, commit, key)}/annotations`,
-        parse: null,
-      });
+      try {
+        await request({
+          method: 'DELETE',
+          path: `${insightReportPath(projectKey, slug, commit, key)}/annotations`,
+          parse: null,
+        });
+      } catch (err) {
+        // No such report (or no Code Insights at all): there are no annotations to delete.
+        if (!(err instanceof AppError) || err.code !== BitbucketErrorCode.NOT_FOUND) throw err;
+      }
     },
 
     async postInsightAnnotations(projectKey, slug, commit, key, annotations) {
