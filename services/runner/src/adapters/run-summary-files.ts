@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { RunSummary } from '@stacklink/contracts';
+import { summaryFileEnvironment } from '../domain/run-environment';
 import { runSummary } from '../domain/run-summary';
 
 /** Files a run command may write its plan and findings to; their paths are in its environment. */
@@ -15,11 +15,12 @@ export interface RunSummaryFiles {
 
 /** A private temporary directory per run, so one run never reads another's files. */
 export function createRunSummaryFiles(): RunSummaryFiles {
-  const dir = mkdtempSync(join(tmpdir(), 'stacklink-run-'));
-  const plan = join(dir, 'plan.json');
-  const annotations = join(dir, 'annotations.json');
+  const dir = mkdtempSync(`${tmpdir()}/stacklink-run-`);
+  const env = summaryFileEnvironment(dir);
+  const plan = env.STACKLINK_PLAN_JSON;
+  const annotations = env.STACKLINK_ANNOTATIONS_JSON;
   return {
-    env: { STACKLINK_PLAN_JSON: plan, STACKLINK_ANNOTATIONS_JSON: annotations },
+    env,
     read() {
       const unreadable: string[] = [];
       const load = (path: string, name: string): unknown => {
