@@ -1,10 +1,10 @@
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { WEBHOOK_EVENTS } from '@stacklink/bitbucket-simulator';
 import { waitFor } from '@stacklink/testing';
-import { System, type Run, type Stack } from '../support/system';
+import { SIM_TOKEN, System, type Run, type Stack } from '../support/system';
 
 const PROJECT = 'INS';
 const REPO = 'infra';
@@ -24,19 +24,23 @@ const PLAN = {
 /**
  * Issue 24 end to end: every role as its own process, the reference runner's command writes a plan and
  * three findings (tagged with the run type, so a second run's set is told from the first's), and the
- * reporter fills Bitbucket's Code Insights from them (docs/architecture.md §8). A branch whose name
- * contains "broken" makes the command fail.
+ * reporter fills Bitbucket's Code Insights from them (docs/architecture.md §8). Flag files hold the
+ * command (its run stays RUNNING) or make it fail.
  */
 describe('end to end: Code Insights reports and annotations', function () {
   this.timeout(90_000);
   let system: System;
   let stack: Stack;
   let commit: string;
+  let holdFlag: string;
+  let failFlag: string;
 
   before(async function () {
     this.timeout(90_000);
     const plan = path.join(tmpdir(), `stacklink-plan-${process.pid}-${Date.now()}.json`);
     const findings = `${plan}.annotations`;
+    holdFlag = `${plan}.hold`;
+    failFlag = `${plan}.fail`;
     writeFileSync(plan, JSON.stringify(PLAN));
     writeFileSync(
       findings,
@@ -57,7 +61,9 @@ describe('end to end: Code Insights reports and annotations', function () {
       runnerCommand: [
         `cp '${plan}' "$STACKLINK_PLAN_JSON"`,
         `sed "s/RUNTYPE/$STACKLINK_RUN_TYPE/g" '${findings}' > "$STACKLINK_ANNOTATIONS_JSON"`,
-        'case "$STACKLINK_REF" in *broken*) exit 1;; esac',
+        // A test holds the command (the run stays RUNNING) or makes it fail with these flag files.
+        `while [ -e '${holdFlag}' ]; do sleep 0.1; done`,
+        `test ! -e '${failFlag}'`,
       ].join(' && '),
       env: { reporter: { CODE_INSIGHTS_RECHECK_SECONDS: '600' } },
     });
@@ -77,6 +83,7 @@ describe('end to end: Code Insights reports and annotations', function () {
       repository: { projectKey: PROJECT, slug: REPO },
       branch: 'main',
       projectRoot: 'infra/',
+      prComments: true,
     });
   });
 
@@ -182,8 +189,10 @@ describe('end to end: Code Insights reports and annotations', function () {
   });
 
   it('a FAILED run leaves a FAIL report', async () => {
-    const push = await system.sim.push({ project: PROJECT, repo: REPO, branch: 'broken/dns', files: FILES });
+    writeFileSync(failFlag, '');
+    const push = await system.sim.push({ project: PROJECT, repo: REPO, branch: 'feature/dns', files: FILES });
     const run = await finishedRun(push.commit, 'proposed');
+    rmSync(failFlag);
     expect(run.state).to.equal('FAILED');
     const held = await waitFor(
       () => (report(push.commit)?.annotations.length === 3 ? report(push.commit) : undefined),
@@ -196,16 +205,88 @@ describe('end to end: Code Insights reports and annotations', function () {
     expect(Object.fromEntries(held.data.map((d) => [d.title, d.value]))).to.include({ State: 'Failed' });
   });
 
+  it('the required-builds merge check blocks the pull request while the stack is INPROGRESS or FAILED, and allows it once SUCCESSFUL', async () => {
+    const buildKey = (stack as Stack & { bitbucket: { buildKey: string } }).bitbucket.buildKey;
+    system.sim.requireBuilds({ project: PROJECT, repo: REPO, keys: [buildKey] });
+    const merge = async (id: number) => {
+      const res = await fetch(
+        `${system.sim.url}/rest/api/1.0/projects/${PROJECT}/repos/${REPO}/pull-requests/${id}/merge`,
+        { headers: { authorization: `Bearer ${SIM_TOKEN}` } },
+      );
+      return (await res.json()) as { canMerge: boolean; vetoes: { detailedMessage: string }[] };
+    };
+    const statusOf = (sha: string) => (system.statusesOf(stack.id).get(sha) ?? []).at(-1)?.state;
+
+    writeFileSync(holdFlag, '');
+    const first = await system.sim.push({
+      project: PROJECT,
+      repo: REPO,
+      branch: 'feature/merge',
+      files: FILES,
+    });
+    const pr = await system.sim.openPullRequest({
+      project: PROJECT,
+      repo: REPO,
+      from: 'feature/merge',
+      to: 'main',
+    });
+    await waitFor(() => statusOf(first.commit) === 'INPROGRESS', { message: 'the held run is INPROGRESS' });
+    const whileRunning = await merge(pr.id);
+    expect(whileRunning.canMerge).to.equal(false);
+    expect(whileRunning.vetoes.map((v) => v.detailedMessage).join()).to.include(
+      `'${buildKey}' is INPROGRESS`,
+    );
+
+    // The run came from the push; it belongs to the pull request once the trigger handled its opening.
+    await waitFor(
+      async () => (await system.runsOf(stack.id)).some((r) => r.commit === first.commit && r.pullRequest),
+      { message: 'the run belongs to the pull request' },
+    );
+    writeFileSync(failFlag, '');
+    rmSync(holdFlag);
+    await waitFor(() => statusOf(first.commit) === 'FAILED', { message: 'the run fails' });
+    const afterFailure = await merge(pr.id);
+    expect(afterFailure.canMerge).to.equal(false);
+    expect(afterFailure.vetoes.map((v) => v.detailedMessage).join()).to.include('is FAILED');
+
+    rmSync(failFlag);
+    const second = await system.sim.updatePullRequestSource({
+      project: PROJECT,
+      repo: REPO,
+      id: pr.id,
+      files: ['infra/main.tf'],
+    });
+    await waitFor(() => statusOf(second.commit) === 'SUCCESSFUL', {
+      timeoutMs: 30_000,
+      message: 'the new commit’s run succeeds',
+    });
+    expect(await merge(pr.id)).to.deep.include({ canMerge: true, vetoes: [] });
+    // The opt-in pull-request comment of a run of the pull request shows the plan counts.
+    await waitFor(
+      () =>
+        system.sim.recorded.comments.some(
+          (c) =>
+            c.pullRequestId === pr.id &&
+            c.text.includes('Plan: **2** to add, **1** to change, **1** to destroy.'),
+        ),
+      {
+        message: `the pull-request comment shows the counts: ${JSON.stringify(system.sim.recorded.comments)}`,
+      },
+    );
+  });
+
   it('on a server without Code Insights only statuses are posted, after one probe', async () => {
     system.sim.setCodeInsights(false);
     const insightCalls = () =>
       system.sim.recorded.requests.filter((r) => r.path.startsWith('/rest/insights/'));
     const before = insightCalls().length;
     const commits: string[] = [];
+    // One run after the other: this host answered "present" before (kept in Redis), and two replicas
+    // finding out at the same moment would both meet the 404. A host never seen is probed once even by
+    // concurrent replicas (reporter-code-insights.test.ts).
     for (const branch of ['feature/a', 'feature/b']) {
-      commits.push((await system.sim.push({ project: PROJECT, repo: REPO, branch, files: FILES })).commit);
-    }
-    for (const sha of commits) {
+      const sha = (await system.sim.push({ project: PROJECT, repo: REPO, branch, files: FILES })).commit;
+      commits.push(sha);
       await finishedRun(sha, 'proposed');
       await waitFor(
         () => (system.statusesOf(stack.id).get(sha) ?? []).some((s) => s.state === 'SUCCESSFUL'),
