@@ -139,20 +139,24 @@ describe('reporter worker: Code Insights reports (docs/architecture.md §8)', fu
 
   it('on a server without Code Insights it posts statuses only, after one probe kept in Redis', async () => {
     const commits = [await newCommit(bare), await newCommit(bare)];
-    await Promise.all(
-      commits.map((commit, i) =>
-        h.publish(
-          runMessage({
-            commit,
-            version: 3,
-            state: 'FINISHED',
-            summary: SUMMARY,
-            stack: { id: `stk-bare-${i}`, integrationId: 'int-bare' },
-          }),
-        ),
-      ),
+    const messages = commits.map((commit, i) =>
+      runMessage({
+        commit,
+        version: 3,
+        state: 'FINISHED',
+        summary: SUMMARY,
+        stack: { id: `stk-bare-${i}`, integrationId: 'int-bare' },
+      }),
     );
-    await waitFor(() => bare.recorded.statuses.filter((s) => s.state === 'SUCCESSFUL').length === 2);
+    await Promise.all(messages.map((m) => h.publish(m)));
+    // Each update is done (status and report step) once the ledger records its version as posted.
+    await waitFor(async () => {
+      const posted = await Promise.all(
+        messages.map((m) => redis.get(`${h.namespace}:stack-trigger:reporter:run:${m.runId}`)),
+      );
+      return posted.every((v) => v === '3');
+    });
+    expect(bare.recorded.statuses.filter((s) => s.state === 'SUCCESSFUL')).to.have.length(2);
     expect(insightCalls(bare).map((r) => [r.method, r.status])).to.deep.equal([['PUT', 404]]);
     const key = `${h.namespace}:stack-trigger:insights:${new URL(bare.url).origin}`;
     expect(await redis.get(key)).to.equal('absent');
