@@ -7,6 +7,8 @@ export interface ReportCodeInsightsDeps {
   insights: CodeInsightsPort;
   logger: Logger;
   publicUiUrl: string;
+  /** Counts each report written or skipped (stacklink_code_insights_reports_total). */
+  count?: (outcome: Exclude<InsightsOutcome, 'skipped'>) => void;
 }
 
 export type InsightsOutcome = 'reported' | 'skipped' | 'unsupported';
@@ -27,13 +29,17 @@ export function createReportCodeInsights(deps: ReportCodeInsightsDeps) {
       commit: update.commit,
     };
     const report = toInsightReport(update, deps.publicUiUrl);
-    if (!(await deps.insights.putReport(target, report))) return 'unsupported';
+    if (!(await deps.insights.putReport(target, report))) {
+      deps.count?.('unsupported');
+      return 'unsupported';
+    }
     // The previous run's findings (or this run's from an earlier delivery) go first: the set is replaced.
     await deps.insights.deleteAnnotations(target, report.key);
     const annotations = update.summary?.annotations ?? [];
     for (const page of annotationPages(annotations)) {
       await deps.insights.postAnnotations(target, report.key, page);
     }
+    deps.count?.('reported');
     deps.logger.info('code insights report posted', {
       runId: update.runId,
       stackId: update.stack.id,

@@ -98,6 +98,7 @@ export async function startReporterWorker(
             }),
             logger,
             publicUiUrl: config.PUBLIC_UI_URL,
+            count: (outcome) => metrics.codeInsights(outcome),
           }),
         }
       : {}),

@@ -138,6 +138,13 @@ describe('reporter worker: Code Insights reports (docs/architecture.md §8)', fu
   });
 
   it('on a server without Code Insights it posts statuses only, after one probe kept in Redis', async () => {
+    const unsupportedCount = async () => {
+      const text = await (await fetch(`${h.reporter.url}/metrics`)).text();
+      return Number(
+        /^stacklink_code_insights_reports_total\{outcome="unsupported"\} (\d+)$/m.exec(text)?.[1] ?? 0,
+      );
+    };
+    const unsupportedBefore = await unsupportedCount();
     const commits = [await newCommit(bare), await newCommit(bare)];
     const messages = commits.map((commit, i) =>
       runMessage({
@@ -158,6 +165,8 @@ describe('reporter worker: Code Insights reports (docs/architecture.md §8)', fu
     });
     expect(bare.recorded.statuses.filter((s) => s.state === 'SUCCESSFUL')).to.have.length(2);
     expect(insightCalls(bare).map((r) => [r.method, r.status])).to.deep.equal([['PUT', 404]]);
+    // The registry is the process's: other suites in this process may have counted before.
+    expect((await unsupportedCount()) - unsupportedBefore).to.equal(2);
     const key = `${h.namespace}:stack-trigger:insights:${new URL(bare.url).origin}`;
     expect(await redis.get(key)).to.equal('absent');
     expect(await redis.ttl(key)).to.be.within(1, 120);
