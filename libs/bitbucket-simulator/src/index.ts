@@ -10,6 +10,14 @@ export type {
 } from './simulator';
 export type { Delivery, WebhookTarget } from './delivery';
 export type { Fault } from './rest';
+export {
+  INSIGHT_LIMITS,
+  requiredBuildVetoes,
+  validAnnotations,
+  validReport,
+  validReportKey,
+} from './code-insights';
+export type { MergeVeto, SimAnnotation, SimInsightReport } from './code-insights';
 export { WEBHOOK_EVENTS } from './rest';
 export type { RateLimitOptions } from './rate-limit';
 export type {

@@ -1,5 +1,6 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Renderer } from './payloads';
+import { addCodeInsightsRoutes } from './code-insights';
 import type { TokenBuckets } from './rate-limit';
 import {
   REPOSITORY_PERMISSIONS,
@@ -35,6 +36,8 @@ export interface RestContext {
   buckets?: TokenBuckets;
   /** Set while the simulated server is down for maintenance: every REST call gets a 503 page. */
   unavailable: boolean;
+  /** False: a server without Code Insights, whose report and annotation resources answer 404. */
+  codeInsights: boolean;
 }
 
 export const WEBHOOK_EVENTS = [
@@ -788,6 +791,17 @@ export function createRestRouter(ctx: RestContext): Router {
     page(req, res, list.reverse());
   });
 
+  addCodeInsightsRoutes(router, {
+    state,
+    enabled: () => ctx.codeInsights,
+    user,
+    repo,
+    pullRequest,
+    fail,
+    noSuchCommit,
+    param,
+  });
+
   router.get(both(`${REPO}/webhooks`), (req, res) => {
     if (!admin(res)) return;
     const r = repo(req, res);
@@ -896,7 +910,9 @@ function validBuildStatus(
   req: Request,
   res: Response,
   states: string[],
-): { key: string; state: string; url: string; name?: string; description?: string } | undefined {
+):
+  | { key: string; state: string; url: string; name?: string; description?: string; parent?: string }
+  | undefined {
   const body = (req.body ?? {}) as Record<string, unknown>;
   const bad = (field: string, message: string) => {
     fail(res, 400, message, `${EX}.validation.ArgumentValidationException`, field);
@@ -908,13 +924,23 @@ function validBuildStatus(
     return bad('state', `state must be one of ${states.join(', ')}`);
   if (typeof body.url !== 'string' || body.url === '' || body.url.length > 450)
     return bad('url', 'url is required, up to 450 characters');
-  const status: { key: string; state: string; url: string; name?: string; description?: string } = {
+  if (body.parent !== undefined && (typeof body.parent !== 'string' || body.parent.length > 255))
+    return bad('parent', 'parent may have up to 255 characters');
+  const status: {
+    key: string;
+    state: string;
+    url: string;
+    name?: string;
+    description?: string;
+    parent?: string;
+  } = {
     key: body.key,
     state: body.state,
     url: body.url,
   };
   if (typeof body.name === 'string') status.name = body.name;
   if (typeof body.description === 'string') status.description = body.description;
+  if (typeof body.parent === 'string') status.parent = body.parent;
   return status;
 }
 

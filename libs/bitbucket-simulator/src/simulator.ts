@@ -3,6 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
+import type { SimInsightReport } from './code-insights';
 import { deliver, type Delivery, type WebhookTarget } from './delivery';
 import { displayId, Renderer, webhookDate } from './payloads';
 import { TokenBuckets, type RateLimitOptions } from './rate-limit';
@@ -34,6 +35,11 @@ export interface SimulatorOptions {
   pageSize?: number;
   /** An older server (before 7.4): no repository-scoped build status API, no build capabilities. */
   legacyBuildStatusOnly?: boolean;
+  /**
+   * Code Insights reports and annotations (Bitbucket 5.15+); default on, off for a legacy server.
+   * Off, their resources answer 404 like any resource the server does not have.
+   */
+  codeInsights?: boolean;
   /** Per-user token bucket; requests beyond it get 429 with Retry-After. */
   rateLimit?: RateLimitOptions;
   /** Added to every REST answer. */
@@ -92,6 +98,7 @@ export interface BitbucketSimulator {
   readonly state: SimulatorState;
   readonly recorded: {
     readonly statuses: RecordedStatus[];
+    readonly insightReports: SimInsightReport[];
     readonly comments: SimComment[];
     readonly webhooks: SimWebhook[];
     readonly deliveries: Delivery[];
@@ -125,6 +132,12 @@ export interface BitbucketSimulator {
   addWebhook(hook: RepoRef & { url: string; events?: string[]; secret?: string; name?: string }): SimWebhook;
   setWebhookDelivery(target: WebhookTarget | undefined): void;
   injectFaults(...faults: Fault[]): void;
+  /** Turns the Code Insights API on or off (off: its resources answer 404). */
+  setCodeInsights(enabled: boolean): void;
+  /** The repository's required-builds merge check: these keys must be SUCCESSFUL to merge (empty: none). */
+  requireBuilds(input: RepoRef & { keys: string[] }): void;
+  /** The Code Insights report stored under `key` on the commit, with its annotations. */
+  insightReport(input: RepoRef & { commit: string; key: string }): SimInsightReport | undefined;
   clearFaults(): void;
   /**
    * An outage: `unavailable` answers every REST call 503 (a node in maintenance; the calls are still
@@ -194,6 +207,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Bi
     latencyMs: options.latencyMs ?? 0,
     faults: [],
     unavailable: false,
+    codeInsights: options.codeInsights ?? !(options.legacyBuildStatusOnly ?? false),
     ...(options.rateLimit ? { buckets: new TokenBuckets(options.rateLimit) } : {}),
   };
 
@@ -369,6 +383,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Bi
     state,
     recorded: {
       statuses: state.statuses,
+      insightReports: state.insightReports,
       comments: state.comments,
       webhooks: state.webhooks,
       deliveries,
@@ -465,6 +480,20 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Bi
 
     clearFaults() {
       ctx.faults.length = 0;
+    },
+
+    setCodeInsights(enabled) {
+      ctx.codeInsights = enabled;
+    },
+
+    requireBuilds({ project, repo, keys }) {
+      state.requiredBuilds.set(`${project}/${repo}`, [...keys]);
+    },
+
+    insightReport({ project, repo, commit, key }) {
+      return state.insightReports.find(
+        (r) => r.projectKey === project && r.slug === repo && r.commit === commit && r.key === key,
+      );
     },
 
     async setOutage(mode) {

@@ -1,3 +1,4 @@
+import type { SimInsightReport } from './code-insights';
 import { createHash } from 'node:crypto';
 
 export type Permission = 'read' | 'admin';
@@ -124,6 +125,8 @@ export interface RecordedStatus {
   url: string;
   name?: string;
   description?: string;
+  /** The parent key (repository-scoped API only): required builds match it like the key. */
+  parent?: string;
   user: string;
   at: number;
 }
@@ -151,6 +154,10 @@ export class SimulatorState {
   readonly repositoryPermissions = new Map<string, Map<string, RepositoryPermission>>();
   readonly webhooks: SimWebhook[] = [];
   readonly statuses: RecordedStatus[] = [];
+  /** Code Insights reports with their annotations (code-insights.ts). */
+  readonly insightReports: SimInsightReport[] = [];
+  /** Required builds merge check: `PROJECT/slug` → build keys that must be SUCCESSFUL. */
+  readonly requiredBuilds = new Map<string, string[]>();
   readonly requests: RecordedRequest[] = [];
   private nextId = 1;
   private shaCounter = 0;

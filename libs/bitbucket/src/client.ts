@@ -34,6 +34,8 @@ import {
   type ApplicationProperties,
   type BuildState,
   type BuildStatus,
+  type InsightAnnotationBody,
+  type InsightReportBody,
   type Change,
   type ChangesPage,
   type Comment,
@@ -178,6 +180,27 @@ export interface BitbucketClient {
     status: BuildStatus,
   ): Promise<BuildStatusResult>;
   getBuildCapabilities(): Promise<BuildCapabilities>;
+  /**
+   * Creates or replaces a commit's Code Insights report. `unsupported` when the server has no Code
+   * Insights API (a 404 that names no missing repository or commit); nothing else is inferred.
+   */
+  putInsightReport(
+    projectKey: string,
+    slug: string,
+    commit: string,
+    key: string,
+    report: InsightReportBody,
+  ): Promise<'stored' | 'unsupported'>;
+  /** Deletes every annotation of the report; a report that does not exist has none (no error). */
+  deleteInsightAnnotations(projectKey: string, slug: string, commit: string, key: string): Promise<void>;
+  /** Adds annotations to the report (Bitbucket takes at most 1,000 per request). */
+  postInsightAnnotations(
+    projectKey: string,
+    slug: string,
+    commit: string,
+    key: string,
+    annotations: InsightAnnotationBody[],
+  ): Promise<void>;
   createPullRequestComment(
     projectKey: string,
     slug: string,
@@ -261,6 +284,17 @@ const API = '/rest/api/1.0';
 const LATEST = '/rest/api/latest';
 const ZERO_HASH = /^0{40}$/;
 const NO_SUCH_CONTAINER = /NoSuch(Repository|Project|Commit)Exception/;
+
+/** A 404 for the resource itself (the server lacks that API), not for a repository, project or commit. */
+function isMissingResource(err: unknown): boolean {
+  if (!(err instanceof AppError) || err.code !== BitbucketErrorCode.NOT_FOUND) return false;
+  const details = (err as BitbucketError).details;
+  return !(details?.exceptionNames?.some((name) => NO_SUCH_CONTAINER.test(name)) ?? false);
+}
+
+function insightReportPath(projectKey: string, slug: string, commit: string, key: string): string {
+  return `/rest/insights/1.0/projects/${encodeURIComponent(projectKey)}/repos/${encodeURIComponent(slug)}/commits/${encodeURIComponent(commit)}/reports/${encodeURIComponent(key)}`;
+}
 
 export function createBitbucketClient(options: BitbucketClientOptions): BitbucketClient {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -614,10 +648,7 @@ export function createBitbucketClient(options: BitbucketClientOptions): Bitbucke
         });
         return { api: 'repository', state: status.state };
       } catch (err) {
-        const details = (err as BitbucketError).details;
-        const missingThing = details?.exceptionNames?.some((name) => NO_SUCH_CONTAINER.test(name)) ?? false;
-        if (!(err instanceof AppError) || err.code !== BitbucketErrorCode.NOT_FOUND || missingThing)
-          throw err;
+        if (!isMissingResource(err)) throw err;
         // No such resource at all: a server older than 7.4. Remember it for the life of this client.
         legacyBuildStatusOnly = true;
         return postLegacyBuildStatus(commit, status);
@@ -638,6 +669,45 @@ export function createBitbucketClient(options: BitbucketClientOptions): Bitbucke
         }
         throw err;
       }
+    },
+
+    async putInsightReport(projectKey, slug, commit, key, report) {
+      try {
+        await request({
+          method: 'PUT',
+          path: insightReportPath(projectKey, slug, commit, key),
+          body: report,
+          parse: null,
+        });
+        return 'stored';
+      } catch (err) {
+        if (isMissingResource(err)) return 'unsupported';
+        throw err;
+      }
+    },
+
+    async deleteInsightAnnotations(projectKey, slug, commit, key) {
+      try {
+        await request({
+          method: 'DELETE',
+          path: `${insightReportPath(projectKey, slug, commit, key)}/annotations`,
+          parse: null,
+        });
+      } catch (err) {
+        // No such report (or no Code Insights at all): there are no annotations to delete.
+        if (!(err instanceof AppError) || err.code !== BitbucketErrorCode.NOT_FOUND) throw err;
+      }
+    },
+
+    async postInsightAnnotations(projectKey, slug, commit, key, annotations) {
+      await request({
+        method: 'POST',
+        path: `${insightReportPath(projectKey, slug, commit, key)}/annotations`,
+        body: { annotations },
+        parse: null,
+        // Annotations have no identity here: a retried POST after a lost answer would add them twice.
+        idempotent: false,
+      });
     },
 
     async createPullRequestComment(projectKey, slug, pullRequestId, text, commentOptions = {}) {

@@ -40,6 +40,17 @@ export type {
   RunPullRequest,
 } from './runs';
 
+// The run summary a runner sends with a final state (carried in `run.state_changed`).
+export {
+  ANNOTATION_SEVERITIES,
+  MAX_RUN_ANNOTATIONS,
+  MAX_ANNOTATION_MESSAGE_LENGTH,
+  runAnnotationSchema,
+  runSummarySchema,
+  runStateRequestSchema,
+} from './run-summary';
+export type { AnnotationSeverity, RunAnnotation, RunSummary, RunStateRequest } from './run-summary';
+
 // `integration.events` (the integration service publishes; gateways consume).
 export {
   INTEGRATION_EVENTS_EXCHANGE,

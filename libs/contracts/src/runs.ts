@@ -1,6 +1,7 @@
 import Joi from 'joi';
 import type { Bus, ConsumerHandle, IncomingMessage, MessageHandler, QueueSpec } from '@stacklink/bus';
 import { checkMessage, type CheckMode } from './check-message';
+import { runSummarySchema, type RunSummary } from './run-summary';
 
 /**
  * The `runs` exchange (docs/architecture.md §1, §8): what stack-trigger publishes about runs, for its
@@ -50,6 +51,10 @@ export interface RunMessage<T extends RunMessageType = RunMessageType> {
   ref: string;
   note?: string;
   pullRequest?: RunPullRequest;
+  /** When a runner took the run (RUNNING), once it has. */
+  startedAt?: string;
+  /** What the runner reported with the final state, when it did (run-summary.ts). */
+  summary?: RunSummary;
   trigger: RunTrigger;
   stack: {
     id: string;
@@ -82,6 +87,8 @@ const runMessageBody = {
     targetRef: Joi.string().required(),
     url: Joi.string(),
   }),
+  startedAt: Joi.string().isoDate(),
+  summary: runSummarySchema,
   trigger: Joi.object({
     kind: Joi.string()
       .valid(...TRIGGER_KINDS)

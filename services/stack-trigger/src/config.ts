@@ -223,6 +223,14 @@ export const reporterConfigSchema = Joi.object({
    * next statuses this long. Keep it above the slowest post (max wait + timeout).
    */
   REPORTER_CLAIM_TTL_MS: Joi.number().integer().min(1000).max(600_000).default(60_000),
+  /** Post a Code Insights report (and annotations) per run on servers that have the API. */
+  CODE_INSIGHTS_ENABLED: Joi.boolean().truthy('1').falsy('0').default(true),
+  /** How long a host found without Code Insights is skipped (in Redis) before it is tried again. */
+  CODE_INSIGHTS_RECHECK_SECONDS: Joi.number()
+    .integer()
+    .min(1)
+    .max(30 * 86_400)
+    .default(3600),
   ...bitbucketHostVariables,
 });
 
@@ -244,6 +252,8 @@ export interface ReporterConfig extends BitbucketHostConfig {
   REPORTER_MAX_WAIT_MS: number;
   BITBUCKET_TIMEOUT_MS: number;
   REPORTER_CLAIM_TTL_MS: number;
+  CODE_INSIGHTS_ENABLED: boolean;
+  CODE_INSIGHTS_RECHECK_SECONDS: number;
 }
 
 export function loadReporterConfig(env: Env = process.env): ReporterConfig {

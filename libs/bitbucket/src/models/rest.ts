@@ -188,6 +188,28 @@ export interface BuildStatus {
   ref?: string;
 }
 
+/** Body of a Code Insights report PUT (Bitbucket 5.15+; `/rest/insights/1.0`). */
+export interface InsightReportBody {
+  title: string;
+  details?: string;
+  result?: 'PASS' | 'FAIL';
+  reporter?: string;
+  link?: string;
+  logoUrl?: string;
+  data?: { title: string; type: string; value: unknown }[];
+}
+
+/** One Code Insights annotation, as posted in bulk. */
+export interface InsightAnnotationBody {
+  path: string;
+  line?: number;
+  message: string;
+  severity: 'LOW' | 'MEDIUM' | 'HIGH';
+  link?: string;
+  type?: 'VULNERABILITY' | 'CODE_SMELL' | 'BUG';
+  externalId?: string;
+}
+
 export interface Webhook {
   id: number;
   name: string;

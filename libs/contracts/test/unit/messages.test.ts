@@ -75,9 +75,24 @@ describe('the runs exchange contract', () => {
     });
   });
 
+  it('refuses a summary annotation with an unknown severity, naming the field', () => {
+    const bad = runMessage({
+      type: RUN_STATE_CHANGED,
+      state: 'FINISHED',
+      summary: { add: 1, annotations: [{ path: 'a.tf', severity: 'CRITICAL' as 'HIGH', message: 'm' }] },
+    });
+    const err = failure(() => validateRunMessage(RUN_STATE_CHANGED, bad, 'producer'));
+    expect(err.code).to.equal('RUNS.INVALID_MESSAGE');
+    expect(err.message).to.include('summary.annotations[0].severity');
+  });
+
   it('describes every field of the RunMessage type, in both messages', () => {
     // runMessage() sets every field of the type, optional ones included.
-    const full = runMessage({ note: 'exit code 0' });
+    const full = runMessage({
+      note: 'exit code 0',
+      startedAt: '2026-01-01T00:00:00.000Z',
+      summary: { add: 1, change: 0, destroy: 0 },
+    });
     for (const type of [RUN_READY, RUN_STATE_CHANGED] as const) {
       const fields = runMessageSchemas[type].describe().keys as Record<string, { keys?: object }>;
       expect(Object.keys(fields).sort(), type).to.deep.equal(Object.keys(full).sort());

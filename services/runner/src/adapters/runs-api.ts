@@ -56,8 +56,12 @@ export function createRunsApi(options: {
   }
 
   return {
-    reportState: (runId, state, note) =>
-      post(`/runs/${encodeURIComponent(runId)}/state`, note === undefined ? { state } : { state, note }),
+    reportState: (runId, state, note, summary) =>
+      post(`/runs/${encodeURIComponent(runId)}/state`, {
+        state,
+        ...(note === undefined ? {} : { note }),
+        ...(summary === undefined ? {} : { summary }),
+      }),
     renewLease: (runId) => post(`/runs/${encodeURIComponent(runId)}/lease`),
     async appendLogs(runId, chunks) {
       const path = `/${runLogsPath(runId)}`;

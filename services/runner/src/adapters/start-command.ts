@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import type { RunReadyMessage } from '@stacklink/contracts';
 import type { CommandOutput, CommandResult, RunningCommand } from '../domain/ports';
 import { runEnvironment } from '../domain/run-environment';
+import { createRunSummaryFiles, type RunSummaryFiles } from './run-summary-files';
 
 /**
  * What a run command inherits from the runner's environment: the names a shell and the usual tools need,
@@ -26,10 +27,33 @@ export const INHERITED_VARIABLES = [
 export function commandEnvironment(
   run: RunReadyMessage,
   env: NodeJS.ProcessEnv = process.env,
+  extra: Record<string, string> = {},
 ): NodeJS.ProcessEnv {
   const inherited: NodeJS.ProcessEnv = { PATH: '/usr/bin:/bin' };
   for (const name of INHERITED_VARIABLES) if (env[name] !== undefined) inherited[name] = env[name];
-  return { ...inherited, ...runEnvironment(run) };
+  return { ...inherited, ...runEnvironment(run), ...extra };
+}
+
+/** The command's result with the run summary it wrote, read once it ended; the files are removed then. */
+async function withRunSummary(
+  result: Promise<CommandResult>,
+  files: RunSummaryFiles,
+): Promise<CommandResult> {
+  const ended = await result;
+  try {
+    const found = files.read();
+    const notes = [
+      ...found.unreadable.map((name) => `${name}: not JSON, ignored`),
+      ...(found.dropped > 0 ? [`${found.dropped} invalid annotation(s) dropped`] : []),
+    ];
+    return {
+      ...ended,
+      tail: [...ended.tail, ...notes],
+      ...(found.summary === undefined ? {} : { summary: found.summary }),
+    };
+  } finally {
+    files.remove();
+  }
 }
 
 /**
@@ -42,8 +66,9 @@ export function startCommand(
   onOutput: CommandOutput = () => undefined,
   tailLines = 20,
 ): RunningCommand {
+  const files = createRunSummaryFiles();
   const child = spawn('/bin/sh', ['-c', command], {
-    env: commandEnvironment(run),
+    env: commandEnvironment(run, process.env, files.env),
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group, so stop() reaches everything the command started (a shell's children,
     // terraform's provider plugins), not just /bin/sh.
@@ -76,5 +101,5 @@ export function startCommand(
       // The group is already gone.
     }
   };
-  return { result, stop };
+  return { result: withRunSummary(result, files), stop };
 }

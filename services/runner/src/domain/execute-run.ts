@@ -37,7 +37,12 @@ export function createExecuteRun(deps: ExecuteRunDeps): (run: RunReadyMessage) =
     const note = result.refused ?? runnerNote(result);
     for (let n = 1; ; n++) {
       try {
-        const accepted = await deps.api.reportState(run.runId, ok ? 'FINISHED' : 'FAILED', note);
+        const accepted = await deps.api.reportState(
+          run.runId,
+          ok ? 'FINISHED' : 'FAILED',
+          note,
+          result.summary,
+        );
         deps.logger.info(accepted ? 'run reported' : 'run result refused (canceled meanwhile)', {
           runId: run.runId,
           state: ok ? 'FINISHED' : 'FAILED',

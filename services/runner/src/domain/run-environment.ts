@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { RunReadyMessage } from '@stacklink/contracts';
 
 /** What the command sees of its run: STACKLINK_* variables (README "Runner contract"). */
@@ -15,5 +16,15 @@ export function runEnvironment(run: RunReadyMessage): Record<string, string> {
     STACKLINK_REPOSITORY: run.stack.repository.slug,
     STACKLINK_PROJECT_ROOT: run.stack.projectRoot,
     ...(run.pullRequest === undefined ? {} : { STACKLINK_PULL_REQUEST_ID: String(run.pullRequest.id) }),
+  };
+}
+
+/** Where the command may write its plan and its findings (README "Run summary"): two files in `dir`. */
+export function summaryFileEnvironment(
+  dir: string,
+): Record<'STACKLINK_PLAN_JSON' | 'STACKLINK_ANNOTATIONS_JSON', string> {
+  return {
+    STACKLINK_PLAN_JSON: path.join(dir, 'plan.json'),
+    STACKLINK_ANNOTATIONS_JSON: path.join(dir, 'annotations.json'),
   };
 }

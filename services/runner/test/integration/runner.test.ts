@@ -174,6 +174,38 @@ describe('reference runner', function () {
     expect(done.version).to.equal(3);
   });
 
+  it('sends the plan counts and annotations the command wrote with the final state, and the API keeps them', async () => {
+    const plan = {
+      resource_changes: [
+        { change: { actions: ['create'] } },
+        { change: { actions: ['create', 'delete'] } },
+        { change: { actions: ['update'] } },
+      ],
+    };
+    const findings = [
+      { path: 'stacks/network/main.tf', line: 3, severity: 'MEDIUM', message: 'no tags' },
+      { path: 'stacks/network/x.tf', severity: 'SEVERE', message: 'not a severity: dropped' },
+    ];
+    writeFileSync(join(dir, 'plan.json'), JSON.stringify(plan));
+    writeFileSync(join(dir, 'findings.json'), JSON.stringify(findings));
+    runner = await start({
+      RUNNER_COMMAND: `cp ${join(dir, 'plan.json')} "$STACKLINK_PLAN_JSON" && cp ${join(dir, 'findings.json')} "$STACKLINK_ANNOTATIONS_JSON"`,
+    });
+    const run = await trigger('e'.repeat(40));
+
+    const done = await waitFor(async () => {
+      const now = await stateOf(run.id);
+      return now.state === 'FINISHED' ? now : undefined;
+    });
+    expect((done as { summary?: unknown }).summary).to.deep.equal({
+      add: 2,
+      change: 1,
+      destroy: 1,
+      summary: 'Plan: 2 to add, 1 to change, 1 to destroy.',
+      annotations: [{ path: 'stacks/network/main.tf', line: 3, severity: 'MEDIUM', message: 'no tags' }],
+    });
+  });
+
   it('reports FAILED with the exit code when the command fails', async () => {
     runner = await start({ RUNNER_COMMAND: 'exit 3' });
     const run = await trigger('b'.repeat(40));

@@ -21,6 +21,8 @@ export function toRunMessage<T extends RunMessage['type']>(
     ref: run.ref,
     ...(run.note === undefined ? {} : { note: run.note }),
     ...(run.pullRequest === undefined ? {} : { pullRequest: run.pullRequest }),
+    ...(run.startedAt === undefined ? {} : { startedAt: run.startedAt }),
+    ...(run.summary === undefined ? {} : { summary: run.summary }),
     trigger: run.trigger,
     stack: {
       id: stack.id,

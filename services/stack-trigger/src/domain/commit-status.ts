@@ -15,6 +15,11 @@ export interface CommitStatus {
   /** The ref the run came from; the repository-scoped API shows it, the legacy one drops it. */
   ref: string;
   buildNumber: string;
+  /**
+   * The stack's key again: Bitbucket's required-builds merge check matches a build by its key or its
+   * parent, so a stack is required by this one key whatever run reported (docs/architecture.md §8).
+   */
+  parent: string;
 }
 
 /** The parts of a `run.state_changed` message a commit status is made of. */
@@ -63,8 +68,10 @@ export function toCommitStatus(
   let state = STATE[run.state];
   if (state === 'CANCELLED' && !options.cancelledSupported) state = 'FAILED';
   const note = run.note?.trim();
+  const key = buildKeyFor(run.stack.id);
   return {
-    key: truncate(`stacklink/${run.stack.id}`, MAX_KEY_LENGTH),
+    key,
+    parent: key,
     state,
     url: runUrl(options.publicUiUrl, run.stack.id, run.runId),
     name: truncate(`${run.stack.name} (${run.runType})`, MAX_NAME_LENGTH),
@@ -75,6 +82,11 @@ export function toCommitStatus(
     ref: run.ref,
     buildNumber: run.runId,
   };
+}
+
+/** The build key (and parent) of a stack's statuses: what to require in Bitbucket's required builds. */
+export function buildKeyFor(stackId: string): string {
+  return truncate(`stacklink/${stackId}`, MAX_KEY_LENGTH);
 }
 
 /** The run's page; over 450 characters (a very long PUBLIC_UI_URL) it falls back to the UI's base. */

@@ -54,9 +54,18 @@ export function patchedStack(current: Stack, patch: StackPatch, at: Date): Stack
   return { ...current, ...patch, id: current.id, createdAt: current.createdAt, updatedAt: at.toISOString() };
 }
 
+import type { RunSummary } from '@stacklink/contracts';
+
 // The run vocabulary is part of the `runs` contract that runners read.
 export { RUN_STATES, RUN_TYPES } from '@stacklink/contracts';
-export type { RunPullRequest, RunState, RunTrigger, RunType, TriggerKind } from '@stacklink/contracts';
+export type {
+  RunPullRequest,
+  RunState,
+  RunSummary,
+  RunTrigger,
+  RunType,
+  TriggerKind,
+} from '@stacklink/contracts';
 
 export interface Run {
   id: string;
@@ -83,6 +92,10 @@ export interface Run {
    * run written before timelines were kept reads as QUEUED at creation and its state at its last change).
    */
   transitions?: RunTransition[];
+  /** When the run became RUNNING. */
+  startedAt?: string;
+  /** What the runner reported with the final state (plan counts, annotations), when it did. */
+  summary?: RunSummary;
   createdAt: string;
   updatedAt: string;
 }

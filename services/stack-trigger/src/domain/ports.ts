@@ -1,6 +1,15 @@
 import type { LogChunk } from '@stacklink/contracts';
 import type { CanonicalEvent, PushChange, PushEvent } from './canonical-event';
-import type { NewRun, NewStack, RepositoryCoordinates, Run, RunState, Stack, StackPatch } from './model';
+import type {
+  NewRun,
+  NewStack,
+  RepositoryCoordinates,
+  Run,
+  RunState,
+  RunSummary,
+  Stack,
+  StackPatch,
+} from './model';
 import type { ChangedFiles, RefChanges } from './stack-matches-files';
 import type {
   DeliveryDecision,
@@ -65,7 +74,7 @@ export interface RunRepositoryPort {
     from: readonly RunState[],
     to: RunState,
     note?: string,
-    options?: { canceledBy?: 'operator' },
+    options?: { canceledBy?: 'operator'; summary?: RunSummary },
   ): Promise<TransitionResult>;
   /**
    * Cancels every QUEUED run of the stack (one compare-and-set per run: a run a runner took meanwhile

@@ -7,7 +7,16 @@ import type { CommitStatusesPort, ReporterMetricsPort, RunStatusLedgerPort } fro
 /** What the reporter reads of a `run.state_changed` message (RunMessage of @stacklink/contracts). */
 export type RunStateUpdate = Pick<
   RunMessage,
-  'runId' | 'version' | 'state' | 'runType' | 'commit' | 'ref' | 'note'
+  | 'runId'
+  | 'version'
+  | 'state'
+  | 'runType'
+  | 'commit'
+  | 'ref'
+  | 'note'
+  | 'occurredAt'
+  | 'startedAt'
+  | 'summary'
 > & {
   /** Proposed runs of a pull request carry it. */
   pullRequest?: Pick<RunPullRequest, 'id'>;
@@ -28,6 +37,8 @@ export interface ReportCommitStatusDeps {
    * same claim, so it too only ever moves forward.
    */
   pullRequestComment?: (update: RunStateUpdate) => Promise<unknown>;
+  /** The run's Code Insights report (createReportCodeInsights), under the same claim, after the status. */
+  codeInsights?: (update: RunStateUpdate) => Promise<unknown>;
 }
 
 export type ReportOutcome = 'posted' | 'stale';
@@ -82,6 +93,7 @@ export function createReportCommitStatus(deps: ReportCommitStatusDeps) {
         },
         status,
       );
+      if (deps.codeInsights) await deps.codeInsights(update);
       if (deps.pullRequestComment) await deps.pullRequestComment(update);
       await deps.ledger.commit(update.runId, update.version, token);
       deps.metrics.posted(posted.state, posted.api);

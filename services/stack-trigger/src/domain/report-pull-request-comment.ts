@@ -25,11 +25,23 @@ export function pullRequestCommentText(update: RunStateUpdate, publicUiUrl: stri
   const lines = [
     `${COMMENT_HEADING} · proposed run of stack \`${update.stack.name}\` on \`${update.commit.slice(0, 12)}\`: **${STATE_WORDS[update.state]}**`,
   ];
+  const counts = planCounts(update);
+  if (counts !== undefined) lines.push('', counts);
   // The link before the note: a note over Bitbucket's limit spills into replies, the link stays on top.
   lines.push('', `[Run details](${runUrl(publicUiUrl, update.stack.id, update.runId)})`);
   const note = update.note?.trim();
   if (note) lines.push('', note);
   return lines.join('\n');
+}
+
+/** "Plan: 2 to add, 1 to change, 0 to destroy." from the runner's summary, when it sent counts. */
+export function planCounts(update: Pick<RunStateUpdate, 'summary'>): string | undefined {
+  const summary = update.summary;
+  if (summary === undefined) return undefined;
+  const { add, change, destroy } = summary;
+  if (add === undefined && change === undefined && destroy === undefined) return undefined;
+  const n = (value: number | undefined) => (value === undefined ? '?' : String(value));
+  return `Plan: **${n(add)}** to add, **${n(change)}** to change, **${n(destroy)}** to destroy.`;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { AppError } from '@stacklink/errors';
 import type { Logger } from '@stacklink/logger';
-import { TERMINAL_STATES, type Run, type RunState } from './model';
+import { TERMINAL_STATES, type Run, type RunState, type RunSummary } from './model';
 import type {
   RunActivityPort,
   RunEventsPort,
@@ -30,7 +30,7 @@ export interface ReportRunStateDeps {
  * commit status out (the announcement is idempotent — same version, same message id).
  */
 export function createReportRunState(deps: ReportRunStateDeps) {
-  return async (runId: string, to: RunState, note?: string): Promise<Run> => {
+  return async (runId: string, to: RunState, note?: string, summary?: RunSummary): Promise<Run> => {
     const run = await deps.runs.get(runId);
     if (run === undefined) throw new AppError('RUN.NOT_FOUND', `no run ${runId}`, { status: 404 });
     if (run.state === to && TERMINAL_STATES.includes(to)) {
@@ -45,7 +45,7 @@ export function createReportRunState(deps: ReportRunStateDeps) {
       [run.state],
       to,
       note,
-      to === 'CANCELED' ? { canceledBy: 'operator' } : {},
+      to === 'CANCELED' ? { canceledBy: 'operator' } : summary === undefined ? {} : { summary },
     );
     if (!moved.ok) throw illegal(moved.run ?? run, to);
     if (to === 'RUNNING') {

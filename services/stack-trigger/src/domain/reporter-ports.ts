@@ -1,4 +1,6 @@
+import type { RunAnnotation } from '@stacklink/contracts';
 import type { CommitStatus, CommitStatusState } from './commit-status';
+import type { InsightReport } from './insight-report';
 import type { RepositoryCoordinates } from './model';
 
 /**
@@ -36,6 +38,17 @@ export interface CommitStatusesPort {
     target: CommitStatusTarget,
     status: CommitStatus,
   ): Promise<{ api: 'repository' | 'legacy'; state: CommitStatusState }>;
+}
+
+/**
+ * Bitbucket's Code Insights API (7.x and later), through the same per-host rate limit and breaker as
+ * commit statuses. A host without it is remembered (in Redis, CODE_INSIGHTS_RECHECK_SECONDS) and skipped.
+ */
+export interface CodeInsightsPort {
+  /** Creates or replaces the report; false when the host has no Code Insights (nothing was sent). */
+  putReport(target: CommitStatusTarget, report: InsightReport): Promise<boolean>;
+  deleteAnnotations(target: CommitStatusTarget, reportKey: string): Promise<void>;
+  postAnnotations(target: CommitStatusTarget, reportKey: string, annotations: RunAnnotation[]): Promise<void>;
 }
 
 /** Counters of the reporter; prom-client in production. */

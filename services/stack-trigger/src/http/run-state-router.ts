@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { validateInput } from '@stacklink/http';
-import type { RunState } from '../domain/model';
+import type { RunStateRequest } from '@stacklink/contracts';
 import type { createReportRunState } from '../domain/report-run-state';
 import { runStateSchema } from './schemas';
 
@@ -13,8 +13,8 @@ export function createRunStateRouter(deps: {
 }): Router {
   const router = Router();
   router.post('/runs/:id/state', async (req, res) => {
-    const input = validateInput<{ state: RunState; note?: string }>(runStateSchema, req.body);
-    res.json(await deps.reportRunState(req.params.id, input.state, input.note));
+    const input = validateInput<RunStateRequest>(runStateSchema, req.body);
+    res.json(await deps.reportRunState(req.params.id, input.state, input.note, input.summary));
   });
   return router;
 }

@@ -62,12 +62,8 @@ export const createStackSchema = Joi.object({
 
 export const patchStackSchema = Joi.object(stackFields).min(1).required().label('body');
 
-export const runStateSchema = Joi.object({
-  state: Joi.string().valid('RUNNING', 'FINISHED', 'FAILED', 'CANCELED').required(),
-  note: Joi.string().max(2000),
-})
-  .required()
-  .label('body');
+/** The runner contract's state report, with its optional summary (@stacklink/contracts). */
+export { runStateRequestSchema as runStateSchema } from '@stacklink/contracts';
 
 export const manualRunSchema = Joi.object({
   commit: Joi.string()

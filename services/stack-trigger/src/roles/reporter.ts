@@ -6,12 +6,14 @@ import {
   createBitbucketCommitStatuses,
   createRateLimitedBitbucket,
 } from '../adapters/bitbucket-commit-statuses';
+import { createBitbucketCodeInsights } from '../adapters/bitbucket-code-insights';
 import { createBitbucketPullRequestComments } from '../adapters/bitbucket-pull-request-comments';
 import { createIntegrationCredentials } from '../adapters/integration-credentials';
 import { createPrometheusReporterMetrics } from '../adapters/prometheus-reporter-metrics';
 import { createRedisRateLimiter } from '../adapters/redis-rate-limiter';
 import { createRedisRunStatusLedger } from '../adapters/redis-run-status-ledger';
 import { createStatusUpdatesConsumer } from '../consumers/status-updates';
+import { createReportCodeInsights } from '../domain/report-code-insights';
 import { createReportCommitStatus } from '../domain/report-commit-status';
 import { createReportPullRequestComment } from '../domain/report-pull-request-comment';
 import { loadReporterConfig, type ReporterConfig } from '../config';
@@ -83,6 +85,23 @@ export async function startReporterWorker(
     metrics,
     logger,
     publicUiUrl: config.PUBLIC_UI_URL,
+    ...(config.CODE_INSIGHTS_ENABLED
+      ? {
+          codeInsights: createReportCodeInsights({
+            insights: createBitbucketCodeInsights({
+              clients,
+              call,
+              redis,
+              namespace: config.NAMESPACE,
+              recheckSeconds: config.CODE_INSIGHTS_RECHECK_SECONDS,
+              logger,
+            }),
+            logger,
+            publicUiUrl: config.PUBLIC_UI_URL,
+            count: (outcome) => metrics.codeInsights(outcome),
+          }),
+        }
+      : {}),
     pullRequestComment: createReportPullRequestComment({
       stacks: store.stacks,
       runComments: store.runComments,

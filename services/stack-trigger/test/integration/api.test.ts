@@ -332,6 +332,64 @@ describe('stack-trigger API', () => {
     });
   }
 
+  it('keeps the summary a runner sends with the final state, shows it on the run and announces it', async () => {
+    const { body: s } = await call('POST', '/api/v1/stacks', validStack());
+    const { body: run } = await call('POST', `/api/v1/stacks/${s.id}/runs`, { commit: 'd'.repeat(40) });
+    await call('POST', `/api/v1/runs/${run.id}/state`, { state: 'RUNNING' });
+    const summary = {
+      add: 1,
+      change: 0,
+      destroy: 2,
+      summary: 'Plan: 1 to add, 0 to change, 2 to destroy.',
+      annotations: [{ path: 'infra/main.tf', line: 7, severity: 'HIGH', message: 'public bucket' }],
+    };
+    const done = await call('POST', `/api/v1/runs/${run.id}/state`, { state: 'FAILED', summary });
+    expect(done.status).to.equal(200);
+    const shown = (await call('GET', `/api/v1/runs/${run.id}`)).body;
+    expect(shown.summary).to.deep.equal(summary);
+    expect(shown.startedAt).to.be.a('string');
+    const announced = runEvents.stateChanged.filter((r) => r.id === run.id).at(-1);
+    expect(announced?.summary).to.deep.equal(summary);
+  });
+
+  for (const [what, body, field] of [
+    ['a summary with RUNNING', { state: 'RUNNING', summary: { add: 1 } }, 'summary'],
+    [
+      'an annotation of unknown severity',
+      { state: 'FINISHED', summary: { annotations: [{ path: 'a.tf', severity: 'URGENT', message: 'm' }] } },
+      'summary.annotations.0.severity',
+    ],
+    ['a negative count', { state: 'FINISHED', summary: { destroy: -1 } }, 'summary.destroy'],
+    [
+      'more than 1,000 annotations',
+      {
+        state: 'FINISHED',
+        summary: {
+          annotations: Array.from({ length: 1001 }, () => ({ path: 'a.tf', severity: 'LOW', message: 'm' })),
+        },
+      },
+      'summary.annotations',
+    ],
+  ] as const) {
+    it(`answers 400 naming ${field} for ${what}, and changes nothing`, async () => {
+      const { body: s } = await call('POST', '/api/v1/stacks', validStack());
+      const { body: run } = await call('POST', `/api/v1/stacks/${s.id}/runs`, { commit: 'e'.repeat(40) });
+      if (body.state !== 'RUNNING') await call('POST', `/api/v1/runs/${run.id}/state`, { state: 'RUNNING' });
+      const before = (await call('GET', `/api/v1/runs/${run.id}`)).body;
+      const res = await call('POST', `/api/v1/runs/${run.id}/state`, body);
+      expect(res.status).to.equal(400);
+      expect(res.body.error.details.fields[0]!.field).to.equal(field);
+      expect((await call('GET', `/api/v1/runs/${run.id}`)).body).to.deep.equal(before);
+    });
+  }
+
+  it('shows each stack with the build key to require in Bitbucket and its report key', async () => {
+    const { body: s } = await call('POST', '/api/v1/stacks', validStack());
+    const keys = { buildKey: `stacklink/${s.id}`, reportKey: `stacklink-${s.id}` };
+    expect(s.bitbucket).to.deep.equal(keys);
+    expect((await call('GET', `/api/v1/stacks/${s.id}`)).body.bitbucket).to.deep.equal(keys);
+  });
+
   it('answers 400 naming state for an unknown state, and 404 for an unknown run', async () => {
     const res = await call('POST', '/api/v1/runs/x/state', { state: 'DONE' });
     expect(res.status).to.equal(400);

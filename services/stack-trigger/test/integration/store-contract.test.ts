@@ -273,6 +273,21 @@ function storeContract(open: () => Promise<Store>): void {
       expect((await store.runs.transition('missing', ['QUEUED'], 'RUNNING')).run).to.be.undefined;
     });
 
+    it('records when a run started and keeps the summary given with its final state', async () => {
+      const s = await store.stacks.create(newStack());
+      const { run } = await store.runs.create(newRun(s.id, { commit: '9'.repeat(40), type: 'tracked' }));
+      const running = await store.runs.transition(run.id, ['QUEUED'], 'RUNNING');
+      expect(running.run?.startedAt).to.be.a('string');
+      const summary = {
+        add: 2,
+        summary: 'Plan: 2 to add.',
+        annotations: [{ path: 'a.tf', line: 1, severity: 'LOW' as const, message: 'm' }],
+      };
+      const done = await store.runs.transition(run.id, ['RUNNING'], 'FINISHED', 'ok', { summary });
+      expect(done.run).to.deep.include({ summary, startedAt: running.run?.startedAt });
+      expect((await store.runs.get(run.id))?.summary).to.deep.equal(summary);
+    });
+
     it('lists QUEUED and RUNNING runs by stack and sequence', async () => {
       const s = await store.stacks.create(newStack());
       const a = await store.runs.create(newRun(s.id, { commit: '1'.repeat(40), type: 'tracked' }));
@@ -429,6 +444,7 @@ describe('store contract', () => {
         { service: 'stack-trigger', version: 3 },
         { service: 'stack-trigger', version: 4 },
         { service: 'stack-trigger', version: 5 },
+        { service: 'stack-trigger', version: 6 },
       ]);
       expect(
         tables

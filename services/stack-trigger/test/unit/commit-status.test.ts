@@ -17,6 +17,8 @@ describe('commit status of a run (docs/architecture.md §8)', () => {
   it('is keyed stacklink/<stack id>, named after the stack and run type, and links to the run', () => {
     expect(toCommitStatus(run(), ui)).to.deep.equal({
       key: 'stacklink/stk-1',
+      // Required builds match the key or the parent (README "Require a stack before merging").
+      parent: 'stacklink/stk-1',
       state: 'INPROGRESS',
       url: 'https://stacklink.example.com/stacks/stk-1/runs/run-7',
       name: 'network (proposed)',

@@ -84,6 +84,8 @@ const runSchema = new Schema<RunDoc>(
     note: String,
     canceledBy: String,
     transitions: [{ _id: false, state: String, at: String }],
+    startedAt: String,
+    summary: { type: Schema.Types.Mixed },
     createdAt: String,
     updatedAt: String,
   },
@@ -165,6 +167,8 @@ function toRun(doc: RunDoc): Run {
   if (recorded[0]?.state !== 'QUEUED') recorded.unshift({ state: 'QUEUED', at: doc.createdAt });
   if (recorded.length === 1 && doc.state !== 'QUEUED') recorded.push({ state: doc.state, at: doc.updatedAt });
   run.transitions = recorded;
+  if (doc.startedAt) run.startedAt = doc.startedAt;
+  if (doc.summary) run.summary = doc.summary;
   return run;
 }
 
@@ -367,6 +371,8 @@ export async function openMongoStore(url: string, now: () => Date = () => new Da
       const set: Record<string, unknown> = { state: to, updatedAt: at };
       if (note !== undefined) set.note = note;
       if (options.canceledBy !== undefined) set.canceledBy = options.canceledBy;
+      if (options.summary !== undefined) set.summary = options.summary;
+      if (to === 'RUNNING') set.startedAt = set.updatedAt;
       const doc = await Runs.findOneAndUpdate(
         { _id: id, state: { $in: [...from] } },
         { $set: set, $inc: { version: 1 }, $push: { transitions: { state: to, at } } },

@@ -102,6 +102,12 @@ export const MIGRATIONS: { version: number; name?: string; sql: string }[] = [
     name: "run logs and the runs' state timeline",
     sql: RUN_LOGS_MIGRATION,
   },
+  {
+    version: 6,
+    name: 'run summaries for Code Insights reports, and when a run started',
+    sql: `ALTER TABLE stack_trigger_runs ADD COLUMN summary TEXT;
+          ALTER TABLE stack_trigger_runs ADD COLUMN started_at TEXT;`,
+  },
 ];
 
 interface StackRow {
@@ -127,6 +133,8 @@ interface RunRow {
   note: string | null;
   canceled_by?: string | null;
   transitions?: string | null;
+  summary?: string | null;
+  started_at?: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -335,6 +343,8 @@ function toRun(row: RunRow): Run {
     typeof row.transitions === 'string'
       ? (JSON.parse(row.transitions) as RunTransition[])
       : [{ state: 'QUEUED', at: row.created_at }];
+  if (row.started_at) run.startedAt = row.started_at;
+  if (row.summary) run.summary = JSON.parse(row.summary) as NonNullable<Run['summary']>;
   return run;
 }
 
@@ -479,9 +489,22 @@ function createRunRepository(db: Database.Database, now: () => Date): RunReposit
       const placeholders = from.map(() => '?').join(', ');
       const row = sql(
         `UPDATE stack_trigger_runs SET state = ?, version = version + 1, note = COALESCE(?, note),
-           canceled_by = COALESCE(?, canceled_by), updated_at = ?, ${APPEND_TRANSITION}
+           canceled_by = COALESCE(?, canceled_by), summary = COALESCE(?, summary),
+           started_at = CASE WHEN ? = 'RUNNING' THEN ? ELSE started_at END, updated_at = ?, ${APPEND_TRANSITION}
            WHERE id = ? AND state IN (${placeholders}) RETURNING *`,
-      ).get(to, note ?? null, options.canceledBy ?? null, at, to, at, id, ...from) as RunRow | undefined;
+      ).get(
+        to,
+        note ?? null,
+        options.canceledBy ?? null,
+        options.summary === undefined ? null : JSON.stringify(options.summary),
+        to,
+        at,
+        at,
+        to,
+        at,
+        id,
+        ...from,
+      ) as RunRow | undefined;
       if (row) return { ok: true, run: toRun(row) };
       return { ok: false, run: await this.get(id) };
     },
