@@ -15,7 +15,7 @@ const replayBody = Joi.object({
 }).label('body');
 
 /**
- * `/internal/v1/dead-letters` (INTERNAL_TOKEN): lists parked messages with their error and attempt
+ * `/internal/v1/dead-letters` and `/internal/v1/queues` (INTERNAL_TOKEN): lists parked messages with their error and attempt
  * count, and sends chosen ones (all when `messageIds` is absent) back to their work queue
  * (docs/architecture.md §9).
  */
@@ -33,6 +33,10 @@ export function createDeadLettersRouter(deadLetters: DeadLettersPort): Router {
       input.messageIds === undefined ? {} : { messageIds: input.messageIds },
     );
     res.json({ queue: input.queue, replayed });
+  });
+  // The work queues' depths and consumers (`stacklink status`): how far behind each role is.
+  router.get('/queues', async (_req, res) => {
+    res.json({ queues: await deadLetters.queueDepths() });
   });
   return router;
 }

@@ -1,0 +1,71 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describeConfigError, Joi, loadConfig, type Env } from '@stacklink/config';
+import { CliError, EXIT } from './exit-codes';
+
+/** Where the APIs answer and the tokens to use; nothing else in libs/cli reads the environment. */
+export interface CliConfig {
+  integrationUrl: string;
+  apiUrl: string;
+  /** ADMIN_TOKEN of the public APIs. */
+  token: string | undefined;
+  /** INTERNAL_TOKEN: `dead-letters` and `status` read stack-trigger's internal API. */
+  internalToken: string | undefined;
+  /** Optional: the gateway, for `status`. */
+  gatewayUrl: string | undefined;
+}
+
+const url = Joi.string().uri({ scheme: ['http', 'https'] });
+
+const schema = Joi.object({
+  STACKLINK_INTEGRATION_URL: url.default('http://127.0.0.1:8081'),
+  STACKLINK_API_URL: url.default('http://127.0.0.1:8082'),
+  STACKLINK_GATEWAY_URL: url,
+  STACKLINK_TOKEN: Joi.string().min(1),
+  STACKLINK_INTERNAL_TOKEN: Joi.string().min(1),
+  ADMIN_TOKEN: Joi.string().min(1),
+  INTERNAL_TOKEN: Joi.string().min(1),
+});
+
+/**
+ * `KEY=value` lines of `make up`'s development credentials (`./.run/dev.env`), when the command runs
+ * inside the repository: STACKLINK_TOKEN and STACKLINK_INTERNAL_TOKEN default to its ADMIN_TOKEN and
+ * INTERNAL_TOKEN. The environment always wins.
+ */
+export function readDevEnv(file: string): Env {
+  if (!existsSync(file)) return {};
+  const values: Env = {};
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const match = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
+    if (match) values[match[1]!] = match[2]!;
+  }
+  return values;
+}
+
+export function loadCliConfig(env: Env, cwd: string): CliConfig {
+  const devEnv = readDevEnv(path.join(cwd, '.run', 'dev.env'));
+  let c: Record<string, string | undefined>;
+  try {
+    c = loadConfig<Record<string, string | undefined>>(schema, {
+      ADMIN_TOKEN: devEnv.ADMIN_TOKEN,
+      INTERNAL_TOKEN: devEnv.INTERNAL_TOKEN,
+      ...pick(env, Object.keys(schema.describe().keys as object)),
+    });
+  } catch (err) {
+    throw new CliError(EXIT.USAGE, describeConfigError(err));
+  }
+  return {
+    integrationUrl: c.STACKLINK_INTEGRATION_URL!.replace(/\/+$/, ''),
+    apiUrl: c.STACKLINK_API_URL!.replace(/\/+$/, ''),
+    gatewayUrl: c.STACKLINK_GATEWAY_URL?.replace(/\/+$/, ''),
+    token: c.STACKLINK_TOKEN ?? c.ADMIN_TOKEN,
+    internalToken: c.STACKLINK_INTERNAL_TOKEN ?? c.INTERNAL_TOKEN,
+  };
+}
+
+/** Only STACKLINK_* reach the schema: ADMIN_TOKEN of the shell is a service's, not the command's. */
+function pick(env: Env, names: string[]): Env {
+  const picked: Env = {};
+  for (const name of names) if (name.startsWith('STACKLINK_') && env[name] !== undefined) picked[name] = env[name];
+  return picked;
+}
