@@ -66,6 +66,7 @@ export function loadCliConfig(env: Env, cwd: string): CliConfig {
 /** Only STACKLINK_* reach the schema: ADMIN_TOKEN of the shell is a service's, not the command's. */
 function pick(env: Env, names: string[]): Env {
   const picked: Env = {};
-  for (const name of names) if (name.startsWith('STACKLINK_') && env[name] !== undefined) picked[name] = env[name];
+  for (const name of names)
+    if (name.startsWith('STACKLINK_') && env[name] !== undefined) picked[name] = env[name];
   return picked;
 }

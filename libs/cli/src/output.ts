@@ -4,8 +4,9 @@ export type Column<T> = [header: string, cell: (row: T) => unknown];
 function text(value: unknown): string {
   if (value === undefined || value === null) return '-';
   if (Array.isArray(value)) return value.length === 0 ? '-' : value.map(text).join(',');
-  if (typeof value === 'object') return JSON.stringify(value);
-  return String(value).replace(/\s+/g, ' ');
+  if (typeof value === 'string') return value.replace(/\s+/g, ' ');
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return JSON.stringify(value);
 }
 
 /** Rows as aligned columns for people; `--json` prints the API's own answer instead. */

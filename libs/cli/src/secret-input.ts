@@ -15,7 +15,9 @@ export async function readSecret(
   what: string,
   options: { fromStdin: boolean; flag: string },
 ): Promise<string> {
-  const value = options.fromStdin ? await readAll(terminal.stdin) : await prompt(terminal, what, options.flag);
+  const value = options.fromStdin
+    ? await readAll(terminal.stdin)
+    : await prompt(terminal, what, options.flag);
   const secret = value.replace(/\r?\n$/, '');
   if (secret === '') throw new CliError(EXIT.INVALID_INPUT, `${what} is empty`);
   return secret;
@@ -30,7 +32,10 @@ async function readAll(stream: Readable): Promise<string> {
 async function prompt(terminal: Terminal, what: string, flag: string): Promise<string> {
   const { stdin, stderr } = terminal;
   if (stdin.isTTY !== true || stdin.setRawMode === undefined) {
-    throw new CliError(EXIT.USAGE, `${what} is needed: pipe it with ${flag}, or run on a terminal to be asked`);
+    throw new CliError(
+      EXIT.USAGE,
+      `${what} is needed: pipe it with ${flag}, or run on a terminal to be asked`,
+    );
   }
   stderr.write(`${what}: `);
   stdin.setRawMode(true);

@@ -98,7 +98,8 @@ export const deliveryCommands: CommandGroup = {
         let slug: string | undefined;
         if (typeof values.repository === 'string') {
           const match = /^([^/\s]+)(?:\/([^/\s]+))?$/.exec(values.repository);
-          if (match === null) throw new CliError(EXIT.INVALID_INPUT, '--repository must be PROJECT or PROJECT/slug');
+          if (match === null)
+            throw new CliError(EXIT.INVALID_INPUT, '--repository must be PROJECT or PROJECT/slug');
           [, projectKey, slug] = match;
         }
         const answer = await ctx.api().request<{ deliveries: DeliveryRecord[]; nextCursor?: string }>({

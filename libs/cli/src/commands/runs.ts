@@ -56,7 +56,12 @@ function showRun(r: Run): string {
 
 function writeChunk(ctx: CommandContext, chunk: LogChunk): void {
   if (ctx.json) ctx.out(JSON.stringify(chunk));
-  else ctx.out(chunk.stream === 'system' ? `[stacklink] ${chunk.text.replace(/\n$/, '')}` : chunk.text.replace(/\n$/, ''));
+  else
+    ctx.out(
+      chunk.stream === 'system'
+        ? `[stacklink] ${chunk.text.replace(/\n$/, '')}`
+        : chunk.text.replace(/\n$/, ''),
+    );
 }
 
 function integerOption(value: unknown, name: string, min: number, max: number): number | undefined {
@@ -69,7 +74,12 @@ function integerOption(value: unknown, name: string, min: number, max: number): 
 }
 
 /** Every stored chunk after `after`, page by page. */
-async function printStoredLog(ctx: CommandContext, api: ApiClient, id: string, after?: number): Promise<void> {
+async function printStoredLog(
+  ctx: CommandContext,
+  api: ApiClient,
+  id: string,
+  after?: number,
+): Promise<void> {
   let cursor = after;
   for (;;) {
     const page = await api.request<LogPage>({
@@ -162,7 +172,10 @@ export const runCommands: CommandGroup = {
         const limit = integerOption(values.limit, 'limit', 1, 200) ?? 50;
         const state = typeof values.state === 'string' ? values.state.toUpperCase() : undefined;
         if (state !== undefined && !['QUEUED', 'RUNNING', ...FINAL_STATES].includes(state)) {
-          throw new CliError(EXIT.INVALID_INPUT, '--state must be QUEUED, RUNNING, FINISHED, FAILED or CANCELED');
+          throw new CliError(
+            EXIT.INVALID_INPUT,
+            '--state must be QUEUED, RUNNING, FINISHED, FAILED or CANCELED',
+          );
         }
         let answer: { runs: RunSummary[]; next?: string | null };
         if (typeof values.stack === 'string') {

@@ -179,7 +179,8 @@ export const stackCommands: CommandGroup = {
       positionals: { min: 1, max: 1 },
       async run(ctx, values, [id]) {
         const body = stackBody(values);
-        if (Object.keys(body).length === 0) throw new CliError(EXIT.USAGE, 'nothing to change: give an option');
+        if (Object.keys(body).length === 0)
+          throw new CliError(EXIT.USAGE, 'nothing to change: give an option');
         print(ctx, await ctx.api().request<Stack>({ method: 'PATCH', path: path(id!), body }), showStack);
       },
     },

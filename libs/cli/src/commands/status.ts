@@ -54,7 +54,8 @@ export const statusCommand: Command = {
     let queues: QueueDepth[] = [];
     let queueProblem: string | undefined;
     try {
-      queues = (await ctx.internal().request<{ queues: QueueDepth[] }>({ path: '/internal/v1/queues' })).queues;
+      queues = (await ctx.internal().request<{ queues: QueueDepth[] }>({ path: '/internal/v1/queues' }))
+        .queues;
     } catch (err) {
       if (!(err instanceof CliError)) throw err;
       queueProblem = err.message;
