@@ -1,5 +1,13 @@
 import type { Express } from 'express';
-import { bearerAuth, createHttpApp, jsonBody, requireBearerRole, type ReadinessCheck } from '@stacklink/http';
+import {
+  bearerAuth,
+  createHttpApp,
+  jsonBody,
+  openApiDocument,
+  requireBearerRole,
+  serveOpenApi,
+  type ReadinessCheck,
+} from '@stacklink/http';
 import type { Logger } from '@stacklink/logger';
 import { createManageStacks } from './domain/manage-stacks';
 import type {
@@ -46,11 +54,51 @@ export interface AppDeps {
   deliveries?: { history: DeliveryHistoryPort; redelivery: RedeliveryPort; newEventId: () => string };
 }
 
+const INFO = {
+  title: 'Stacklink stack-trigger API',
+  version: '1',
+  description: 'Stacks, runs, runner reports and the delivery history (docs/architecture.md §4, §13).',
+};
+
 /** The stack-trigger API (docs/architecture.md §4), built without listening so tests start it on port 0. */
 export function createApp(deps: AppDeps): Express {
   const stacks = createManageStacks(deps);
   const triggerManualRun = createTriggerManualRun(deps);
   const reportRunState = createReportRunState(deps);
+  const runStateApi = createRunStateRouter({ reportRunState });
+  const runLeaseApi = createRunLeaseRouter({ renewRunLease: createRenewRunLease(deps) });
+  const stacksApi = createStacksRouter({ stacks, triggerManualRun });
+  const runsApi = createRunsRouter({ runs: deps.runs });
+  const deliveriesApi = deps.deliveries
+    ? createDeliveriesRouter({
+        listDeliveries: createListDeliveries({ history: deps.deliveries.history }),
+        showDelivery: createShowDelivery({
+          history: deps.deliveries.history,
+          runs: deps.runs,
+          stacks: deps.stacks,
+        }),
+        redeliver: createRedeliver(deps.deliveries),
+      })
+    : undefined;
+  const internalApi = createInternalRouter({ stacks });
+  const deadLettersApi = deps.deadLetters ? createDeadLettersRouter(deps.deadLetters) : undefined;
+  const publicRouters = [
+    runStateApi,
+    runLeaseApi,
+    stacksApi,
+    runsApi,
+    ...(deliveriesApi ? [deliveriesApi] : []),
+  ];
+  const internalRouters = [internalApi, ...(deadLettersApi ? [deadLettersApi] : [])];
+  // Each API describes itself (docs/architecture.md §16) from the routers mounted below.
+  serveOpenApi(runsApi, ['admin'], () =>
+    openApiDocument(INFO, [{ prefix: '/api/v1', routers: publicRouters }]),
+  );
+  serveOpenApi(internalApi, ['internal'], () =>
+    openApiDocument({ ...INFO, title: 'Stacklink stack-trigger internal API' }, [
+      { prefix: '/internal/v1', routers: internalRouters },
+    ]),
+  );
   return createHttpApp(
     { service: 'stack-trigger', logger: deps.logger, readiness: deps.readiness ?? [] },
     (app) => {
@@ -60,34 +108,14 @@ export function createApp(deps: AppDeps): Express {
         bearerAuth({ admin: deps.adminToken, runner: deps.runnerTokens ?? [] }),
         ...jsonBody(),
       );
-      app.use(
-        '/api/v1',
-        requireBearerRole('admin', 'runner'),
-        createRunStateRouter({ reportRunState }),
-        createRunLeaseRouter({ renewRunLease: createRenewRunLease(deps) }),
-      );
+      app.use('/api/v1', requireBearerRole('admin', 'runner'), runStateApi.router, runLeaseApi.router);
       // Every route below, and any added later, is the admin's alone.
       app.use('/api/v1', requireBearerRole('admin'));
-      app.use('/api/v1', createStacksRouter({ stacks, triggerManualRun }));
-      app.use('/api/v1', createRunsRouter({ runs: deps.runs }));
-      if (deps.deliveries) {
-        const { history } = deps.deliveries;
-        app.use(
-          '/api/v1',
-          createDeliveriesRouter({
-            listDeliveries: createListDeliveries({ history }),
-            showDelivery: createShowDelivery({ history, runs: deps.runs, stacks: deps.stacks }),
-            redeliver: createRedeliver(deps.deliveries),
-          }),
-        );
-      }
-      app.use(
-        '/internal/v1',
-        bearerAuth(deps.internalToken),
-        ...jsonBody(),
-        createInternalRouter({ stacks }),
-      );
-      if (deps.deadLetters) app.use('/internal/v1', createDeadLettersRouter(deps.deadLetters));
+      app.use('/api/v1', stacksApi.router);
+      app.use('/api/v1', runsApi.router);
+      if (deliveriesApi) app.use('/api/v1', deliveriesApi.router);
+      app.use('/internal/v1', bearerAuth(deps.internalToken), ...jsonBody(), internalApi.router);
+      if (deadLettersApi) app.use('/internal/v1', deadLettersApi.router);
     },
   );
 }
