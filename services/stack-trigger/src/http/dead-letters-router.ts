@@ -1,4 +1,5 @@
 import { Joi } from '@stacklink/config';
+import { STATUS_UPDATES_QUEUE } from '@stacklink/contracts';
 import { createDocumentedRouter, validationError, type DocumentedRouter } from '@stacklink/http';
 import { DEAD_LETTER_QUEUES, toParkedMessage, type DeadLettersPort } from '../dead-letter-queues';
 import { parkedMessagesSchema, queueDepthsSchema, replayedSchema } from './answers';
@@ -45,7 +46,7 @@ export function createDeadLettersRouter(deadLetters: DeadLettersPort): Documente
       summary: 'Send parked messages back to their work queue as first attempts',
       auth: ['internal'],
       body: replayBody,
-      bodyExample: { queue: 'stack-trigger.status-updates', messageIds: ['run-1-v3'] },
+      bodyExample: { queue: STATUS_UPDATES_QUEUE, messageIds: ['run-1-v3'] },
       responses: {
         200: { description: 'how many were replayed', schema: replayedSchema },
         400: validationError('queue'),
