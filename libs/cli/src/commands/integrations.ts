@@ -47,11 +47,18 @@ function list(values: Values, name: string): string[] | undefined {
   return Array.isArray(v) ? v.map(String) : undefined;
 }
 
-/** The rows of an answer `{<something>: [...]}` (the webhook health list's shape is the API's). */
-function rowsOf(answer: unknown): Record<string, unknown>[] {
-  if (Array.isArray(answer)) return answer as Record<string, unknown>[];
-  const arrays = Object.values(answer as Record<string, unknown>).filter(Array.isArray);
-  return (arrays[0] ?? []) as Record<string, unknown>[];
+/** `GET /api/v1/integrations/{id}/webhooks` (docs/architecture.md §14). */
+interface WebhookHealth {
+  integrationId: string;
+  mode: string;
+  scope: string;
+  webhooks: {
+    scope: string;
+    health: 'ok' | 'missing' | 'repaired' | 'failing' | 'forbidden';
+    detail: string;
+    lastFailure?: string;
+    checkedAt: string;
+  }[];
 }
 
 export const integrationCommands: CommandGroup = {
@@ -176,19 +183,27 @@ export const integrationCommands: CommandGroup = {
     },
     {
       name: 'webhooks',
-      summary: "each repository's managed webhook and its health (docs/architecture.md §14)",
+      summary:
+        "managed webhooks: each repository's health (docs/architecture.md §14); exit 7 unless all ok or repaired",
       usage: '<id>',
       positionals: { min: 1, max: 1 },
       async run(ctx, _values, [id]) {
-        const answer = await ctx.integration().request<unknown>({ path: path(id!, '/webhooks') });
-        print(ctx, answer, (a) => {
-          const rows = rowsOf(a);
-          const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
-          return table(
-            rows,
-            columns.map((c) => [c, (r: Record<string, unknown>) => r[c]] as [string, (r: object) => unknown]),
-          );
-        });
+        const answer = await ctx.integration().request<WebhookHealth>({ path: path(id!, '/webhooks') });
+        print(ctx, answer, (a) =>
+          [
+            `mode: ${a.mode}, scope: ${a.scope}`,
+            table(a.webhooks, [
+              ['scope', (w) => w.scope],
+              ['health', (w) => w.health],
+              ['detail', (w) => w.detail],
+              ['last failure', (w) => w.lastFailure],
+              ['checked', (w) => w.checkedAt],
+            ]),
+          ].join('\n'),
+        );
+        return answer.webhooks.every((w) => w.health === 'ok' || w.health === 'repaired')
+          ? EXIT.OK
+          : EXIT.CHECK_FAILED;
       },
     },
   ],
