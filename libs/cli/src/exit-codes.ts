@@ -4,7 +4,7 @@
  */
 export const EXIT = {
   OK: 0,
-  /** Unknown command or option, missing argument: nothing was sent. */
+  /** Unknown command or option, missing argument (nothing was sent); also an unexpected failure. */
   USAGE: 1,
   /** 404: the integration, stack, run, delivery … does not exist. */
   NOT_FOUND: 2,

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { WEBHOOK_EVENTS } from '@stacklink/bitbucket-simulator';
@@ -27,11 +28,19 @@ describe('end to end: the stacklink command', function () {
   let env: Record<string, string>;
 
   /** Runs the command in a directory without .run/dev.env, so only `env` configures it. */
-  function stacklink(args: string[], options: { stdin?: string; env?: Record<string, string> } = {}) {
+  function stacklink(
+    args: string[],
+    options: { stdin?: string; env?: Record<string, string>; cwd?: string; withoutTokens?: boolean } = {},
+  ) {
+    const { STACKLINK_TOKEN: _token, STACKLINK_INTERNAL_TOKEN: _internal, ...urls } = env;
     return new Promise<Result>((resolve, reject) => {
       const child = spawn(process.execPath, [MAIN, ...args], {
-        cwd: system.dir,
-        env: { PATH: process.env.PATH ?? '', ...env, ...options.env },
+        cwd: options.cwd ?? system.dir,
+        env: {
+          PATH: process.env.PATH ?? '',
+          ...(options.withoutTokens === true ? urls : env),
+          ...options.env,
+        },
         stdio: ['pipe', 'pipe', 'pipe'],
       });
       let stdout = '';
@@ -428,6 +437,25 @@ describe('end to end: the stacklink command', function () {
       const noInternal = await stacklink(['status'], { env: { STACKLINK_INTERNAL_TOKEN: 'wrong-internal' } });
       expect(noInternal.code).to.equal(7);
       expect(noInternal.stdout).to.match(/queues: .*AUTH.UNAUTHORIZED/);
+    });
+
+    it('inside a checkout after make up, the tokens come from ./.run/dev.env; without them it exits 4', async () => {
+      const checkout = path.join(system.dir, 'checkout');
+      mkdirSync(path.join(checkout, '.run'), { recursive: true });
+      writeFileSync(
+        path.join(checkout, '.run', 'dev.env'),
+        `ADMIN_TOKEN=${system.adminToken}\nINTERNAL_TOKEN=${system.internalToken}\n`,
+      );
+      const listed = await stacklink(['stacks', 'list', '--json'], { cwd: checkout, withoutTokens: true });
+      expect(listed.code, listed.stderr).to.equal(0);
+      const queues = await stacklink(['dead-letters', 'list', 'runs.ready'], {
+        cwd: checkout,
+        withoutTokens: true,
+      });
+      expect(queues.code, queues.stderr).to.equal(0);
+      const none = await stacklink(['stacks', 'list'], { withoutTokens: true });
+      expect(none.code).to.equal(4);
+      expect(none.stderr).to.include('no token: set STACKLINK_TOKEN');
     });
 
     it('dead-letters list and replay work on a known queue and refuse an unknown one', async () => {
