@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import Ajv2020 from 'ajv/dist/2020';
 import { openApiPath, operation, routeSpecOf, type RouteSpec } from '@stacklink/http';
 
 /** A route the app serves: `GET /api/v1/stacks/{id}`, with the spec it was registered with, if any. */
@@ -103,4 +104,25 @@ export async function validateOpenApiDocument(document: Record<string, unknown>)
     : (result.errors ?? []).map(
         (e) => `${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`,
       );
+}
+
+/**
+ * Whether an answer the API really gave fits what its document says of that route and status: [] or
+ * the mismatches, so a documented answer schema cannot quietly differ from what the handler sends.
+ */
+export function answerProblems(
+  document: Record<string, unknown>,
+  route: { method: string; path: string; status: number },
+  body: unknown,
+): string[] {
+  const paths = (document.paths ?? {}) as Record<string, Record<string, Record<string, unknown>>>;
+  const responses = paths[route.path]?.[route.method.toLowerCase()]?.responses as
+    Record<string, { content?: Record<string, { schema?: object }> }> | undefined;
+  const schema = responses?.[String(route.status)]?.content?.['application/json']?.schema;
+  const name = `${route.method.toUpperCase()} ${route.path} ${route.status}`;
+  if (schema === undefined) return [`${name} is not documented with a JSON answer`];
+  // Formats (date-time, uri, uuid) are documentation here; the shape is what is checked.
+  const validate = new Ajv2020({ strict: false, validateFormats: false, allErrors: true }).compile(schema);
+  if (validate(body)) return [];
+  return (validate.errors ?? []).map((e) => `${name}: ${e.instancePath || '/'} ${e.message ?? ''}`);
 }

@@ -8,4 +8,8 @@ export { deleteNamespace } from './delete-namespace';
 export type { DeleteNamespaceOptions, DeletedNamespace, TopologyNames } from './delete-namespace';
 export { describePublicCorpus, skippedCorpusSuites } from './public-corpus';
 export { BITBUCKET_DC_MORE_OUTCOMES } from './public-corpus-outcomes';
-export { checkOpenApiCompleteness, validateOpenApiDocument } from './check-openapi-completeness';
+export {
+  answerProblems,
+  checkOpenApiCompleteness,
+  validateOpenApiDocument,
+} from './check-openapi-completeness';

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import express, { Router } from 'express';
 import { Joi } from '@stacklink/config';
 import { createDocumentedRouter, openApiDocument } from '@stacklink/http';
-import { checkOpenApiCompleteness } from '../../src/check-openapi-completeness';
+import { answerProblems, checkOpenApiCompleteness } from '../../src/check-openapi-completeness';
 
 /** An app like the services build: documented routers under /api/v1, and what a helper might add. */
 function appWith(extra: (app: express.Express) => void) {
@@ -70,5 +70,17 @@ describe('checkOpenApiCompleteness', () => {
       });
     });
     expect(checkOpenApiCompleteness(app, document, '/api/v1')).to.deep.equal([]);
+  });
+
+  it('answerProblems names an answer that does not fit its documented schema, and an undocumented status', () => {
+    const { document } = appWith(() => undefined);
+    const route = { method: 'GET', path: '/api/v1/things/{id}', status: 200 };
+    expect(answerProblems(document, route, { id: 't-1' })).to.deep.equal([]);
+    expect(answerProblems(document, route, { id: 7 })).to.deep.equal([
+      'GET /api/v1/things/{id} 200: /id must be string',
+    ]);
+    expect(answerProblems(document, { ...route, status: 418 }, {})).to.deep.equal([
+      'GET /api/v1/things/{id} 418 is not documented with a JSON answer',
+    ]);
   });
 });

@@ -1,9 +1,10 @@
 import { expect } from 'chai';
-import { checkOpenApiCompleteness, validateOpenApiDocument } from '@stacklink/testing';
+import { answerProblems, checkOpenApiCompleteness, validateOpenApiDocument } from '@stacklink/testing';
 import {
   ADMIN_TOKEN,
   GATEWAY_TOKEN,
   INTERNAL_TOKEN,
+  integrationInput,
   startService,
   type RunningService,
 } from '../support/start-service';
@@ -67,6 +68,54 @@ describe('integration service: OpenAPI descriptions', () => {
     expect(
       (repositories.parameters as { name: string; in: string }[]).map((p) => `${p.in}:${p.name}`),
     ).to.deep.equal(['path:id', 'query:project', 'query:filter', 'query:start', 'query:limit']);
+  });
+
+  it('the answers the service really gives fit the document, errors included', async () => {
+    const doc = (await service.admin('GET', '/openapi.json')).body as Record<string, unknown>;
+    const internalDoc = (await service.internal('GET', '/openapi.json')).body as Record<string, unknown>;
+    const problems: string[] = [];
+    const check = (
+      answer: { status: number; body: unknown },
+      method: string,
+      path: string,
+      of: Record<string, unknown> = doc,
+    ) => {
+      problems.push(...answerProblems(of, { method, path, status: answer.status }, answer.body));
+      return answer;
+    };
+    const created = check(
+      await service.admin('POST', '/integrations', integrationInput()),
+      'POST',
+      '/api/v1/integrations',
+    );
+    const id = String((created.body as { id: string }).id);
+    check(await service.admin('GET', '/integrations'), 'GET', '/api/v1/integrations');
+    check(await service.admin('GET', `/integrations/${id}`), 'GET', '/api/v1/integrations/{id}');
+    check(
+      await service.admin('PATCH', `/integrations/${id}`, { description: 'changed' }),
+      'PATCH',
+      '/api/v1/integrations/{id}',
+    );
+    check(
+      await service.admin('POST', `/integrations/${id}/webhook-secret/rotate`),
+      'POST',
+      '/api/v1/integrations/{id}/webhook-secret/rotate',
+    );
+    check(
+      await service.admin('GET', `/integrations/${id}/webhook-secret?scope=PRJ/repo`),
+      'GET',
+      '/api/v1/integrations/{id}/webhook-secret',
+    );
+    check(await service.admin('GET', '/integrations/nope'), 'GET', '/api/v1/integrations/{id}');
+    check(await service.admin('POST', '/integrations', { name: 'x' }), 'POST', '/api/v1/integrations');
+    for (const suffix of ['webhook-secrets', 'credentials'])
+      check(
+        await service.internal('GET', `/integrations/${id}/${suffix}`),
+        'GET',
+        `/internal/v1/integrations/{id}/${suffix}`,
+        internalDoc,
+      );
+    expect(problems).to.deep.equal([]);
   });
 
   it('the gateway token may not read the internal document', async () => {

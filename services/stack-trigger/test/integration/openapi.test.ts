@@ -8,6 +8,7 @@ import { stackTriggerTopology } from '@stacklink/contracts';
 import { startServer, type RunningServer } from '@stacklink/http';
 import { createSilentLogger } from '@stacklink/logger';
 import {
+  answerProblems,
   checkOpenApiCompleteness,
   deleteNamespace,
   RABBITMQ_URL,
@@ -20,6 +21,7 @@ import { createRedisRunQueue } from '../../src/adapters/redis-run-queue';
 import { openSqliteStore } from '../../src/adapters/sqlite/sqlite-store';
 import type { Store } from '../../src/adapters/store';
 import { createApp } from '../../src/app';
+import { stackInput } from '../support/events';
 import { countingMetrics, recordingRunEvents } from '../support/fakes';
 
 const ADMIN = 'admin-token-0123456789';
@@ -116,6 +118,59 @@ describe('stack-trigger API: OpenAPI descriptions', function () {
     expect(Object.keys(paths)).to.include.members(['/api/v1/deliveries', '/api/v1/stacks/{id}/runs']);
     expect((await get('/api/v1/openapi.json', RUNNER)).status).to.equal(403);
     expect((await get('/internal/v1/openapi.json', ADMIN)).status).to.equal(401);
+  });
+
+  it('the answers the API really gives fit the document, errors included', async () => {
+    const doc = (await get('/api/v1/openapi.json', ADMIN)).body;
+    const internalDoc = (await get('/internal/v1/openapi.json', INTERNAL)).body;
+    const problems: string[] = [];
+    const call = async (
+      method: string,
+      path: string,
+      documented: string,
+      options: { token?: string; body?: unknown; of?: Record<string, unknown> } = {},
+    ) => {
+      const res = await fetch(`${server.url}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${options.token ?? ADMIN}`,
+          ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+      });
+      const body = (await res.json()) as Record<string, unknown>;
+      problems.push(
+        ...answerProblems(options.of ?? doc, { method, path: documented, status: res.status }, body),
+      );
+      return body;
+    };
+    const stack = await call('POST', '/api/v1/stacks', '/api/v1/stacks', { body: stackInput() });
+    const id = String(stack.id);
+    await call('GET', '/api/v1/stacks', '/api/v1/stacks');
+    await call('GET', `/api/v1/stacks/${id}`, '/api/v1/stacks/{id}');
+    await call('PATCH', `/api/v1/stacks/${id}`, '/api/v1/stacks/{id}', { body: { labels: ['a'] } });
+    const run = await call('POST', `/api/v1/stacks/${id}/runs`, '/api/v1/stacks/{id}/runs', {
+      body: { commit: 'b'.repeat(40) },
+    });
+    await call('GET', `/api/v1/stacks/${id}/runs`, '/api/v1/stacks/{id}/runs');
+    await call('GET', `/api/v1/runs/${String(run.id)}`, '/api/v1/runs/{id}');
+    await call('POST', `/api/v1/runs/${String(run.id)}/state`, '/api/v1/runs/{id}/state', {
+      token: RUNNER,
+      body: { state: 'RUNNING' },
+    });
+    await call('GET', '/api/v1/deliveries', '/api/v1/deliveries');
+    await call('GET', '/api/v1/stacks/nope', '/api/v1/stacks/{id}');
+    await call('POST', '/api/v1/stacks', '/api/v1/stacks', { body: { name: 'x' } });
+    await call('GET', '/internal/v1/stacks?integrationId=i-1', '/internal/v1/stacks', {
+      token: INTERNAL,
+      of: internalDoc,
+    });
+    await call('GET', '/internal/v1/queues', '/internal/v1/queues', { token: INTERNAL, of: internalDoc });
+    await call('GET', '/internal/v1/dead-letters?queue=runs.ready', '/internal/v1/dead-letters', {
+      token: INTERNAL,
+      of: internalDoc,
+    });
+    expect(problems).to.deep.equal([]);
   });
 
   it('GET /internal/v1/queues answers each work queue with its consumers and parked messages', async () => {
