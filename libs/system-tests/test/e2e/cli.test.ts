@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -61,8 +62,14 @@ describe('end to end: the stacklink command', function () {
   }
 
   /** A refused command: its exit code and a message naming `mentions`, and nothing on stdout. */
-  async function refused(args: string[], code: number, mentions: RegExp, options: { stdin?: string } = {}) {
-    const result = await stacklink(args, options);
+  async function refused(
+    args: string[],
+    code: number,
+    mentions: RegExp,
+    options: { stdin?: string } = {},
+    extraEnv: Record<string, string> = {},
+  ) {
+    const result = await stacklink(args, { ...options, env: extraEnv });
     expect(result.code, `stacklink ${args.join(' ')}: ${result.stdout}${result.stderr}`).to.equal(code);
     expect(result.stderr).to.match(mentions);
     expect(result.stdout).to.equal('');
@@ -175,6 +182,25 @@ describe('end to end: the stacklink command', function () {
       ]);
       expect(report.ok).to.equal(true);
       expect(report.checks).to.have.length(5);
+    });
+
+    it('test exits 7 and says what failed when Bitbucket refuses the token', async () => {
+      const wrong = await json<{ id: string }>(
+        [
+          'integrations',
+          'create',
+          '--name',
+          `cli-wrong-${system.namespace}`,
+          '--api-host',
+          system.sim.url,
+        ].concat(['--username', SIM_USER, '--access-token-stdin']),
+        { stdin: 'not-the-token' },
+      );
+      const result = await stacklink(['integrations', 'test', wrong.id]);
+      expect(result.code, result.stderr).to.equal(7);
+      expect(result.stdout)
+        .to.match(/^FAILED/)
+        .and.to.match(/credentials\s+failed/);
     });
 
     it('rotate-secret shows a new secret', async () => {
@@ -480,20 +506,33 @@ describe('end to end: the stacklink command', function () {
       expect(wrong.code).to.equal(4);
     });
 
-    it('admin reencrypt re-seals the store with MASTER_KEY and names a missing variable', async () => {
-      const storeEnv = { STORE_URL: `sqlite:${path.join(system.dir, 'stacklink.db')}` };
-      const report = await stacklink(['admin', 'reencrypt', '--json'], {
-        env: { ...storeEnv, MASTER_KEY: system.masterKey },
+    it('admin reencrypt re-seals the store under a new MASTER_KEY, then finds it current; names a missing variable', async () => {
+      // The last test: the running services keep the old key, so nothing reads the store after this.
+      const newKey = randomBytes(32).toString('base64');
+      const storeEnv = { STORE_URL: `sqlite:${path.join(system.dir, 'stacklink.db')}`, MASTER_KEY: newKey };
+      const rotated = await stacklink(['admin', 'reencrypt', '--json'], {
+        env: { ...storeEnv, PREVIOUS_MASTER_KEYS: system.masterKey },
       });
-      expect(report.code, report.stderr).to.equal(0);
-      const counts = JSON.parse(report.stdout) as {
+      expect(rotated.code, rotated.stderr).to.equal(0);
+      const counts = JSON.parse(rotated.stdout) as {
         integrations: number;
         reencrypted: number;
         values: number;
       };
       expect(counts.integrations).to.be.greaterThan(1);
-      expect(counts.reencrypted).to.equal(0);
-      await refused(['admin', 'reencrypt'], 1, /MASTER_KEY/, {});
+      expect(counts.reencrypted).to.equal(counts.values).and.to.be.greaterThan(0);
+      expect(rotated.stdout).not.to.include(SIM_TOKEN);
+      const again = await stacklink(['admin', 'reencrypt'], { env: storeEnv });
+      expect(again.code, again.stderr).to.equal(0);
+      expect(again.stdout).to.match(/reencrypted:\s+0\n/);
+      await refused(
+        ['admin', 'reencrypt'],
+        3,
+        /reencrypt failed/,
+        {},
+        { ...storeEnv, MASTER_KEY: system.masterKey },
+      );
+      await refused(['admin', 'reencrypt'], 1, /MASTER_KEY/);
     });
   });
 });
