@@ -23,8 +23,6 @@ const schema = Joi.object({
   STACKLINK_GATEWAY_URL: url,
   STACKLINK_TOKEN: Joi.string().min(1),
   STACKLINK_INTERNAL_TOKEN: Joi.string().min(1),
-  ADMIN_TOKEN: Joi.string().min(1),
-  INTERNAL_TOKEN: Joi.string().min(1),
 });
 
 /**
@@ -42,31 +40,24 @@ export function readDevEnv(file: string): Env {
   return values;
 }
 
+/** The environment's STACKLINK_* (a shell's own ADMIN_TOKEN is a service's, not the command's). */
 export function loadCliConfig(env: Env, cwd: string): CliConfig {
-  const devEnv = readDevEnv(path.join(cwd, '.run', 'dev.env'));
   let c: Record<string, string | undefined>;
   try {
-    c = loadConfig<Record<string, string | undefined>>(schema, {
-      ADMIN_TOKEN: devEnv.ADMIN_TOKEN,
-      INTERNAL_TOKEN: devEnv.INTERNAL_TOKEN,
-      ...pick(env, Object.keys(schema.describe().keys as object)),
-    });
+    c = loadConfig<Record<string, string | undefined>>(schema, env);
   } catch (err) {
     throw new CliError(EXIT.USAGE, describeConfigError(err));
   }
+  const devEnv = readDevEnv(path.join(cwd, '.run', 'dev.env'));
   return {
     integrationUrl: c.STACKLINK_INTEGRATION_URL!.replace(/\/+$/, ''),
     apiUrl: c.STACKLINK_API_URL!.replace(/\/+$/, ''),
     gatewayUrl: c.STACKLINK_GATEWAY_URL?.replace(/\/+$/, ''),
-    token: c.STACKLINK_TOKEN ?? c.ADMIN_TOKEN,
-    internalToken: c.STACKLINK_INTERNAL_TOKEN ?? c.INTERNAL_TOKEN,
+    token: c.STACKLINK_TOKEN ?? nonEmpty(devEnv.ADMIN_TOKEN),
+    internalToken: c.STACKLINK_INTERNAL_TOKEN ?? nonEmpty(devEnv.INTERNAL_TOKEN),
   };
 }
 
-/** Only STACKLINK_* reach the schema: ADMIN_TOKEN of the shell is a service's, not the command's. */
-function pick(env: Env, names: string[]): Env {
-  const picked: Env = {};
-  for (const name of names)
-    if (name.startsWith('STACKLINK_') && env[name] !== undefined) picked[name] = env[name];
-  return picked;
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
 }
