@@ -12,12 +12,15 @@ help:
 	@echo "make test      lint, type check, unit, integration and end-to-end tests"
 	@echo "make bench     benchmarks, our figure beside the reference measured in the same run"
 
+# tsc writes the `stacklink` bin (libs/cli) without the executable bit npx needs.
 install:
 	npm ci
 	npx tsc -b
+	chmod +x libs/cli/dist/src/main.js
 
 build:
 	npx tsc -b
+	chmod +x libs/cli/dist/src/main.js
 
 typecheck: build
 

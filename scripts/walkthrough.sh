@@ -2,6 +2,7 @@
 # The README's newcomer walkthrough, run as a script (CI runs it through libs/system-tests): after
 # `make install && make up`, with the Bitbucket simulator as Bitbucket: create an integration, register
 # its webhook, create a stack, push a commit, and see the run finish and its commit status in Bitbucket.
+# Stacklink is driven with the `stacklink` command (libs/cli, what `npx stacklink` runs), as the README does.
 # Exits non-zero with a clear message on any failure; stops the simulator it started.
 # Honours RUN_DIR, INTEGRATION_PORT, STACK_TRIGGER_PORT and SIM_PORT like scripts/up.sh.
 set -euo pipefail
@@ -27,9 +28,16 @@ json() {
 [ -f "$RUN_DIR/dev.env" ] || fail "$RUN_DIR/dev.env is missing: run 'make up' first"
 ADMIN_TOKEN=$(sed -n 's/^ADMIN_TOKEN=//p' "$RUN_DIR/dev.env")
 [ -n "$ADMIN_TOKEN" ] || fail "no ADMIN_TOKEN in $RUN_DIR/dev.env"
+INTERNAL_TOKEN=$(sed -n 's/^INTERNAL_TOKEN=//p' "$RUN_DIR/dev.env")
+# The command's configuration (it reads ./.run/dev.env itself; RUN_DIR and the ports may differ here).
+export STACKLINK_INTEGRATION_URL="$INTEGRATION" STACKLINK_API_URL="$STACK_TRIGGER"
+export STACKLINK_TOKEN="$ADMIN_TOKEN" STACKLINK_INTERNAL_TOKEN="$INTERNAL_TOKEN"
+stacklink() { node libs/cli/dist/src/main.js "$@"; }
 for url in "$INTEGRATION" "$STACK_TRIGGER"; do
   curl -fsS -o /dev/null "$url/readyz" || fail "$url/readyz does not answer: is 'make up' running?"
 done
+step "stacklink status"
+stacklink status || fail "stacklink status says a role is not ready"
 
 # 1. A Bitbucket to talk to: the simulator, standalone, seeded with user admin and repository DEMO/infra.
 step "starting the Bitbucket simulator on $BITBUCKET"
@@ -45,11 +53,9 @@ curl -fsS -o /dev/null "$BITBUCKET/_sim/statuses" || fail "the simulator does no
 
 # 2. The integration: where Bitbucket is and the token Stacklink uses there.
 step "creating the integration"
-integration=$(curl -fsS -X POST "$INTEGRATION/api/v1/integrations" \
-  -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' \
-  -d "{\"name\": \"demo-$(date +%s)-$$\", \"apiHost\": \"$BITBUCKET\", \"userFacingHost\": \"$BITBUCKET\",
-       \"username\": \"admin\", \"accessToken\": \"demo-token-not-secret\"}") ||
-  fail "POST /api/v1/integrations was refused"
+integration=$(echo demo-token-not-secret | stacklink integrations create --name "demo-$(date +%s)-$$" \
+  --api-host "$BITBUCKET" --username admin --access-token-stdin --json) ||
+  fail "stacklink integrations create was refused"
 INTEGRATION_ID=$(echo "$integration" | json v.id)
 ENDPOINT=$(echo "$integration" | json v.webhook.endpoint)
 SECRET=$(echo "$integration" | json v.webhook.secret)
@@ -68,12 +74,9 @@ curl -fsS -o /dev/null -X POST "$BITBUCKET/rest/api/latest/projects/DEMO/repos/i
 
 # 4. A stack: the network stack of DEMO/infra, tracking main under stacks/network.
 step "creating the stack"
-stack=$(curl -fsS -X POST "$STACK_TRIGGER/api/v1/stacks" \
-  -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' \
-  -d "{\"name\": \"network-$(date +%s)-$$\", \"integrationId\": \"$INTEGRATION_ID\",
-       \"repository\": {\"projectKey\": \"DEMO\", \"slug\": \"infra\"},
-       \"branch\": \"main\", \"projectRoot\": \"stacks/network\"}") ||
-  fail "POST /api/v1/stacks was refused"
+stack=$(stacklink stacks create --name "network-$(date +%s)-$$" --integration "$INTEGRATION_ID" \
+  --repository DEMO/infra --branch main --project-root stacks/network --json) ||
+  fail "stacklink stacks create was refused"
 STACK_ID=$(echo "$stack" | json v.id)
 step "stack $STACK_ID"
 
@@ -95,10 +98,12 @@ until [ "$state" = FINISHED ]; do
   ((SECONDS < deadline)) || fail "no FINISHED run for $COMMIT within ${DEADLINE_SECONDS}s (last state: $state)"
   if [ "$state" = FAILED ] || [ "$state" = CANCELED ]; then fail "the run ended $state"; fi
   sleep 0.5
-  state=$(curl -fsS "$STACK_TRIGGER/api/v1/stacks/$STACK_ID/runs" -H "Authorization: Bearer $ADMIN_TOKEN" |
+  state=$(stacklink runs list --stack "$STACK_ID" --json |
     json '(v.runs.find((r) => r.commit === a[0]) ?? {state: "none"}).state' "$COMMIT")
 done
-step "run FINISHED"
+RUN_ID=$(stacklink runs list --stack "$STACK_ID" --json | json 'v.runs.find((r) => r.commit === a[0]).id' "$COMMIT")
+stacklink runs show "$RUN_ID"
+step "run $RUN_ID FINISHED"
 status=none
 until [ "$status" = SUCCESSFUL ]; do
   ((SECONDS < deadline)) || fail "Bitbucket has no SUCCESSFUL status for $COMMIT (last: $status)"
@@ -108,4 +113,14 @@ until [ "$status" = SUCCESSFUL ]; do
       "$COMMIT" "stacklink/$STACK_ID")
 done
 step "Bitbucket shows stacklink/$STACK_ID SUCCESSFUL on $COMMIT"
+# 7. Why it ran: the delivery and the decision per stack.
+DELIVERY_ID=$(echo "$pushed" | json 'v.deliveries[0].requestId')
+decision=none
+until [[ "$decision" == *run-created* ]]; do
+  ((SECONDS < deadline)) || fail "the delivery $DELIVERY_ID shows no run-created decision: $decision"
+  decision=$(stacklink deliveries show "$DELIVERY_ID" 2>&1 || true)
+  [[ "$decision" == *run-created* ]] || sleep 0.5
+done
+echo "$decision"
+step "stacklink deliveries show $DELIVERY_ID: run-created"
 echo "walkthrough: OK"

@@ -38,6 +38,7 @@ import type {
   Logger,
   MessageHandler,
   PublishOptions,
+  QueueDepth,
   QueueSpec,
   ReplayOptions,
   Topology,
@@ -292,6 +293,26 @@ class AmqpBus implements Bus {
       await channel.close().catch(() => undefined);
     }
     return parked;
+  }
+
+  async queueDepths(): Promise<QueueDepth[]> {
+    const channel = await this.opsChannel();
+    try {
+      const depths: QueueDepth[] = [];
+      for (const spec of this.topology.queues.filter((q) => q.transient !== true)) {
+        const work = await channel.checkQueue(this.namer.physical(spec.name));
+        const parked = await channel.checkQueue(this.namer.physical(deadLetterQueueName(spec.name)));
+        depths.push({
+          queue: spec.name,
+          messages: work.messageCount,
+          consumers: work.consumerCount,
+          deadLetters: parked.messageCount,
+        });
+      }
+      return depths;
+    } finally {
+      await channel.close().catch(() => undefined);
+    }
   }
 
   async replayDeadLetters(queue: string, options: ReplayOptions = {}): Promise<{ replayed: number }> {

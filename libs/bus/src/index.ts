@@ -20,6 +20,7 @@ export type {
   IncomingMessage,
   MessageHandler,
   PublishOptions,
+  QueueDepth,
   QueueSpec,
   ReplayOptions,
   Topology,

@@ -134,6 +134,16 @@ export interface Bus {
   inspectDeadLetters(queue: string, limit?: number): Promise<DeadLetter[]>;
   /** Sends parked messages back to their work queue as first attempts; resolves with how many. */
   replayDeadLetters(queue: string, options?: ReplayOptions): Promise<{ replayed: number }>;
+  /** Every work queue of the topology: ready messages, consumers, and messages parked in its DLQ. */
+  queueDepths(): Promise<QueueDepth[]>;
+}
+
+export interface QueueDepth {
+  /** The logical name (without the namespace). */
+  queue: string;
+  messages: number;
+  consumers: number;
+  deadLetters: number;
 }
 
 export type { Logger, Registry };

@@ -12,3 +12,29 @@ export { runMain } from './run-main';
 export type { RunningProcess } from './run-main';
 export { busConnection, redisConnection, startRole, storeConnection } from './start-role';
 export type { RoleConnection, RoleWorker, RunningRole, StartRoleOptions } from './start-role';
+export {
+  COMMON_ERRORS,
+  createDocumentedRouter,
+  errorResponse,
+  errorSchema,
+  routeSpecOf,
+  validationError,
+} from './documented-router';
+export type {
+  DocumentedRouter,
+  HttpMethod,
+  ResponseSpec,
+  RouteHandler,
+  RouteInput,
+  RouteSpec,
+} from './documented-router';
+export {
+  openApiDocument,
+  openApiPath,
+  operation,
+  pathParameterSchema,
+  requestSchema,
+  responseSchema,
+  serveOpenApi,
+} from './openapi-document';
+export type { OpenApiInfo, OpenApiMount } from './openapi-document';

@@ -10,3 +10,8 @@ export { describePublicCorpus, skippedCorpusSuites } from './public-corpus';
 export { BITBUCKET_DC_MORE_OUTCOMES } from './public-corpus-outcomes';
 export { openEventStream } from './event-stream-reader';
 export type { EventStreamReader, ServerSentEvent } from './event-stream-reader';
+export {
+  answerProblems,
+  checkOpenApiCompleteness,
+  validateOpenApiDocument,
+} from './check-openapi-completeness';

@@ -1,6 +1,6 @@
 import type { Express } from 'express';
 import { register, type Registry } from 'prom-client';
-import { createHttpApp, type ReadinessCheck } from '@stacklink/http';
+import { createHttpApp, openApiDocument, type ReadinessCheck } from '@stacklink/http';
 import { registerSecret, type Logger } from '@stacklink/logger';
 import { createIntegrationMetrics } from './adapters/prometheus-metrics';
 import { systemClock } from './adapters/system-clock';
@@ -46,6 +46,12 @@ export interface AppDeps {
   registry?: Registry;
 }
 
+const INFO = {
+  title: 'Stacklink integration API',
+  version: '1',
+  description: 'Bitbucket Data Center connections (docs/architecture.md §4).',
+};
+
 /** Builds the integration service's express app without listening (tests start it on port 0). */
 export function createApp(deps: AppDeps): Express {
   const registry = deps.registry ?? register;
@@ -73,11 +79,21 @@ export function createApp(deps: AppDeps): Express {
     rotateWebhookSecret: createRotateWebhookSecret(integration),
     getWebhookSecret: createGetWebhookSecret(integration),
     listRepositories: createListRepositories(integration),
+    openApi: () => openApiDocument(INFO, [{ prefix: '/api/v1', routers: [publicApi] }]),
   };
   const internalUseCases = {
     getWebhookSecrets: createGetWebhookSecrets(integration),
     getCredentials: createGetCredentials(integration),
+    openApi: () =>
+      openApiDocument({ ...INFO, title: 'Stacklink integration internal API' }, [
+        { prefix: '/internal/v1', routers: [internalApi] },
+      ]),
   };
+  const publicApi = createPublicRouter(publicUseCases, deps.adminToken);
+  const internalApi = createInternalRouter(internalUseCases, {
+    internalToken: deps.internalToken,
+    ...(deps.gatewayToken === undefined ? {} : { gatewayToken: deps.gatewayToken }),
+  });
   return createHttpApp(
     {
       service: 'integration',
@@ -87,14 +103,8 @@ export function createApp(deps: AppDeps): Express {
       quietPaths: /^\/(healthz|readyz|metrics)$/,
     },
     (app) => {
-      app.use('/api/v1', createPublicRouter(publicUseCases, deps.adminToken));
-      app.use(
-        '/internal/v1',
-        createInternalRouter(internalUseCases, {
-          internalToken: deps.internalToken,
-          ...(deps.gatewayToken === undefined ? {} : { gatewayToken: deps.gatewayToken }),
-        }),
-      );
+      app.use('/api/v1', publicApi.router);
+      app.use('/internal/v1', internalApi.router);
     },
   );
 }

@@ -5,3 +5,6 @@
 export { startIntegrationService } from './roles/integration';
 export { integrationConfigSchema, loadIntegrationConfig } from './config';
 export type { IntegrationConfig } from './config';
+// `stacklink admin reencrypt` (libs/cli).
+export { reencryptStore } from './reencrypt';
+export type { ReencryptReport } from './domain/reencrypt-secrets';

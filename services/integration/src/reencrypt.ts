@@ -1,36 +1,41 @@
-import { describeConfigError } from '@stacklink/config';
+import { describeConfigError, type Env } from '@stacklink/config';
 import { createAesGcmSecretCipher } from './adapters/aes-gcm-secret-cipher';
 import { createIntegrationRepository } from './adapters/create-integration-repository';
 import { loadReencryptConfig } from './config';
-import { createReencryptSecrets } from './domain/reencrypt-secrets';
+import { createReencryptSecrets, type ReencryptReport } from './domain/reencrypt-secrets';
 
 /**
- * `node services/integration/dist/src/reencrypt.js` with STORE_URL, MASTER_KEY and PREVIOUS_MASTER_KEYS:
- * re-seals every stored secret under MASTER_KEY so the previous keys can be removed. Idempotent; prints
- * counts as one JSON line, never a value. Exit code 1 when a value cannot be decrypted.
+ * Re-seals every stored secret under MASTER_KEY (STORE_URL, MASTER_KEY and PREVIOUS_MASTER_KEYS from
+ * `env`) so the previous keys can be removed; idempotent, answers counts, never a value. Throws
+ * CONFIG.INVALID for bad variables and an error when a value cannot be decrypted. `stacklink admin
+ * reencrypt` runs it; so does this file as a script.
  */
-async function run(): Promise<void> {
-  let config: ReturnType<typeof loadReencryptConfig>;
-  try {
-    config = loadReencryptConfig(process.env);
-  } catch (err) {
-    process.stderr.write(`${describeConfigError(err)}\n`);
-    process.exit(1);
-  }
+export async function reencryptStore(env: Env): Promise<ReencryptReport> {
+  const config = loadReencryptConfig(env);
   const repository = await createIntegrationRepository(config.storeUrl);
   try {
     const cipher = createAesGcmSecretCipher({
       masterKey: config.masterKey,
       previousMasterKeys: config.previousMasterKeys,
     });
-    const report = await createReencryptSecrets({ repository, cipher })();
-    process.stdout.write(`${JSON.stringify({ reencrypt: 'done', ...report })}\n`);
+    return await createReencryptSecrets({ repository, cipher })();
   } finally {
     await repository.close();
   }
 }
 
-run().catch((err: unknown) => {
-  process.stderr.write(`reencrypt failed: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+/** `node services/integration/dist/src/reencrypt.js`: one JSON line of counts; exit code 1 on failure. */
+if (require.main === module) {
+  reencryptStore(process.env).then(
+    (report) => process.stdout.write(`${JSON.stringify({ reencrypt: 'done', ...report })}\n`),
+    (err: unknown) => {
+      const config = (err as { code?: string }).code === 'CONFIG.INVALID';
+      process.stderr.write(
+        config
+          ? `${describeConfigError(err)}\n`
+          : `reencrypt failed: ${err instanceof Error ? err.message : String(err)}\n`,
+      );
+      process.exit(1);
+    },
+  );
+}

@@ -1,6 +1,14 @@
 import type { Express } from 'express';
 import { RUN_LOG_LIMITS } from '@stacklink/contracts';
-import { bearerAuth, createHttpApp, jsonBody, requireBearerRole, type ReadinessCheck } from '@stacklink/http';
+import {
+  bearerAuth,
+  createHttpApp,
+  jsonBody,
+  openApiDocument,
+  requireBearerRole,
+  serveOpenApi,
+  type ReadinessCheck,
+} from '@stacklink/http';
 import type { Logger } from '@stacklink/logger';
 import { createManageStacks } from './domain/manage-stacks';
 import type {
@@ -75,6 +83,12 @@ export interface RunLogsDeps {
   clock?: Clock;
 }
 
+const INFO = {
+  title: 'Stacklink stack-trigger API',
+  version: '1',
+  description: 'Stacks, runs, runner reports and the delivery history (docs/architecture.md §4, §13).',
+};
+
 /** The stack-trigger API (docs/architecture.md §4), built without listening so tests start it on port 0. */
 export function createApp(deps: AppDeps): Express {
   const stacks = createManageStacks(deps);
@@ -84,73 +98,83 @@ export function createApp(deps: AppDeps): Express {
     ...(deps.runLogs ? { activity: deps.runLogs.activity } : {}),
   });
   const runLogs = deps.runLogs;
+  const runStateApi = createRunStateRouter({ reportRunState });
+  const runLeaseApi = createRunLeaseRouter({ renewRunLease: createRenewRunLease(deps) });
+  const runLogAppendApi = runLogs
+    ? createRunLogAppendRouter({ appendRunLog: createAppendRunLog({ ...deps, ...runLogs }) })
+    : undefined;
+  const stacksApi = createStacksRouter({ stacks, triggerManualRun });
+  const runsApi = createRunsRouter({
+    listRuns: createListRuns(deps),
+    showRun: createShowRun({
+      ...deps,
+      ...(deps.integrationHosts ? { hosts: deps.integrationHosts } : {}),
+    }),
+  });
+  const runLogReadApi = runLogs
+    ? createRunLogReadRouter({
+        runs: deps.runs,
+        readRunLog: createReadRunLog({ runs: deps.runs, logs: runLogs.logs }),
+        followRunLog: createFollowRunLog({ ...deps, ...runLogs }),
+        streams: runLogs.streams,
+        heartbeatMs: runLogs.heartbeatMs,
+      })
+    : undefined;
+  const deliveriesApi = deps.deliveries
+    ? createDeliveriesRouter({
+        listDeliveries: createListDeliveries({ history: deps.deliveries.history }),
+        showDelivery: createShowDelivery({
+          history: deps.deliveries.history,
+          runs: deps.runs,
+          stacks: deps.stacks,
+        }),
+        redeliver: createRedeliver(deps.deliveries),
+      })
+    : undefined;
+  const internalApi = createInternalRouter({ stacks });
+  const deadLettersApi = deps.deadLetters ? createDeadLettersRouter(deps.deadLetters) : undefined;
+  const publicRouters = [
+    runStateApi,
+    runLeaseApi,
+    ...(runLogAppendApi ? [runLogAppendApi] : []),
+    stacksApi,
+    runsApi,
+    ...(runLogReadApi ? [runLogReadApi] : []),
+    ...(deliveriesApi ? [deliveriesApi] : []),
+  ];
+  const internalRouters = [internalApi, ...(deadLettersApi ? [deadLettersApi] : [])];
+  // Each API describes itself (docs/architecture.md §16) from the routers mounted below.
+  serveOpenApi(runsApi, ['admin'], () =>
+    openApiDocument(INFO, [{ prefix: '/api/v1', routers: publicRouters }]),
+  );
+  serveOpenApi(internalApi, ['internal'], () =>
+    openApiDocument({ ...INFO, title: 'Stacklink stack-trigger internal API' }, [
+      { prefix: '/internal/v1', routers: internalRouters },
+    ]),
+  );
   return createHttpApp(
     { service: 'stack-trigger', logger: deps.logger, readiness: deps.readiness ?? [] },
     (app) => {
       // ADMIN_TOKEN everywhere; a runner token on the run state and lease routes only (a 403 elsewhere).
       app.use('/api/v1', bearerAuth({ admin: deps.adminToken, runner: deps.runnerTokens ?? [] }));
       // Log chunks come in bodies larger than the other routes take (RUN_LOG_LIMITS.maxRequestBytes).
-      if (runLogs)
+      if (runLogAppendApi)
         app.use(
           '/api/v1/runs/:id/logs',
           requireBearerRole('admin', 'runner'),
           ...jsonBody(`${RUN_LOG_LIMITS.maxRequestBytes}b`),
         );
       app.use('/api/v1', ...jsonBody());
-      app.use(
-        '/api/v1',
-        requireBearerRole('admin', 'runner'),
-        createRunStateRouter({ reportRunState }),
-        createRunLeaseRouter({ renewRunLease: createRenewRunLease(deps) }),
-      );
-      if (runLogs)
-        app.use(
-          '/api/v1',
-          requireBearerRole('admin', 'runner'),
-          createRunLogAppendRouter({ appendRunLog: createAppendRunLog({ ...deps, ...runLogs }) }),
-        );
+      app.use('/api/v1', requireBearerRole('admin', 'runner'), runStateApi.router, runLeaseApi.router);
+      if (runLogAppendApi) app.use('/api/v1', requireBearerRole('admin', 'runner'), runLogAppendApi.router);
       // Every route below, and any added later, is the admin's alone.
       app.use('/api/v1', requireBearerRole('admin'));
-      app.use('/api/v1', createStacksRouter({ stacks, triggerManualRun }));
-      app.use(
-        '/api/v1',
-        createRunsRouter({
-          listRuns: createListRuns(deps),
-          showRun: createShowRun({
-            ...deps,
-            ...(deps.integrationHosts ? { hosts: deps.integrationHosts } : {}),
-          }),
-        }),
-      );
-      if (runLogs)
-        app.use(
-          '/api/v1',
-          createRunLogReadRouter({
-            runs: deps.runs,
-            readRunLog: createReadRunLog({ runs: deps.runs, logs: runLogs.logs }),
-            followRunLog: createFollowRunLog({ ...deps, ...runLogs }),
-            streams: runLogs.streams,
-            heartbeatMs: runLogs.heartbeatMs,
-          }),
-        );
-      if (deps.deliveries) {
-        const { history } = deps.deliveries;
-        app.use(
-          '/api/v1',
-          createDeliveriesRouter({
-            listDeliveries: createListDeliveries({ history }),
-            showDelivery: createShowDelivery({ history, runs: deps.runs, stacks: deps.stacks }),
-            redeliver: createRedeliver(deps.deliveries),
-          }),
-        );
-      }
-      app.use(
-        '/internal/v1',
-        bearerAuth(deps.internalToken),
-        ...jsonBody(),
-        createInternalRouter({ stacks }),
-      );
-      if (deps.deadLetters) app.use('/internal/v1', createDeadLettersRouter(deps.deadLetters));
+      app.use('/api/v1', stacksApi.router);
+      app.use('/api/v1', runsApi.router);
+      if (runLogReadApi) app.use('/api/v1', runLogReadApi.router);
+      if (deliveriesApi) app.use('/api/v1', deliveriesApi.router);
+      app.use('/internal/v1', bearerAuth(deps.internalToken), ...jsonBody(), internalApi.router);
+      if (deadLettersApi) app.use('/internal/v1', deadLettersApi.router);
     },
   );
 }

@@ -1,4 +1,4 @@
-import type { DeadLetter } from '@stacklink/bus';
+import type { DeadLetter, QueueDepth } from '@stacklink/bus';
 import { RUNS_READY_QUEUE, STATUS_UPDATES_QUEUE, VCS_EVENTS_QUEUE } from '@stacklink/contracts';
 
 /**
@@ -40,4 +40,6 @@ export function toParkedMessage(d: DeadLetter): ParkedMessage {
 export interface DeadLettersPort {
   inspectDeadLetters(queue: string, limit?: number): Promise<DeadLetter[]>;
   replayDeadLetters(queue: string, options?: { messageIds?: string[] }): Promise<{ replayed: number }>;
+  /** What `stacklink status` shows: each work queue's depth, consumers and parked messages. */
+  queueDepths(): Promise<QueueDepth[]>;
 }

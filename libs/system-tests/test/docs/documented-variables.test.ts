@@ -36,6 +36,11 @@ const NOT_PROCESS_CONFIG: readonly { names: RegExp; readBy: string[]; reason: st
     reason: 'the Bitbucket simulator (a test and demo tool, not a Stacklink role)',
   },
   {
+    names: /^STACKLINK_(INTEGRATION_URL|API_URL|GATEWAY_URL|TOKEN|INTERNAL_TOKEN)$/,
+    readBy: ['libs/cli/src/cli-config.ts'],
+    reason: 'the `stacklink` command (libs/cli): where the APIs answer and its tokens',
+  },
+  {
     names: /^STACKLINK_[A-Z0-9_]+$/,
     readBy: ['services/runner/src/domain/run-environment.ts'],
     reason: "what the reference runner puts in its command's environment, for the command to read",

@@ -95,6 +95,9 @@ describe('end to end: the README walkthrough after make up', function () {
     const walk = await runScript('walkthrough.sh', env);
     expect(walk.code, walk.output).to.equal(0);
     expect(walk.output).to.include('walkthrough: OK');
+    // Driven by the `stacklink` command, as the README shows: its status table and the delivery's decision.
+    expect(walk.output).to.match(/stack-trigger\.vcs-events\s+trigger\s+[1-9]/);
+    expect(walk.output).to.match(/network-\S+\s+run-created/);
   });
 
   it('make up again restarts a role killed with SIGKILL and leaves the others alone', async () => {

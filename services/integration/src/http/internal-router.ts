@@ -1,12 +1,20 @@
-import { Router } from 'express';
-import { bearerAuth, requireBearerRole } from '@stacklink/http';
+import {
+  bearerAuth,
+  createDocumentedRouter,
+  requireBearerRole,
+  serveOpenApi,
+  type DocumentedRouter,
+} from '@stacklink/http';
 import type { createGetCredentials } from '../domain/get-credentials';
 import type { createGetWebhookSecrets } from '../domain/get-webhook-secrets';
+import { credentialsSchema, notFound, webhookSecretsSchema } from './answers';
 
 /** The use cases behind the internal API, built once by app.ts. */
 export interface InternalUseCases {
   getWebhookSecrets: ReturnType<typeof createGetWebhookSecrets>;
   getCredentials: ReturnType<typeof createGetCredentials>;
+  /** The OpenAPI document of the internal API (app.ts builds it). */
+  openApi: () => Record<string, unknown>;
 }
 
 /**
@@ -17,24 +25,46 @@ export interface InternalUseCases {
 export function createInternalRouter(
   useCases: InternalUseCases,
   tokens: { internalToken: string; gatewayToken?: string },
-): Router {
-  const router = Router();
-  router.use(
+): DocumentedRouter {
+  const api = createDocumentedRouter();
+  api.use(
     bearerAuth({ internal: tokens.internalToken, gateway: tokens.gatewayToken ?? [] }, 'stacklink-internal'),
   );
-  router.get(
-    '/integrations/:id/webhook-secrets',
-    requireBearerRole('internal', 'gateway'),
-    async (req, res) => {
+  api.use(requireBearerRole('internal', 'gateway'));
+  api.route(
+    {
+      method: 'get',
+      path: '/integrations/:id/webhook-secrets',
+      summary: 'The secrets a delivery may be signed with: current first, then the previous one in its grace',
+      auth: ['internal', 'gateway'],
+      responses: {
+        200: { description: 'Cache-Control: no-store', schema: webhookSecretsSchema },
+        404: notFound,
+      },
+    },
+    async ({ params }, _req, res) => {
       res.setHeader('Cache-Control', 'no-store');
-      res.json(await useCases.getWebhookSecrets(String(req.params.id)));
+      res.json(await useCases.getWebhookSecrets(params.id!));
     },
   );
   // Every route below, and any added later, is INTERNAL_TOKEN's alone.
-  router.use(requireBearerRole('internal'));
-  router.get('/integrations/:id/credentials', async (req, res) => {
-    res.setHeader('Cache-Control', 'no-store');
-    res.json(await useCases.getCredentials(req.params.id));
-  });
-  return router;
+  api.use(requireBearerRole('internal'));
+  api.route(
+    {
+      method: 'get',
+      path: '/integrations/:id/credentials',
+      summary: 'What stack-trigger needs to call Bitbucket: API host, username, access token, TLS',
+      auth: ['internal'],
+      responses: {
+        200: { description: 'Cache-Control: no-store', schema: credentialsSchema },
+        404: notFound,
+      },
+    },
+    async ({ params }, _req, res) => {
+      res.setHeader('Cache-Control', 'no-store');
+      res.json(await useCases.getCredentials(params.id!));
+    },
+  );
+  serveOpenApi(api, ['internal'], () => useCases.openApi());
+  return api;
 }

@@ -54,6 +54,8 @@ export interface CallOptions {
 
 export interface RunningService {
   url: string;
+  /** The express app as served, for the OpenAPI completeness check. */
+  app: ReturnType<typeof createApp>;
   repository: IntegrationRepositoryPort;
   clock: FakeClock;
   registry: Registry;
@@ -142,6 +144,7 @@ export async function startService(options: StartServiceOptions = {}): Promise<R
 
   return {
     url: server.url,
+    app,
     repository,
     clock,
     registry,

@@ -1,6 +1,6 @@
-import { Router } from 'express';
-import { validateInput } from '@stacklink/http';
+import { createDocumentedRouter, validationError, type DocumentedRouter } from '@stacklink/http';
 import type { ManageStacks } from '../domain/manage-stacks';
+import { stackListSchema } from './answers';
 import { disableStacksBodySchema, internalStacksQuerySchema } from './schemas';
 
 /**
@@ -8,20 +8,45 @@ import { disableStacksBodySchema, internalStacksQuerySchema } from './schemas';
  * one stacks still use), and disabling them when it deletes it anyway (`?force=true`). Both answer
  * `{stacks: [{id, name, …}]}`, full stacks, of which the integration service reads id and name.
  */
-export function createInternalRouter(deps: { stacks: ManageStacks }): Router {
-  const router = Router();
-  router.get('/stacks', async (req, res) => {
-    const { integrationId } = validateInput<{ integrationId: string }>(internalStacksQuerySchema, req.query);
-    res.json({ stacks: await deps.stacks.list({ integrationId }) });
-  });
-  router.post('/stacks/disable', async (req, res) => {
-    const { integrationId } = validateInput<{ integrationId: string }>(internalStacksQuerySchema, req.query);
-    const { reason } = validateInput<{ reason?: string }>(disableStacksBodySchema, req.body ?? {});
-    const stacks = await deps.stacks.disableForIntegration(
-      integrationId,
-      reason ?? `integration ${integrationId} was deleted`,
-    );
-    res.json({ stacks });
-  });
-  return router;
+export function createInternalRouter(deps: { stacks: ManageStacks }): DocumentedRouter {
+  const api = createDocumentedRouter();
+  api.route<{ integrationId: string }>(
+    {
+      method: 'get',
+      path: '/stacks',
+      summary: 'The stacks of an integration',
+      auth: ['internal'],
+      query: internalStacksQuerySchema,
+      responses: {
+        200: { description: 'its stacks', schema: stackListSchema },
+        400: validationError('integrationId'),
+      },
+    },
+    async ({ query }, _req, res) => {
+      res.json({ stacks: await deps.stacks.list({ integrationId: query.integrationId }) });
+    },
+  );
+  api.route<{ integrationId: string }, { reason?: string } | undefined>(
+    {
+      method: 'post',
+      path: '/stacks/disable',
+      summary: 'Disable the stacks of an integration being deleted with force=true',
+      auth: ['internal'],
+      query: internalStacksQuerySchema,
+      body: disableStacksBodySchema,
+      responses: {
+        200: { description: 'the stacks, disabled', schema: stackListSchema },
+        400: validationError('integrationId'),
+      },
+    },
+    async ({ query, body }, _req, res) => {
+      const { integrationId } = query;
+      const stacks = await deps.stacks.disableForIntegration(
+        integrationId,
+        body?.reason ?? `integration ${integrationId} was deleted`,
+      );
+      res.json({ stacks });
+    },
+  );
+  return api;
 }

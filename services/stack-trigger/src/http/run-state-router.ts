@@ -1,7 +1,12 @@
-import { Router } from 'express';
-import { validateInput } from '@stacklink/http';
-import type { RunStateRequest } from '@stacklink/contracts';
+import {
+  createDocumentedRouter,
+  errorResponse,
+  validationError,
+  type DocumentedRouter,
+} from '@stacklink/http';
+import type { RunState, RunSummary } from '../domain/model';
 import type { createReportRunState } from '../domain/report-run-state';
+import { runNotFound, runSchema } from './answers';
 import { runStateSchema } from './schemas';
 
 /**
@@ -10,11 +15,30 @@ import { runStateSchema } from './schemas';
  */
 export function createRunStateRouter(deps: {
   reportRunState: ReturnType<typeof createReportRunState>;
-}): Router {
-  const router = Router();
-  router.post('/runs/:id/state', async (req, res) => {
-    const input = validateInput<RunStateRequest>(runStateSchema, req.body);
-    res.json(await deps.reportRunState(req.params.id, input.state, input.note, input.summary));
-  });
-  return router;
+}): DocumentedRouter {
+  const api = createDocumentedRouter();
+  api.route<undefined, { state: RunState; note?: string; summary?: RunSummary }>(
+    {
+      method: 'post',
+      path: '/runs/:id/state',
+      summary: "A runner's report: QUEUED→RUNNING→FINISHED|FAILED, QUEUED|RUNNING→CANCELED",
+      auth: ['admin', 'runner'],
+      body: runStateSchema,
+      bodyExample: { state: 'RUNNING' },
+      responses: {
+        200: { description: 'the run as moved', schema: runSchema },
+        400: validationError('state'),
+        404: runNotFound,
+        409: errorResponse(
+          'a move the run does not allow; nothing changed',
+          'RUN.ILLEGAL_TRANSITION',
+          'run x is FINISHED: it cannot become RUNNING',
+        ),
+      },
+    },
+    async ({ params, body }, _req, res) => {
+      res.json(await deps.reportRunState(params.id!, body.state, body.note, body.summary));
+    },
+  );
+  return api;
 }
