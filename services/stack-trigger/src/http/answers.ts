@@ -68,10 +68,17 @@ export const runSchema = Joi.object({
   note: Joi.string(),
   canceledBy: Joi.string().valid('operator'),
   transitions: Joi.array()
-    .items(Joi.object({ state: Joi.string().valid(...RUN_STATES).required(), at: isoTime.required() }))
+    .items(
+      Joi.object({
+        state: Joi.string()
+          .valid(...RUN_STATES)
+          .required(),
+        at: isoTime.required(),
+      }),
+    )
     .description('the state timeline, oldest first'),
   startedAt: isoTime.description('when the run became RUNNING'),
-  summary: runSummarySchema.description("what the runner reported with the final state"),
+  summary: runSummarySchema.description('what the runner reported with the final state'),
   createdAt: isoTime.required(),
   updatedAt: isoTime.required(),
 }).label('Run');

@@ -21,7 +21,12 @@ import { runNotFound } from './answers';
 import type { EventStreams } from './event-stream';
 import { lastEventIdHeaderSchema, runLogQuerySchema, runLogStreamQuerySchema } from './schemas';
 
-const chunkExample = { seq: 0, stream: 'stdout', text: 'Plan: 1 to add, 0 to change, 0 to destroy.\n', at: '2026-01-01T00:00:01.000Z' };
+const chunkExample = {
+  seq: 0,
+  stream: 'stdout',
+  text: 'Plan: 1 to add, 0 to change, 0 to destroy.\n',
+  at: '2026-01-01T00:00:01.000Z',
+};
 
 /**
  * `POST /api/v1/runs/{id}/logs`: a runner's chunks (README "Run logs"). One of the routes a runner token
@@ -52,7 +57,11 @@ export function createRunLogAppendRouter(deps: {
           'LOGS.RUN_CLOSED',
           'run x is closed for logs',
         ),
-        413: errorResponse('the body is larger than 8 MiB', 'HTTP.BODY_TOO_LARGE', 'request body exceeds the limit of 8388608 bytes'),
+        413: errorResponse(
+          'the body is larger than 8 MiB',
+          'HTTP.BODY_TOO_LARGE',
+          'request body exceeds the limit of 8388608 bytes',
+        ),
       },
     },
     async ({ params, body }, _req, res) => {
@@ -106,7 +115,10 @@ export function createRunLogReadRouter(deps: {
       auth: ['admin'],
       query: runLogStreamQuerySchema,
       responses: {
-        200: { description: 'the event stream, open until the run is final', contentType: 'text/event-stream' },
+        200: {
+          description: 'the event stream, open until the run is final',
+          contentType: 'text/event-stream',
+        },
         400: validationError('after'),
         404: runNotFound,
       },

@@ -22,7 +22,11 @@ export function createRunsRouter(deps: {
       auth: ['admin'],
       query: listAllRunsQuerySchema,
       responses: {
-        200: { description: 'a page of runs', schema: runsPageSchema, example: { runs: [runExample], next: null } },
+        200: {
+          description: 'a page of runs',
+          schema: runsPageSchema,
+          example: { runs: [runExample], next: null },
+        },
         400: validationError('state'),
       },
     },
