@@ -1,3 +1,4 @@
+import type { LogChunk, RunLogPage } from '@stacklink/contracts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApiClient } from '../api-client';
 import { print, type CommandContext, type CommandGroup } from '../command';
@@ -17,21 +18,6 @@ interface Run extends RunSummary {
 }
 
 /** A log chunk (the run-logs contract: `GET /api/v1/runs/{id}/logs`). */
-interface LogChunk {
-  seq: number;
-  stream: 'stdout' | 'stderr' | 'system';
-  text: string;
-  at: string;
-}
-
-interface LogPage {
-  runId: string;
-  chunks: LogChunk[];
-  nextAfter: number | null;
-  truncated: boolean;
-  complete: boolean;
-}
-
 const FINAL_STATES = ['FINISHED', 'FAILED', 'CANCELED'];
 const runPath = (id: string, suffix = '') => `/api/v1/runs/${encodeURIComponent(id)}${suffix}`;
 
@@ -82,7 +68,7 @@ async function printStoredLog(
 ): Promise<void> {
   let cursor = after;
   for (;;) {
-    const page = await api.request<LogPage>({
+    const page = await api.request<RunLogPage>({
       path: runPath(id, '/logs'),
       query: { after: cursor, limit: 1000 },
     });

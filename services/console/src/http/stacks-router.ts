@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { Router, type Request, type Response } from 'express';
+import type { RunLogPage } from '@stacklink/contracts';
 import { ApiError, type StacklinkApi } from '../adapters/stacklink-api';
 import { html, type Html } from '../views/html';
 import { alert, checkbox, csrfField, field, layout, stateBadge, when } from '../views/layout';
@@ -38,13 +39,6 @@ export interface RunView {
   links?: { commit?: string; pullRequest?: string };
   createdAt: string;
   updatedAt: string;
-}
-
-interface LogPage {
-  chunks: { seq: number; stream: string; text: string; at: string }[];
-  nextAfter: number | null;
-  truncated: boolean;
-  complete: boolean;
 }
 
 const FINAL = ['FINISHED', 'FAILED', 'CANCELED'];
@@ -386,7 +380,7 @@ export function createStacksRouter(deps: { api: StacklinkApi }): Router {
     const integration = await deps.api
       .call<IntegrationView>('integration', 'GET', `/integrations/${enc(stack.integrationId)}`)
       .catch(() => undefined);
-    const log = await st<LogPage>('GET', `/runs/${enc(run.id)}/logs?limit=1000`).catch((err: unknown) => {
+    const log = await st<RunLogPage>('GET', `/runs/${enc(run.id)}/logs?limit=1000`).catch((err: unknown) => {
       if (err instanceof ApiError) return undefined;
       throw err;
     });
