@@ -1,8 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import amqp from 'amqplib';
+import { topologyNames } from '@stacklink/bus';
+import { gatewayTopology } from '@stacklink/contracts';
 import { sign } from '@stacklink/bitbucket';
 import { createCapturingLogger, createSilentLogger, type Logger } from '@stacklink/logger';
 import { loadIntegrationConfig, startIntegrationService } from '@stacklink/integration';
@@ -179,7 +181,9 @@ export class GatewayHarness {
       namespace: this.namespace,
       amqpUrl: RABBITMQ_URL,
       redisUrl: REDIS_URL,
-      exchanges: ['vcs.events', 'integration.events'],
+      // Everything the gateway declares, the delivery-records quorum queue and its retry and dead-letter
+      // queues included: left behind, each run's queues pile up on the shared broker.
+      topologies: [topologyNames(gatewayTopology(`${hostname()}-${process.pid}`))],
       queues: ['probe'],
     }).catch(() => undefined);
     rmSync(this.dir, { recursive: true, force: true });
