@@ -142,3 +142,27 @@ export {
   runLogStreamPath,
 } from './run-logs';
 export type { LogStream, LogChunk, AppendRunLogRequest, AppendRunLogAnswer, RunLogPage } from './run-logs';
+
+// The public APIs' answers as clients read them (the console, the `stacklink` command).
+export { WEBHOOK_HEALTHS, STACK_DECISION_OUTCOMES } from './public-api';
+export type {
+  RepositoryRef,
+  IntegrationAnswer,
+  ConnectionCheck,
+  ConnectionReportAnswer,
+  WebhookHealth,
+  WebhookHealthEntry,
+  WebhookHealthAnswer,
+  StackAnswer,
+  RunTransition,
+  RunAnswer,
+  RunsPageAnswer,
+  RunViewAnswer,
+  DeliveryRecordAnswer,
+  DeliveriesPageAnswer,
+  StackDecisionOutcome,
+  StackDecisionAnswer,
+  DeliveryViewAnswer,
+  ParkedMessageAnswer,
+  ParkedMessagesAnswer,
+} from './public-api';

@@ -1,15 +1,7 @@
 import { print, type CommandGroup } from '../command';
 import { CliError, EXIT } from '../exit-codes';
 import { table } from '../output';
-
-interface ParkedMessage {
-  messageId?: string;
-  errorCode?: string;
-  errorMessage?: string;
-  attempts?: number;
-  firstFailedAt?: string;
-  routingKey?: string;
-}
+import type { ParkedMessagesAnswer } from '@stacklink/contracts';
 
 export const deadLetterCommands: CommandGroup = {
   name: 'dead-letters',
@@ -23,7 +15,7 @@ export const deadLetterCommands: CommandGroup = {
       options: { limit: { type: 'string' } },
       positionals: { min: 1, max: 1 },
       async run(ctx, values, [queue]) {
-        const answer = await ctx.internal().request<{ queue: string; messages: ParkedMessage[] }>({
+        const answer = await ctx.internal().request<ParkedMessagesAnswer>({
           path: '/internal/v1/dead-letters',
           query: { queue, limit: values.limit as string | undefined },
         });

@@ -1,41 +1,12 @@
 import { print, type CommandGroup } from '../command';
 import { CliError, EXIT } from '../exit-codes';
 import { details, table } from '../output';
-import { runTable, type RunSummary } from './stacks';
-
-interface DeliveryRecord {
-  deliveryId: string;
-  integrationId: string;
-  eventKey: string;
-  scope?: string;
-  receivedAt: string;
-  status: number;
-  outcome: string;
-  reason?: string;
-  eventId?: string;
-}
-
-interface DeliveryView {
-  deliveryId: string;
-  records: DeliveryRecord[];
-  event?: { id: string; type: string; repository: { projectKey: string; slug: string }; summary: string };
-  decisions: {
-    decidedAt?: string;
-    stacks: {
-      stackId: string;
-      stackName?: string;
-      outcome: string;
-      reason?: string;
-      detail?: string;
-      runId?: string;
-    }[];
-  }[];
-  runs: RunSummary[];
-}
+import { runTable } from './stacks';
+import type { DeliveriesPageAnswer, DeliveryRecordAnswer, DeliveryViewAnswer } from '@stacklink/contracts';
 
 const path = (id: string, suffix = '') => `/api/v1/deliveries/${encodeURIComponent(id)}${suffix}`;
 
-function recordTable(records: readonly DeliveryRecord[]): string {
+function recordTable(records: readonly DeliveryRecordAnswer[]): string {
   return table(records, [
     ['received', (d) => d.receivedAt],
     ['delivery', (d) => d.deliveryId || '(none)'],
@@ -47,7 +18,7 @@ function recordTable(records: readonly DeliveryRecord[]): string {
   ]);
 }
 
-function showDelivery(d: DeliveryView): string {
+function showDelivery(d: DeliveryViewAnswer): string {
   const decisions = d.decisions.flatMap((decision) =>
     decision.stacks.map((s) => ({ ...s, decidedAt: decision.decidedAt })),
   );
@@ -102,7 +73,7 @@ export const deliveryCommands: CommandGroup = {
             throw new CliError(EXIT.INVALID_INPUT, '--repository must be PROJECT or PROJECT/slug');
           [, projectKey, slug] = match;
         }
-        const answer = await ctx.api().request<{ deliveries: DeliveryRecord[]; nextCursor?: string }>({
+        const answer = await ctx.api().request<DeliveriesPageAnswer>({
           path: '/api/v1/deliveries',
           query: {
             integrationId: values.integration as string | undefined,
@@ -128,7 +99,7 @@ export const deliveryCommands: CommandGroup = {
       usage: '<delivery id>',
       positionals: { min: 1, max: 1 },
       async run(ctx, _values, [id]) {
-        print(ctx, await ctx.api().request<DeliveryView>({ path: path(id!) }), showDelivery);
+        print(ctx, await ctx.api().request<DeliveryViewAnswer>({ path: path(id!) }), showDelivery);
       },
     },
     {

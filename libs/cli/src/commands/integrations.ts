@@ -3,28 +3,11 @@ import { print, type CommandGroup, type Values } from '../command';
 import { CliError, EXIT } from '../exit-codes';
 import { details, table } from '../output';
 import { readSecret } from '../secret-input';
-
-interface Integration {
-  id: string;
-  name: string;
-  apiHost: string;
-  userFacingHost: string;
-  username: string;
-  description?: string;
-  labels: string[];
-  createdAt: string;
-  webhook: { endpoint: string; secret?: string; previousSecretValidUntil?: string };
-}
-
-interface ConnectionReport {
-  ok: boolean;
-  serverVersion?: string;
-  checks: { name: string; ok: boolean; message: string; skipped?: boolean }[];
-}
+import type { ConnectionReportAnswer, IntegrationAnswer, WebhookHealthAnswer } from '@stacklink/contracts';
 
 const path = (id: string, suffix = '') => `/api/v1/integrations/${encodeURIComponent(id)}${suffix}`;
 
-function showIntegration(i: Integration): string {
+function showIntegration(i: IntegrationAnswer): string {
   return details([
     ['id', i.id],
     ['name', i.name],
@@ -48,19 +31,6 @@ function list(values: Values, name: string): string[] | undefined {
 }
 
 /** `GET /api/v1/integrations/{id}/webhooks` (docs/architecture.md §14). */
-interface WebhookHealth {
-  integrationId: string;
-  mode: string;
-  scope: string;
-  webhooks: {
-    scope: string;
-    health: 'ok' | 'missing' | 'repaired' | 'failing' | 'forbidden';
-    detail: string;
-    lastFailure?: string;
-    checkedAt: string;
-  }[];
-}
-
 export const integrationCommands: CommandGroup = {
   name: 'integrations',
   summary: 'Bitbucket Data Center connections (list, show, create, test, rotate-secret, webhooks)',
@@ -70,7 +40,7 @@ export const integrationCommands: CommandGroup = {
       summary: 'every integration',
       usage: '',
       async run(ctx) {
-        const answer = await ctx.integration().request<{ integrations: Integration[] }>({
+        const answer = await ctx.integration().request<{ integrations: IntegrationAnswer[] }>({
           path: '/api/v1/integrations',
         });
         print(ctx, answer, (a) =>
@@ -90,7 +60,7 @@ export const integrationCommands: CommandGroup = {
       usage: '<id>',
       positionals: { min: 1, max: 1 },
       async run(ctx, _values, [id]) {
-        print(ctx, await ctx.integration().request<Integration>({ path: path(id!) }), showIntegration);
+        print(ctx, await ctx.integration().request<IntegrationAnswer>({ path: path(id!) }), showIntegration);
       },
     },
     {
@@ -129,7 +99,7 @@ export const integrationCommands: CommandGroup = {
           fromStdin: values['access-token-stdin'] === true,
           flag: '--access-token-stdin',
         });
-        const answer = await ctx.integration().request<Integration>({
+        const answer = await ctx.integration().request<IntegrationAnswer>({
           method: 'POST',
           path: '/api/v1/integrations',
           body: {
@@ -154,7 +124,7 @@ export const integrationCommands: CommandGroup = {
       async run(ctx, _values, [id]) {
         const report = await ctx
           .integration()
-          .request<ConnectionReport>({ method: 'POST', path: path(id!, '/test') });
+          .request<ConnectionReportAnswer>({ method: 'POST', path: path(id!, '/test') });
         print(ctx, report, (r) =>
           [
             `${r.ok ? 'OK' : 'FAILED'}${r.serverVersion === undefined ? '' : ` (Bitbucket ${r.serverVersion})`}`,
@@ -188,7 +158,7 @@ export const integrationCommands: CommandGroup = {
       usage: '<id>',
       positionals: { min: 1, max: 1 },
       async run(ctx, _values, [id]) {
-        const answer = await ctx.integration().request<WebhookHealth>({ path: path(id!, '/webhooks') });
+        const answer = await ctx.integration().request<WebhookHealthAnswer>({ path: path(id!, '/webhooks') });
         print(ctx, answer, (a) =>
           [
             `mode: ${a.mode}, scope: ${a.scope}`,

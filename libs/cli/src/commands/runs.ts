@@ -4,24 +4,14 @@ import type { ApiClient } from '../api-client';
 import { print, type CommandContext, type CommandGroup } from '../command';
 import { CliError, EXIT, type ExitCode } from '../exit-codes';
 import { details } from '../output';
-import { runTable, type RunSummary } from './stacks';
-
-interface Run extends RunSummary {
-  version: number;
-  note?: string;
-  pullRequest?: { id: number; sourceRef: string; targetRef: string; url?: string };
-  trigger: { kind: string; deliveryId?: string; commit?: string; branch?: string };
-  transitions?: { state: string; at: string }[];
-  stack?: { id: string; name: string; repository: { projectKey: string; slug: string } };
-  links?: { commit?: string; pullRequest?: string };
-  updatedAt: string;
-}
+import { runTable } from './stacks';
+import type { RunAnswer, RunsPageAnswer, RunViewAnswer } from '@stacklink/contracts';
 
 /** A log chunk (the run-logs contract: `GET /api/v1/runs/{id}/logs`). */
 const FINAL_STATES = ['FINISHED', 'FAILED', 'CANCELED'];
 const runPath = (id: string, suffix = '') => `/api/v1/runs/${encodeURIComponent(id)}${suffix}`;
 
-function showRun(r: Run): string {
+function showRun(r: RunViewAnswer): string {
   return details([
     ['id', r.id],
     ['stack', r.stack === undefined ? r.stackId : `${r.stack.name} (${r.stack.id})`],
@@ -163,16 +153,17 @@ export const runCommands: CommandGroup = {
             '--state must be QUEUED, RUNNING, FINISHED, FAILED or CANCELED',
           );
         }
-        let answer: { runs: RunSummary[]; next?: string | null };
+        // One stack's route answers no page token.
+        let answer: Omit<RunsPageAnswer, 'next'> & { next?: RunsPageAnswer['next'] };
         if (typeof values.stack === 'string') {
           // One stack: its own route; the state is filtered here.
-          const all = await ctx.api().request<{ runs: RunSummary[] }>({
+          const all = await ctx.api().request<{ runs: RunAnswer[] }>({
             path: `/api/v1/stacks/${encodeURIComponent(values.stack)}/runs`,
             query: { limit: state === undefined ? limit : 1000 },
           });
           answer = { runs: all.runs.filter((r) => state === undefined || r.state === state).slice(0, limit) };
         } else {
-          answer = await ctx.api().request({ path: '/api/v1/runs', query: { state, limit } });
+          answer = await ctx.api().request<RunsPageAnswer>({ path: '/api/v1/runs', query: { state, limit } });
         }
         print(ctx, answer, (a) => runTable(a.runs));
       },
@@ -183,7 +174,7 @@ export const runCommands: CommandGroup = {
       usage: '<id>',
       positionals: { min: 1, max: 1 },
       async run(ctx, _values, [id]) {
-        print(ctx, await ctx.api().request<Run>({ path: runPath(id!) }), showRun);
+        print(ctx, await ctx.api().request<RunViewAnswer>({ path: runPath(id!) }), showRun);
       },
     },
     {

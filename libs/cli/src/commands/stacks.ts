@@ -1,38 +1,11 @@
 import { print, type CommandGroup, type Options, type Values } from '../command';
 import { CliError, EXIT } from '../exit-codes';
 import { details, table } from '../output';
-
-interface Stack {
-  id: string;
-  name: string;
-  integrationId: string;
-  repository: { projectKey: string; slug: string };
-  branch: string;
-  projectRoot: string;
-  additionalProjectGlobs: string[];
-  triggerOnTags: boolean;
-  allowForks: boolean;
-  labels: string[];
-  prComments: boolean;
-  enabled: boolean;
-  disabledReason?: string;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface RunSummary {
-  id: string;
-  stackId: string;
-  type: string;
-  commit: string;
-  ref: string;
-  state: string;
-  createdAt: string;
-}
+import type { RunAnswer, StackAnswer } from '@stacklink/contracts';
 
 const path = (id: string, suffix = '') => `/api/v1/stacks/${encodeURIComponent(id)}${suffix}`;
 
-export function showStack(s: Stack): string {
+export function showStack(s: StackAnswer): string {
   return details([
     ['id', s.id],
     ['name', s.name],
@@ -51,7 +24,7 @@ export function showStack(s: Stack): string {
   ]);
 }
 
-export function runTable(runs: readonly RunSummary[]): string {
+export function runTable(runs: readonly RunAnswer[]): string {
   return table(runs, [
     ['id', (r) => r.id],
     ['stack', (r) => r.stackId],
@@ -131,7 +104,7 @@ export const stackCommands: CommandGroup = {
       summary: 'every stack',
       usage: '',
       async run(ctx) {
-        const answer = await ctx.api().request<{ stacks: Stack[] }>({ path: '/api/v1/stacks' });
+        const answer = await ctx.api().request<{ stacks: StackAnswer[] }>({ path: '/api/v1/stacks' });
         print(ctx, answer, (a) =>
           table(a.stacks, [
             ['id', (s) => s.id],
@@ -150,7 +123,7 @@ export const stackCommands: CommandGroup = {
       usage: '<id>',
       positionals: { min: 1, max: 1 },
       async run(ctx, _values, [id]) {
-        print(ctx, await ctx.api().request<Stack>({ path: path(id!) }), showStack);
+        print(ctx, await ctx.api().request<StackAnswer>({ path: path(id!) }), showStack);
       },
     },
     {
@@ -166,7 +139,7 @@ export const stackCommands: CommandGroup = {
         }
         const stack = await ctx
           .api()
-          .request<Stack>({ method: 'POST', path: '/api/v1/stacks', body: stackBody(values) });
+          .request<StackAnswer>({ method: 'POST', path: '/api/v1/stacks', body: stackBody(values) });
         print(ctx, stack, showStack);
       },
     },
@@ -181,7 +154,11 @@ export const stackCommands: CommandGroup = {
         const body = stackBody(values);
         if (Object.keys(body).length === 0)
           throw new CliError(EXIT.USAGE, 'nothing to change: give an option');
-        print(ctx, await ctx.api().request<Stack>({ method: 'PATCH', path: path(id!), body }), showStack);
+        print(
+          ctx,
+          await ctx.api().request<StackAnswer>({ method: 'PATCH', path: path(id!), body }),
+          showStack,
+        );
       },
     },
     {
@@ -192,7 +169,7 @@ export const stackCommands: CommandGroup = {
       async run(ctx, _values, [id]) {
         const stack = await ctx
           .api()
-          .request<Stack>({ method: 'PATCH', path: path(id!), body: { enabled: false } });
+          .request<StackAnswer>({ method: 'PATCH', path: path(id!), body: { enabled: false } });
         print(ctx, stack, showStack);
       },
     },
@@ -220,7 +197,7 @@ export const stackCommands: CommandGroup = {
       positionals: { min: 1, max: 1 },
       async run(ctx, values, [id]) {
         if (values.commit === undefined) throw new CliError(EXIT.USAGE, '--commit is required');
-        const run = await ctx.api().request<RunSummary>({
+        const run = await ctx.api().request<RunAnswer>({
           method: 'POST',
           path: path(id!, '/runs'),
           body: {

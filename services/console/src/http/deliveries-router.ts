@@ -4,33 +4,7 @@ import { ApiError, type StacklinkApi } from '../adapters/stacklink-api';
 import { html, type Html } from '../views/html';
 import { alert, csrfField, field, layout, stateBadge, when } from '../views/layout';
 import { Joi, validateForm, type FieldErrors } from './forms';
-
-interface DeliveryRecord {
-  deliveryId: string;
-  integrationId: string;
-  eventKey: string;
-  receivedAt: string;
-  status: number;
-  outcome: string;
-  reason?: string;
-}
-
-interface StackDecision {
-  stackId: string;
-  stackName?: string;
-  outcome: string;
-  reason?: string;
-  detail?: string;
-  runId?: string;
-}
-
-export interface DeliveryView {
-  deliveryId: string;
-  records: DeliveryRecord[];
-  event?: { id: string; type: string; repository: { projectKey: string; slug: string }; summary: string };
-  decisions: { eventId: string; decidedAt?: string; redeliveryOf?: string; stacks: StackDecision[] }[];
-  runs: { id: string; stackId: string; state: string }[];
-}
+import type { DeliveryRecordAnswer, DeliveryViewAnswer, StackDecisionAnswer } from '@stacklink/contracts';
 
 const filterForm = Joi.object({
   integrationId: Joi.string().trim().max(255).allow('').label('integrationId'),
@@ -68,7 +42,10 @@ type Filters = Partial<
 >;
 
 /** A delivery's decisions per stack (docs/architecture.md §13), optionally only some stacks'. */
-export function decisionList(view: DeliveryView, only: (s: StackDecision) => boolean = () => true): Html {
+export function decisionList(
+  view: DeliveryViewAnswer,
+  only: (s: StackDecisionAnswer) => boolean = () => true,
+): Html {
   return html`${view.decisions.map(
     (d) =>
       html`<section class="decision">
@@ -102,7 +79,7 @@ export function createDeliveriesRouter(deps: { api: StacklinkApi }): Router {
     const query = new URLSearchParams({ limit: '50' });
     for (const [k, v] of Object.entries(filters))
       if (v) query.set(k, k === 'since' ? `${v}T00:00:00.000Z` : v);
-    let page: { deliveries: DeliveryRecord[]; nextCursor?: string } = { deliveries: [] };
+    let page: { deliveries: DeliveryRecordAnswer[]; nextCursor?: string } = { deliveries: [] };
     if (form.ok) {
       try {
         page = await deps.api.call('stack-trigger', 'GET', `/deliveries?${query.toString()}`);
@@ -148,7 +125,7 @@ export function createDeliveriesRouter(deps: { api: StacklinkApi }): Router {
   });
 
   const showDelivery = async (req: Request, res: Response, notice?: string) => {
-    const view = await deps.api.call<DeliveryView>(
+    const view = await deps.api.call<DeliveryViewAnswer>(
       'stack-trigger',
       'GET',
       `/deliveries/${enc(String(req.params.deliveryId))}`,
@@ -205,7 +182,7 @@ export function createDeliveriesRouter(deps: { api: StacklinkApi }): Router {
   return router;
 }
 
-export function deliveryTable(records: DeliveryRecord[], link = true): Html {
+export function deliveryTable(records: DeliveryRecordAnswer[], link = true): Html {
   if (records.length === 0) return html`<p>No delivery.</p>`;
   return html`<table class="deliveries">
     <thead>

@@ -3,31 +3,7 @@ import { ApiError, type StacklinkApi } from '../adapters/stacklink-api';
 import { html, type Html } from '../views/html';
 import { alert, csrfField, field, layout, when } from '../views/layout';
 import { apiFieldErrors, Joi, listField, validateForm, type FieldErrors } from './forms';
-
-export interface IntegrationView {
-  id: string;
-  name: string;
-  apiHost: string;
-  userFacingHost: string;
-  username: string;
-  description?: string;
-  labels: string[];
-  createdAt: string;
-  webhook: { endpoint: string; previousSecretValidUntil?: string };
-}
-
-interface ConnectionTestReport {
-  ok: boolean;
-  serverVersion?: string;
-  checks: { name: string; ok: boolean; message: string; skipped?: boolean }[];
-}
-
-/** `GET /api/v1/integrations/{id}/webhooks` (docs/architecture.md §14, managed webhooks). */
-interface WebhookHealth {
-  mode?: string;
-  scope?: string;
-  webhooks?: { scope: string; health: string; detail?: string; lastFailure?: string; checkedAt?: string }[];
-}
+import type { ConnectionReportAnswer, IntegrationAnswer, WebhookHealthAnswer } from '@stacklink/contracts';
 
 const url = (label: string) =>
   Joi.string()
@@ -132,7 +108,7 @@ export function createIntegrationsRouter(deps: { api: StacklinkApi }): Router {
   };
 
   router.get('/integrations', async (req, res) => {
-    const { integrations } = await get<{ integrations: IntegrationView[] }>('/integrations');
+    const { integrations } = await get<{ integrations: IntegrationAnswer[] }>('/integrations');
     res.type('html').send(
       layout({
         title: 'Integrations',
@@ -177,7 +153,7 @@ export function createIntegrationsRouter(deps: { api: StacklinkApi }): Router {
       return;
     }
     const { labels, description, ...rest } = form.value;
-    let created: IntegrationView & { webhook: { secret: string } };
+    let created: IntegrationAnswer & { webhook: { secret: string } };
     try {
       created = await deps.api.call('integration', 'POST', '/integrations', {
         ...rest,
@@ -213,11 +189,11 @@ export function createIntegrationsRouter(deps: { api: StacklinkApi }): Router {
   const showIntegration = async (
     req: Request,
     res: Response,
-    extra: { test?: ConnectionTestReport; rotated?: { endpoint: string; secret: string; until: string } },
+    extra: { test?: ConnectionReportAnswer; rotated?: { endpoint: string; secret: string; until: string } },
   ) => {
     const id = String(req.params.id);
-    const integration = await get<IntegrationView>(`/integrations/${encodeURIComponent(id)}`);
-    const health = await get<WebhookHealth>(`/integrations/${encodeURIComponent(id)}/webhooks`).catch(
+    const integration = await get<IntegrationAnswer>(`/integrations/${encodeURIComponent(id)}`);
+    const health = await get<WebhookHealthAnswer>(`/integrations/${encodeURIComponent(id)}/webhooks`).catch(
       (err: unknown) => {
         if (err instanceof ApiError) return undefined;
         throw err;
@@ -278,7 +254,7 @@ export function createIntegrationsRouter(deps: { api: StacklinkApi }): Router {
   router.get('/integrations/:id', (req, res) => showIntegration(req, res, {}));
 
   router.post('/integrations/:id/test', async (req, res) => {
-    const test = await deps.api.call<ConnectionTestReport>(
+    const test = await deps.api.call<ConnectionReportAnswer>(
       'integration',
       'POST',
       `/integrations/${encodeURIComponent(String(req.params.id))}/test`,
@@ -319,7 +295,7 @@ function secretPanel(endpoint: string, secret: string): Html {
   </section>`;
 }
 
-function testReport(report: ConnectionTestReport): Html {
+function testReport(report: ConnectionReportAnswer): Html {
   return html`<section aria-labelledby="test-title" id="connection-test">
     <h2 id="test-title">Connection test: ${report.ok ? 'everything works' : 'something needs fixing'}</h2>
     ${report.serverVersion && html`<p>Bitbucket ${report.serverVersion}</p>`}
@@ -334,7 +310,7 @@ function testReport(report: ConnectionTestReport): Html {
   </section>`;
 }
 
-function healthTable(health: WebhookHealth | undefined): Html {
+function healthTable(health: WebhookHealthAnswer | undefined): Html {
   if (health === undefined)
     return html`<p>This integration service does not report webhook health (webhooks set up by hand).</p>`;
   const rows = health.webhooks ?? [];

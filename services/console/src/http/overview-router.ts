@@ -6,22 +6,13 @@ import { alert, csrfField, layout, when } from '../views/layout';
 import { runTable } from '../views/run-table';
 import { deliveryTable } from './deliveries-router';
 import { Joi, validateForm, type FieldErrors } from './forms';
-import type { RunView, StackView } from './stacks-router';
+import type { ParkedMessageAnswer, RunViewAnswer, StackAnswer } from '@stacklink/contracts';
 
 /** The queues that park messages (docs/architecture.md §9), as stack-trigger's dead-letter API names them. */
 const DEAD_LETTER_QUEUES = [VCS_EVENTS_QUEUE, STATUS_UPDATES_QUEUE, RUNS_READY_QUEUE] as const;
 
 /** Outcomes of a webhook delivery that Bitbucket's sender (or the setup) should look at. */
 const HEALTHY_OUTCOMES = new Set(['accepted', 'duplicate', 'ping', 'ignored']);
-
-interface ParkedMessage {
-  messageId?: string;
-  errorCode?: string;
-  errorMessage?: string;
-  attempts?: number;
-  firstFailedAt?: string;
-  routingKey?: string;
-}
 
 const replayForm = Joi.object({
   queue: Joi.string()
@@ -38,25 +29,25 @@ export function createOverviewRouter(deps: { api: StacklinkApi }): Router {
   const router = Router();
   const enc = encodeURIComponent;
   const parked = (queue: string) =>
-    deps.api.call<{ messages: ParkedMessage[] }>(
+    deps.api.call<{ messages: ParkedMessageAnswer[] }>(
       'stack-trigger-internal',
       'GET',
       `/dead-letters?queue=${enc(queue)}&limit=100`,
     );
 
   /** The most recent runs: the runs listing when stack-trigger has it, else each stack's latest. */
-  const recentRuns = async (): Promise<RunView[]> => {
+  const recentRuns = async (): Promise<RunViewAnswer[]> => {
     try {
-      return (await deps.api.call<{ runs: RunView[] }>('stack-trigger', 'GET', '/runs?limit=20')).runs;
+      return (await deps.api.call<{ runs: RunViewAnswer[] }>('stack-trigger', 'GET', '/runs?limit=20')).runs;
     } catch (err) {
       if (!(err instanceof ApiError) || err.status !== 404) throw err;
     }
-    const { stacks } = await deps.api.call<{ stacks: StackView[] }>('stack-trigger', 'GET', '/stacks');
+    const { stacks } = await deps.api.call<{ stacks: StackAnswer[] }>('stack-trigger', 'GET', '/stacks');
     const all = await Promise.all(
       stacks.map(
         async (s) =>
           (
-            await deps.api.call<{ runs: RunView[] }>(
+            await deps.api.call<{ runs: RunViewAnswer[] }>(
               'stack-trigger',
               'GET',
               `/stacks/${enc(s.id)}/runs?limit=20`,

@@ -6,40 +6,9 @@ import { ApiError, type StacklinkApi } from '../adapters/stacklink-api';
 import { html, type Html } from '../views/html';
 import { alert, checkbox, csrfField, field, layout, stateBadge, when } from '../views/layout';
 import { runTable } from '../views/run-table';
-import type { IntegrationView } from './integrations-router';
 import { apiFieldErrors, checkboxField, Joi, listField, validateForm, type FieldErrors } from './forms';
-import { decisionList, type DeliveryView } from './deliveries-router';
-
-export interface StackView {
-  id: string;
-  name: string;
-  integrationId: string;
-  repository: { projectKey: string; slug: string };
-  branch: string;
-  projectRoot: string;
-  additionalProjectGlobs: string[];
-  triggerOnTags: boolean;
-  allowForks: boolean;
-  labels: string[];
-  enabled: boolean;
-  disabledReason?: string;
-}
-
-export interface RunView {
-  id: string;
-  stackId: string;
-  type: string;
-  commit: string;
-  ref: string;
-  state: string;
-  note?: string;
-  pullRequest?: { id: number; sourceRef: string; targetRef: string; url?: string };
-  trigger: { kind: string; deliveryId?: string; eventId?: string };
-  transitions?: { state: string; at: string }[];
-  links?: { commit?: string; pullRequest?: string };
-  createdAt: string;
-  updatedAt: string;
-}
+import { decisionList } from './deliveries-router';
+import type { DeliveryViewAnswer, IntegrationAnswer, RunViewAnswer, StackAnswer } from '@stacklink/contracts';
 
 const FINAL = ['FINISHED', 'FAILED', 'CANCELED'];
 
@@ -95,7 +64,7 @@ export function createStacksRouter(deps: { api: StacklinkApi }): Router {
   const enc = encodeURIComponent;
 
   router.get('/stacks', async (req, res) => {
-    const { stacks } = await st<{ stacks: StackView[] }>('GET', '/stacks');
+    const { stacks } = await st<{ stacks: StackAnswer[] }>('GET', '/stacks');
     res.type('html').send(
       layout({
         title: 'Stacks',
@@ -135,7 +104,7 @@ export function createStacksRouter(deps: { api: StacklinkApi }): Router {
 
   const newForm = async (req: Request, res: Response, status: number, errors: FieldErrors = {}) => {
     const v = { ...(req.query as Record<string, string>), ...((req.body ?? {}) as Record<string, string>) };
-    const { integrations } = await deps.api.call<{ integrations: IntegrationView[] }>(
+    const { integrations } = await deps.api.call<{ integrations: IntegrationAnswer[] }>(
       'integration',
       'GET',
       '/integrations',
@@ -231,7 +200,7 @@ export function createStacksRouter(deps: { api: StacklinkApi }): Router {
     const { repository, ...rest } = form.value;
     const [projectKey, slug] = repository.split('/') as [string, string];
     try {
-      const created = await st<StackView>('POST', '/stacks', {
+      const created = await st<StackAnswer>('POST', '/stacks', {
         ...rest,
         repository: { projectKey, slug },
       });
@@ -252,8 +221,8 @@ export function createStacksRouter(deps: { api: StacklinkApi }): Router {
     options: { errors?: FieldErrors; triggerErrors?: FieldErrors; notice?: string } = {},
   ) => {
     const id = String(req.params.id);
-    const stack = await st<StackView>('GET', `/stacks/${enc(id)}`);
-    const { runs } = await st<{ runs: RunView[] }>('GET', `/stacks/${enc(id)}/runs?limit=20`);
+    const stack = await st<StackAnswer>('GET', `/stacks/${enc(id)}`);
+    const { runs } = await st<{ runs: RunViewAnswer[] }>('GET', `/stacks/${enc(id)}/runs?limit=20`);
     const posted = (req.body ?? {}) as Record<string, string>;
     const editValues = options.errors
       ? posted
@@ -353,9 +322,9 @@ export function createStacksRouter(deps: { api: StacklinkApi }): Router {
       await showStack(req, res, 400, { triggerErrors: form.errors });
       return;
     }
-    let run: RunView;
+    let run: RunViewAnswer;
     try {
-      run = await st<RunView>('POST', `/stacks/${enc(String(req.params.id))}/runs`, form.value);
+      run = await st<RunViewAnswer>('POST', `/stacks/${enc(String(req.params.id))}/runs`, form.value);
     } catch (err) {
       if (err instanceof ApiError && err.status < 500 && err.status !== 404) {
         await showStack(req, res, 400, { triggerErrors: apiFieldErrors(err, fieldOf) });
@@ -368,7 +337,7 @@ export function createStacksRouter(deps: { api: StacklinkApi }): Router {
 
   /** The run of this stack, or a 404 (a run id under another stack's path is not found either). */
   const runOf = async (stackId: string, runId: string) => {
-    const run = await st<RunView>('GET', `/runs/${enc(runId)}`);
+    const run = await st<RunViewAnswer>('GET', `/runs/${enc(runId)}`);
     if (run.stackId !== stackId) throw new ApiError(404, 'RUN.NOT_FOUND', `no run ${runId} in this stack`);
     return run;
   };
@@ -376,9 +345,9 @@ export function createStacksRouter(deps: { api: StacklinkApi }): Router {
   router.get('/stacks/:id/runs/:runId', async (req, res) => {
     const stackId = String(req.params.id);
     const run = await runOf(stackId, String(req.params.runId));
-    const stack = await st<StackView>('GET', `/stacks/${enc(stackId)}`);
+    const stack = await st<StackAnswer>('GET', `/stacks/${enc(stackId)}`);
     const integration = await deps.api
-      .call<IntegrationView>('integration', 'GET', `/integrations/${enc(stack.integrationId)}`)
+      .call<IntegrationAnswer>('integration', 'GET', `/integrations/${enc(stack.integrationId)}`)
       .catch(() => undefined);
     const log = await st<RunLogPage>('GET', `/runs/${enc(run.id)}/logs?limit=1000`).catch((err: unknown) => {
       if (err instanceof ApiError) return undefined;
@@ -387,7 +356,9 @@ export function createStacksRouter(deps: { api: StacklinkApi }): Router {
     const delivery =
       run.trigger.deliveryId === undefined
         ? undefined
-        : await st<DeliveryView>('GET', `/deliveries/${enc(run.trigger.deliveryId)}`).catch(() => undefined);
+        : await st<DeliveryViewAnswer>('GET', `/deliveries/${enc(run.trigger.deliveryId)}`).catch(
+            () => undefined,
+          );
     const links = bitbucketLinks(run, stack, integration);
     const transitions = run.transitions ?? [{ state: run.state, at: run.updatedAt }];
     const chunks = log?.chunks ?? [];
@@ -537,9 +508,9 @@ function settingsFieldset(v: Record<string, string | undefined>, errors: FieldEr
 
 /** Bitbucket's pages for the commit and pull request, through the user-facing host. */
 function bitbucketLinks(
-  run: RunView,
-  stack: StackView,
-  integration: IntegrationView | undefined,
+  run: RunViewAnswer,
+  stack: StackAnswer,
+  integration: IntegrationAnswer | undefined,
 ): { commit?: string; pullRequest?: string } {
   if (run.links?.commit !== undefined) return run.links;
   if (integration === undefined) return {};

@@ -3,7 +3,7 @@
  * of each delivery and the trigger's decision for each event, in the words the API answers with.
  */
 import { createHash } from 'node:crypto';
-import type { DeliveryRecord } from '@stacklink/contracts';
+import type { DeliveryRecord, StackDecisionOutcome } from '@stacklink/contracts';
 import { EVENT_KEY_BY_TYPE } from '@stacklink/events';
 import type { CanonicalEvent } from './canonical-event';
 import type { RepositoryCoordinates } from './model';
@@ -18,7 +18,7 @@ export interface StoredDeliveryRecord extends DeliveryRecord {
 }
 
 /** What happened to one stack of the event's repository. */
-export type StackOutcome = 'run-created' | 'existing-run' | 'run-canceled' | 'run-retried' | 'skipped';
+export type StackOutcome = StackDecisionOutcome;
 
 export interface StackDecision {
   stackId: string;

@@ -3,6 +3,7 @@ import {
   DELIVERY_OUTCOMES,
   RUN_STATES,
   RUN_TYPES,
+  STACK_DECISION_OUTCOMES,
   TRIGGER_KINDS,
   runSummarySchema,
 } from '@stacklink/contracts';
@@ -161,7 +162,7 @@ export const deliveryViewSchema = Joi.object({
               stackId: Joi.string().required(),
               stackName: Joi.string(),
               outcome: Joi.string()
-                .valid('run-created', 'existing-run', 'run-canceled', 'run-retried', 'skipped')
+                .valid(...STACK_DECISION_OUTCOMES)
                 .required(),
               reason: Joi.string(),
               detail: Joi.string(),
