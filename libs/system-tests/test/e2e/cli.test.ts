@@ -86,7 +86,19 @@ describe('end to end: the stacklink command', function () {
 
   before(async function () {
     this.timeout(90_000);
-    system = await System.start({ label: 'cli' });
+    system = await System.start({
+      label: 'cli',
+      // Two lines a second apart, so `runs logs --follow` meets a running run; proposed runs fail, so it
+      // also meets a run that does not finish.
+      runnerCommand: [
+        'echo "run of $STACKLINK_STACK_NAME starts"',
+        'sleep 1',
+        'echo "step two"',
+        'sleep 1',
+        'test "$STACKLINK_RUN_TYPE" = tracked || { echo "proposed runs fail here" >&2; exit 3; }',
+      ].join('; '),
+      env: { runner: { RUNNER_LOG_FLUSH_MS: '100' } },
+    });
     system.sim.addRepository({
       project: PROJECT,
       slug: REPO,
@@ -434,6 +446,45 @@ describe('end to end: the stacklink command', function () {
       expect(manual).to.deep.include({ stackId: stack.id, commit, type: 'proposed' });
       await refused(['stacks', 'trigger', stack.id], 1, /--commit is required/);
       await refused(['stacks', 'trigger', stack.id, '--commit', 'abc'], 3, /commit/);
+    });
+
+    it('runs logs prints a finished run’s log; --follow streams a running one to its end, exit 0 when FINISHED and 7 when not', async () => {
+      const finished = (await json<{ runs: Run[] }>(['runs', 'list', '--stack', stack.id])).runs.find(
+        (r) => r.commit === commit && r.state === 'FINISHED',
+      );
+      expect(finished, 'the pushed commit’s run').to.not.equal(undefined);
+      const stored = await stacklink(['runs', 'logs', finished!.id]);
+      expect(stored.code, stored.stderr).to.equal(0);
+      expect(stored.stdout).to.match(/run of network starts\n(.*\n)*step two/);
+      const lines = (await stacklink(['runs', 'logs', finished!.id, '--json'])).stdout.trim().split('\n');
+      const seqs = lines.map((l) => (JSON.parse(l) as { seq: number }).seq);
+      expect(seqs[0]).to.equal(0);
+      expect(seqs).to.deep.equal([...seqs].sort((a, b) => a - b));
+      const afterFirst = await stacklink(['runs', 'logs', finished!.id, '--after', String(seqs[0])]);
+      expect(afterFirst.stdout).to.not.include('run of network starts');
+
+      // A commit that touches no stack (so its push starts nothing), then a manual run of it, followed from
+      // the moment it is queued.
+      const untouched = (
+        await system.sim.push({ project: PROJECT, repo: REPO, branch: 'main', files: ['README.md'] })
+      ).commit;
+      const tracked = await json<Run>(['stacks', 'trigger', stack.id, '--commit', untouched]);
+      expect(['QUEUED', 'RUNNING']).to.include(tracked.state);
+      const followed = await stacklink(['runs', 'logs', tracked.id, '--follow']);
+      expect(followed.code, followed.stderr).to.equal(0);
+      expect(followed.stdout).to.match(/run of network starts\n(.*\n)*step two/);
+      expect(followed.stderr).to.match(/is FINISHED/);
+      expect((await json<Run>(['runs', 'show', tracked.id])).state).to.equal('FINISHED');
+
+      const proposed = await json<Run>(['stacks', 'trigger', stack.id, '--commit', untouched, '--proposed']);
+      expect(['QUEUED', 'RUNNING']).to.include(proposed.state);
+      const failed = await stacklink(['runs', 'logs', proposed.id, '--follow']);
+      expect(failed.code, failed.stderr).to.equal(7);
+      expect(failed.stdout).to.include('proposed runs fail here');
+      expect(failed.stderr).to.match(/is FAILED/);
+
+      await refused(['runs', 'logs', tracked.id, '--after', 'first'], 3, /--after must be/);
+      await refused(['runs', 'logs', 'no-such-run'], 2, /NOT_FOUND/);
     });
 
     it('stacks delete removes the stack; deleting it again exits 2', async () => {
