@@ -5,12 +5,14 @@ const { runGatewayBench } = require('./gateway/bench');
 const { runReporterBench } = require('./reporter/bench');
 const { runTriggerBench } = require('./trigger/bench');
 const { runE2eBench } = require('./e2e/bench');
+const { runRecoveryBench } = require('./recovery/bench');
 
 const SUITES = [
   ['gateway', runGatewayBench],
   ['trigger', runTriggerBench],
   ['reporter', runReporterBench],
   ['e2e', runE2eBench],
+  ['recovery', runRecoveryBench],
 ];
 
 async function main() {

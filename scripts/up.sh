@@ -14,14 +14,14 @@ mkdir -p "$RUN_DIR" "$DATA_DIR"
 # from before a token existed gets the missing ones appended.
 generate() {
   case "$1" in
-    MASTER_KEY) openssl rand -base64 32 ;;
+    MASTER_KEY | SESSION_ENCRYPTION_KEY) openssl rand -base64 32 ;;
     *) openssl rand -hex 24 ;;
   esac
 }
 umask 077
 touch "$RUN_DIR/dev.env"
 added=()
-for name in ADMIN_TOKEN INTERNAL_TOKEN MASTER_KEY RUNNER_TOKEN GATEWAY_TOKEN; do
+for name in ADMIN_TOKEN INTERNAL_TOKEN MASTER_KEY RUNNER_TOKEN GATEWAY_TOKEN SESSION_ENCRYPTION_KEY; do
   if ! grep -q "^$name=" "$RUN_DIR/dev.env"; then
     echo "$name=$(generate "$name")" >>"$RUN_DIR/dev.env"
     added+=("$name")
@@ -43,15 +43,16 @@ done <"$RUN_DIR/dev.env"
 RUNNER_TOKENS="${RUNNER_TOKENS:-$RUNNER_TOKEN}"
 
 # Every secret, and which roles hold which: a role starts with none of the others' (docs/architecture.md §12).
-SECRETS="ADMIN_TOKEN INTERNAL_TOKEN GATEWAY_TOKEN RUNNER_TOKEN RUNNER_TOKENS MASTER_KEY PREVIOUS_MASTER_KEYS"
+SECRETS="ADMIN_TOKEN INTERNAL_TOKEN GATEWAY_TOKEN RUNNER_TOKEN RUNNER_TOKENS MASTER_KEY PREVIOUS_MASTER_KEYS SESSION_ENCRYPTION_KEY"
 declare -A ROLE_SECRETS=(
   [integration]="ADMIN_TOKEN INTERNAL_TOKEN GATEWAY_TOKEN MASTER_KEY PREVIOUS_MASTER_KEYS"
   [stack-trigger]="ADMIN_TOKEN INTERNAL_TOKEN RUNNER_TOKENS"
   [gateway]="GATEWAY_TOKEN"
   [trigger]="INTERNAL_TOKEN"
   [reporter]="INTERNAL_TOKEN"
+  [reconciler]="INTERNAL_TOKEN"
   [runner]="RUNNER_TOKEN"
-  [console]="ADMIN_TOKEN INTERNAL_TOKEN"
+  [console]="ADMIN_TOKEN INTERNAL_TOKEN SESSION_ENCRYPTION_KEY"
 )
 # Connections a role does not use are not handed to it either.
 declare -A ROLE_UNSET=(
@@ -78,6 +79,7 @@ declare -A ENTRY=(
   [gateway]=services/webhook-gateway/dist/src/roles/gateway.js
   [trigger]=services/stack-trigger/dist/src/roles/trigger.js
   [reporter]=services/stack-trigger/dist/src/roles/reporter.js
+  [reconciler]=services/stack-trigger/dist/src/roles/reconciler.js
   [runner]=services/runner/dist/src/roles/runner.js
   [console]=services/console/dist/src/roles/console.js
 )
@@ -87,10 +89,11 @@ declare -A RPORT=(
   [gateway]=${GATEWAY_PORT:-8080}
   [trigger]=${TRIGGER_METRICS_PORT:-9101}
   [reporter]=${REPORTER_METRICS_PORT:-9102}
+  [reconciler]=${RECONCILER_METRICS_PORT:-9104}
   [runner]=${RUNNER_METRICS_PORT:-9103}
   [console]=${CONSOLE_PORT:-8083}
 )
-ALL="integration stack-trigger gateway trigger reporter runner console"
+ALL="integration stack-trigger gateway trigger reporter reconciler runner console"
 ROLES="${ROLES:-$ALL}"
 
 # shellcheck source=scripts/proc.sh

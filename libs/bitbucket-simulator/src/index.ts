@@ -19,10 +19,14 @@ export {
 } from './code-insights';
 export type { MergeVeto, SimAnnotation, SimInsightReport } from './code-insights';
 export { WEBHOOK_EVENTS } from './rest';
+export { OAUTH_SCOPES, s256 } from './oauth';
+export type { OAuthOptions } from './oauth';
 export type { RateLimitOptions } from './rate-limit';
 export type {
   Permission,
   RepositoryPermission,
+  ProjectPermission,
+  SimInvocation,
   RecordedRequest,
   RecordedStatus,
   ReviewStatus,

@@ -3,7 +3,8 @@ import { startSimulator } from './simulator';
 /**
  * Standalone simulator for demos: `node libs/bitbucket-simulator/dist/src/main.js`.
  * PORT (7990), SIM_USER (admin), SIM_TOKEN (a demo token), SIM_PROJECT (DEMO), SIM_REPO (infra),
- * SIM_WEBHOOK_URL and SIM_WEBHOOK_SECRET (optional: where every event is delivered), SIM_PAGE_SIZE (25).
+ * SIM_WEBHOOK_URL and SIM_WEBHOOK_SECRET (optional: where every event is delivered), SIM_PAGE_SIZE (25),
+ * SIM_VIEWER and SIM_VIEWER_PASSWORD (a licensed user who may read SIM_REPO only: "sign in with Bitbucket").
  */
 async function main(): Promise<void> {
   const env = process.env;
@@ -31,10 +32,15 @@ async function main(): Promise<void> {
     slug: repo,
     files: ['README.md', 'stacks/network/main.tf', 'stacks/app/main.tf'],
   });
+  const viewer = env.SIM_VIEWER ?? 'viewer';
+  const viewerPassword = env.SIM_VIEWER_PASSWORD ?? 'viewer-password-not-secret';
+  sim.addUser({ name: viewer, token: viewerPassword, permission: 'licensed', displayName: 'Demo Viewer' });
+  sim.setRepositoryPermission({ project, repo, user: viewer, permission: 'REPO_READ' });
   process.stdout.write(
     `Bitbucket simulator listening on ${sim.url}\n` +
       `  user ${user}, token ${token} (demo only)\n` +
       `  repository ${project}/${repo}, default branch main\n` +
+      `  viewer ${viewer}, password ${viewerPassword} (reads ${project}/${repo} only; sign in with Bitbucket)\n` +
       `  scenario API: ${sim.url}/_sim/push, /_sim/pull-requests, /_sim/statuses\n`,
   );
   const stop = () => {

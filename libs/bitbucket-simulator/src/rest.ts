@@ -3,7 +3,9 @@ import type { Renderer } from './payloads';
 import { addCodeInsightsRoutes } from './code-insights';
 import type { TokenBuckets } from './rate-limit';
 import {
+  PROJECT_PERMISSIONS,
   REPOSITORY_PERMISSIONS,
+  type SimWebhook,
   ZERO_HASH,
   type RepositoryPermission,
   type SimRepository,
@@ -182,15 +184,6 @@ export function createRestRouter(ctx: RestContext): Router {
     return u;
   };
 
-  const admin = (res: Response): SimUser | undefined => {
-    const u = user(res);
-    if (u && u.permission !== 'admin') {
-      fail(res, 403, 'You are not permitted to access this resource', `${EX}.AuthorisationException`);
-      return undefined;
-    }
-    return u;
-  };
-
   const repo = (req: Request, res: Response): SimRepository | undefined => {
     const projectKey = param(req, 'projectKey');
     if (!state.project(projectKey)) {
@@ -205,6 +198,14 @@ export function createRestRouter(ctx: RestContext): Router {
         `Repository ${projectKey}/${param(req, 'slug')} does not exist.`,
         `${EX}.repository.NoSuchRepositoryException`,
       );
+      return undefined;
+    }
+    // Bitbucket's documented answer for a repository the caller may not see: 401 (REST reference,
+    // GET /projects/{projectKey}/repos/{repositorySlug}: "insufficient permissions to see it").
+    const u = (res.locals as { user?: SimUser }).user;
+    if (u && state.permissionOn(u, found) === undefined) {
+      fail(res, 401, `You are not permitted to access this resource`, `${EX}.AuthorisationException`);
+      return undefined;
     }
     return found;
   };
@@ -341,7 +342,7 @@ export function createRestRouter(ctx: RestContext): Router {
       req,
       res,
       [...state.repositories.values()]
-        .filter((r) => r.projectKey === project.key)
+        .filter((r) => r.projectKey === project.key && state.permissionOn(res.locals.user as SimUser, r))
         .map((r) => render.repository(r)),
     );
   });
@@ -357,6 +358,7 @@ export function createRestRouter(ctx: RestContext): Router {
     const repos = [...state.repositories.values()].filter((r) => {
       const project = state.project(r.projectKey)!;
       return (
+        state.permissionOn(u, r) !== undefined &&
         (name === undefined || r.name.toLowerCase().includes(name)) &&
         (projectKey === undefined || project.key.toLowerCase() === projectKey) &&
         (projectName === undefined || project.name.toLowerCase().includes(projectName))
@@ -381,7 +383,11 @@ export function createRestRouter(ctx: RestContext): Router {
     if (!user(res)) return;
     const r = repo(req, res);
     if (!r) return;
-    const refs = [...r.refs.entries()].filter(([name]) => name.startsWith('refs/heads/'));
+    const filterText = (queryString(req, 'filterText') ?? '').toLowerCase();
+    const refs = [...r.refs.entries()].filter(
+      ([name]) =>
+        name.startsWith('refs/heads/') && name.slice('refs/heads/'.length).toLowerCase().includes(filterText),
+    );
     page(
       req,
       res,
@@ -802,28 +808,61 @@ export function createRestRouter(ctx: RestContext): Router {
     param,
   });
 
-  router.get(both(`${REPO}/webhooks`), (req, res) => {
-    if (!admin(res)) return;
-    const r = repo(req, res);
-    if (r) page(req, res, state.webhooks.filter((w) => w.repoId === r.id).map(webhookJson));
-  });
+  /**
+   * Webhooks need REPO_ADMIN on the repository (PROJECT_ADMIN on the project for a project hook), granted
+   * directly, through the project, or globally. Like Bitbucket, the 403 names the permission.
+   */
+  const projectAdmin = (u: SimUser, projectKey: string): boolean => {
+    if (u.permission === 'admin') return true;
+    const granted = state.projectPermissions.get(projectKey)?.get(u.name);
+    return (
+      granted !== undefined &&
+      PROJECT_PERMISSIONS.indexOf(granted) >= PROJECT_PERMISSIONS.indexOf('PROJECT_ADMIN')
+    );
+  };
+  const repoAdmin = (u: SimUser, r: SimRepository): boolean =>
+    projectAdmin(u, r.projectKey) ||
+    state.repositoryPermissions.get(`${r.projectKey}/${r.slug}`)?.get(u.name) === 'REPO_ADMIN';
+  const forbidden = (res: Response, u: SimUser, permission: string, on: string): void =>
+    fail(
+      res,
+      403,
+      `You are not permitted to access this resource. ${u.name} needs ${permission} permission on ${on} to manage its webhooks.`,
+      `${EX}.AuthorisationException`,
+    );
 
-  router.post(both(`${REPO}/webhooks`), (req, res) => {
-    if (!admin(res)) return;
-    const r = repo(req, res);
-    if (!r) return;
-    const body = validWebhook(req, res);
-    if (!body) return;
-    const now = state.now();
-    const hook = { id: state.id(), repoId: r.id, createdDate: now, updatedDate: now, ...body };
-    state.webhooks.push(hook);
-    res.status(201).json(webhookJson(hook));
-  });
-
-  const webhook = (req: Request, res: Response) => {
+  /** The hooks of a repository or project scope, after the permission check; undefined after an error answer. */
+  const hookScope = (
+    req: Request,
+    res: Response,
+  ): { owns: (w: SimWebhook) => boolean; create: { repoId: number; projectKey?: string } } | undefined => {
+    const u = user(res);
+    if (!u) return undefined;
+    const projectKey = param(req, 'projectKey');
+    if (param(req, 'slug') === '') {
+      if (!state.project(projectKey)) {
+        fail(res, 404, `Project ${projectKey} does not exist.`, `${EX}.project.NoSuchProjectException`);
+        return undefined;
+      }
+      if (!projectAdmin(u, projectKey)) {
+        forbidden(res, u, 'PROJECT_ADMIN', `project ${projectKey}`);
+        return undefined;
+      }
+      return { owns: (w) => w.projectKey === projectKey, create: { repoId: 0, projectKey } };
+    }
     const r = repo(req, res);
     if (!r) return undefined;
-    const hook = state.webhooks.find((w) => w.repoId === r.id && w.id === Number(param(req, 'webhookId')));
+    if (!repoAdmin(u, r)) {
+      forbidden(res, u, 'REPO_ADMIN', `repository ${r.projectKey}/${r.slug}`);
+      return undefined;
+    }
+    return { owns: (w) => w.projectKey === undefined && w.repoId === r.id, create: { repoId: r.id } };
+  };
+
+  const webhook = (req: Request, res: Response) => {
+    const scope = hookScope(req, res);
+    if (!scope) return undefined;
+    const hook = state.webhooks.find((w) => scope.owns(w) && w.id === Number(param(req, 'webhookId')));
     if (!hook)
       fail(
         res,
@@ -834,29 +873,56 @@ export function createRestRouter(ctx: RestContext): Router {
     return hook;
   };
 
-  router.get(both(`${REPO}/webhooks/:webhookId`), (req, res) => {
-    if (!admin(res)) return;
-    const hook = webhook(req, res);
-    if (hook) res.json(webhookJson(hook));
-  });
+  for (const base of ['/projects/:projectKey', REPO]) {
+    router.get(both(`${base}/webhooks`), (req, res) => {
+      const scope = hookScope(req, res);
+      if (scope) page(req, res, state.webhooks.filter(scope.owns).map(webhookJson));
+    });
 
-  router.put(both(`${REPO}/webhooks/:webhookId`), (req, res) => {
-    if (!admin(res)) return;
-    const hook = webhook(req, res);
-    if (!hook) return;
-    const body = validWebhook(req, res);
-    if (!body) return;
-    Object.assign(hook, body, { updatedDate: state.now() });
-    res.json(webhookJson(hook));
-  });
+    router.post(both(`${base}/webhooks`), (req, res) => {
+      const scope = hookScope(req, res);
+      if (!scope) return;
+      const body = validWebhook(req, res);
+      if (!body) return;
+      const now = state.now();
+      const hook: SimWebhook = {
+        id: state.id(),
+        ...scope.create,
+        createdDate: now,
+        updatedDate: now,
+        ...body,
+      };
+      state.webhooks.push(hook);
+      res.status(201).json(webhookJson(hook));
+    });
 
-  router.delete(both(`${REPO}/webhooks/:webhookId`), (req, res) => {
-    if (!admin(res)) return;
-    const hook = webhook(req, res);
-    if (!hook) return;
-    state.webhooks.splice(state.webhooks.indexOf(hook), 1);
-    res.status(204).end();
-  });
+    router.get(both(`${base}/webhooks/:webhookId`), (req, res) => {
+      const hook = webhook(req, res);
+      if (hook) res.json(webhookJson(hook));
+    });
+
+    // The last success, failure (the receiver answered an error) and error (it could not be reached).
+    router.get(both(`${base}/webhooks/:webhookId/statistics`), (req, res) => {
+      const hook = webhook(req, res);
+      if (hook) res.json({ ...(hook.stats ?? {}) });
+    });
+
+    router.put(both(`${base}/webhooks/:webhookId`), (req, res) => {
+      const hook = webhook(req, res);
+      if (!hook) return;
+      const body = validWebhook(req, res);
+      if (!body) return;
+      Object.assign(hook, body, { updatedDate: state.now() });
+      res.json(webhookJson(hook));
+    });
+
+    router.delete(both(`${base}/webhooks/:webhookId`), (req, res) => {
+      const hook = webhook(req, res);
+      if (!hook) return;
+      state.webhooks.splice(state.webhooks.indexOf(hook), 1);
+      res.status(204).end();
+    });
+  }
 
   // Anything else: what a Bitbucket (Tomcat) answers for a resource it does not have.
   router.use((_req, res) => {
@@ -981,6 +1047,7 @@ function validWebhook(
 
 function webhookJson(hook: {
   id: number;
+  projectKey?: string;
   name: string;
   createdDate: number;
   updatedDate: number;
@@ -998,7 +1065,7 @@ function webhookJson(hook: {
     configuration: hook.configuration,
     url: hook.url,
     active: hook.active,
-    scopeType: 'repository',
+    scopeType: hook.projectKey === undefined ? 'repository' : 'project',
     sslVerificationRequired: true,
   };
 }

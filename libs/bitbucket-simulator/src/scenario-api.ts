@@ -1,5 +1,6 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { BitbucketSimulator } from './simulator';
+import { REPOSITORY_PERMISSIONS, type Permission, type RepositoryPermission } from './state';
 
 /**
  * A small HTTP API over the scenario functions, for demos driven with curl (see README). It is not
@@ -90,6 +91,79 @@ export function createScenarioRouter(sim: BitbucketSimulator): Router {
       const secret = opt(body, 'secret');
       sim.setWebhookDelivery({ url: str(body, 'url'), ...(secret !== undefined ? { secret } : {}) });
       return { url: body.url };
+    }),
+  );
+
+  // Managed-webhook scenarios (docs/architecture.md §14): an administrator deletes, edits or disables
+  // a hook; deliveries are held back so events go missing.
+  router.delete(
+    '/webhooks/:id',
+    run((_body, req) => ({ deleted: sim.deleteWebhook(Number(req.params.id)) })),
+  );
+  router.patch(
+    '/webhooks/:id',
+    run((body, req) => {
+      const events = body.events;
+      if (events !== undefined && (!Array.isArray(events) || events.some((e) => typeof e !== 'string')))
+        throw new Error('"events" must be a list of event keys');
+      if (body.active !== undefined && typeof body.active !== 'boolean')
+        throw new Error('"active" must be true or false');
+      const url = opt(body, 'url');
+      return sim.editWebhook(Number(req.params.id), {
+        ...(url !== undefined ? { url } : {}),
+        ...(events !== undefined ? { events: events as string[] } : {}),
+        ...(typeof body.active === 'boolean' ? { active: body.active } : {}),
+      });
+    }),
+  );
+  router.put(
+    '/webhook-deliveries',
+    run((body) => {
+      if (typeof body.held !== 'boolean') throw new Error('"held" must be true or false');
+      sim.holdWebhookDeliveries(body.held);
+      return { held: body.held };
+    }),
+  );
+  router.post(
+    '/webhook-deliveries/late',
+    run(() => sim.deliverHeldWebhooks()),
+  );
+  router.get(
+    '/webhooks',
+    run(() => sim.recorded.webhooks),
+  );
+  // Sign in with Bitbucket (oauth.ts): an application link, users and what they may read.
+  router.post(
+    '/oauth-clients',
+    run((body) => sim.addOAuthClient({ name: str(body, 'name'), redirectUri: str(body, 'redirectUri') })),
+  );
+  router.post(
+    '/users',
+    run((body) => {
+      const permission = opt(body, 'permission') ?? 'licensed';
+      if (!['read', 'admin', 'licensed'].includes(permission))
+        throw new Error('"permission" must be read, admin or licensed');
+      const user = sim.addUser({
+        name: str(body, 'name'),
+        token: str(body, 'password'),
+        permission: permission as Permission,
+      });
+      return { name: user.name, permission: user.permission };
+    }),
+  );
+  router.put(
+    '/repository-permissions',
+    run((body) => {
+      const permission = body.permission ?? undefined;
+      if (permission !== undefined && !(REPOSITORY_PERMISSIONS as readonly unknown[]).includes(permission))
+        throw new Error('"permission" must be REPO_READ, REPO_WRITE, REPO_ADMIN or null');
+      sim.setRepositoryPermission({
+        project: str(body, 'project'),
+        repo: str(body, 'repo'),
+        user: str(body, 'user'),
+        permission: permission as RepositoryPermission | undefined,
+      });
+      return { project: body.project, repo: body.repo, user: body.user, permission: permission ?? null };
     }),
   );
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -7,6 +7,7 @@ import type { SimInsightReport } from './code-insights';
 import { deliver, type Delivery, type WebhookTarget } from './delivery';
 import { displayId, Renderer, webhookDate } from './payloads';
 import { TokenBuckets, type RateLimitOptions } from './rate-limit';
+import { createOAuthRouter, type OAuthOptions } from './oauth';
 import { createRestRouter, type Fault, type RestContext } from './rest';
 import { createScenarioRouter } from './scenario-api';
 import {
@@ -24,6 +25,8 @@ import {
   type SimRepository,
   type SimUser,
   type SimWebhook,
+  type SimInvocation,
+  type ProjectPermission,
   type RepositoryPermission,
 } from './state';
 
@@ -62,6 +65,8 @@ export interface SimulatorOptions {
    * the URL it listens on. The REST API still answers on the listening address (`url`).
    */
   baseUrl?: string;
+  /** OAuth 2.0 provider lifetimes (oauth.ts): codes 600 s, access tokens 3600 s by default. */
+  oauth?: Partial<OAuthOptions>;
 }
 
 export type FileSpec = string | { path: string; type?: FileChangeType; srcPath?: string };
@@ -119,6 +124,16 @@ export interface BitbucketSimulator {
   setRepositoryPermission(
     input: RepoRef & { user: string; permission: RepositoryPermission | undefined },
   ): void;
+  /**
+   * An incoming application link (OAuth 2.0 client) with its redirect URL, as an administrator creates
+   * one under Administration → Application links; the id and secret are generated unless given.
+   */
+  addOAuthClient(input: { name: string; redirectUri: string; clientId?: string; clientSecret?: string }): {
+    clientId: string;
+    clientSecret: string;
+  };
+  /** Ends the life of the OAuth access tokens issued to `user` (all users: undefined) now, as time would. */
+  expireOAuthTokens(user?: string): void;
   /** Deletes a pull request comment, as its author would: reads of it answer 404 afterwards. */
   deleteComment(commentId: number): void;
   addRepository(repo: {
@@ -131,6 +146,23 @@ export interface BitbucketSimulator {
   }): SimRepository;
   addWebhook(hook: RepoRef & { url: string; events?: string[]; secret?: string; name?: string }): SimWebhook;
   setWebhookDelivery(target: WebhookTarget | undefined): void;
+  /** Grants (or with undefined, revokes) a project permission; PROJECT_ADMIN manages project hooks. */
+  setProjectPermission(input: {
+    project: string;
+    user: string;
+    permission: ProjectPermission | undefined;
+  }): void;
+  /** Deletes a webhook, as an administrator would in Bitbucket's UI. */
+  deleteWebhook(id: number): boolean;
+  /** Edits a webhook (URL, events, active, secret) as an administrator would. */
+  editWebhook(
+    id: number,
+    patch: { url?: string; events?: string[]; active?: boolean; secret?: string; name?: string },
+  ): SimWebhook;
+  /** While true, events reach no repository or project hook (a lost delivery): for missed-event scenarios. */
+  holdWebhookDeliveries(hold: boolean): void;
+  /** Delivers the events held back, late, to the hooks that want them now (a webhook that arrives after recovery). */
+  deliverHeldWebhooks(): Promise<Delivery[]>;
   injectFaults(...faults: Fault[]): void;
   /** Turns the Code Insights API on or off (off: its resources answer 404). */
   setCodeInsights(enabled: boolean): void;
@@ -196,6 +228,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Bi
   const render = new Renderer(state, () => baseUrl ?? url);
   const deliveries: Delivery[] = [];
   let globalTarget = options.webhookTarget;
+  let holdDeliveries = false;
+  /** Events held back from the hooks, for a late delivery (`deliverHeldWebhooks`). */
+  const held: { repo: SimRepository; eventKey: string; body: Record<string, unknown> }[] = [];
 
   const ctx: RestContext = {
     state,
@@ -234,20 +269,56 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Bi
     repo: SimRepository,
     eventKey: string,
     payload: Record<string, unknown>,
+    late?: { body: Record<string, unknown> },
   ): Promise<Delivery[]> {
     const targets: WebhookTarget[] = [];
-    if (globalTarget) targets.push(globalTarget);
-    for (const hook of state.webhooks) {
-      if (hook.repoId === repo.id && hook.active && hook.events.includes(eventKey)) {
+    const global = late === undefined ? globalTarget : undefined;
+    if (global) targets.push(global);
+    const hooks: (SimWebhook | undefined)[] = global ? [undefined] : [];
+    const body = late?.body ?? { eventKey, date: webhookDate(new Date(state.now())), ...payload };
+    if (holdDeliveries) held.push({ repo, eventKey, body });
+    // A disabled hook is not delivered to; while deliveries are held back (a scenario's "missed
+    // event"), no repository or project hook is.
+    for (const hook of holdDeliveries ? [] : state.webhooks) {
+      const mine =
+        hook.projectKey === undefined ? hook.repoId === repo.id : hook.projectKey === repo.projectKey;
+      if (mine && hook.active && hook.events.includes(eventKey)) {
         const target: WebhookTarget = { url: hook.url };
         if (hook.configuration.secret) target.secret = hook.configuration.secret;
         targets.push(target);
+        hooks.push(hook);
       }
     }
-    const body = { eventKey, date: webhookDate(new Date(state.now())), ...payload };
     const sent = await Promise.all(targets.map((t) => deliver(t, eventKey, body, userAgent, state.now)));
+    sent.forEach((delivery, i) => {
+      const hook = hooks[i];
+      if (hook !== undefined) recordInvocation(hook, eventKey, delivery);
+    });
     deliveries.push(...sent);
     return sent;
+  }
+
+  /** What the hook's statistics report: a 2xx is a success, another status a failure, no answer an error. */
+  function recordInvocation(hook: SimWebhook, event: string, delivery: Delivery): void {
+    const ok = delivery.status !== undefined && delivery.status >= 200 && delivery.status < 300;
+    const invocation: SimInvocation = {
+      id: state.id(),
+      event,
+      start: delivery.at,
+      finish: state.now(),
+      result:
+        delivery.status === undefined
+          ? { outcome: 'ERROR', description: delivery.error ?? 'no answer' }
+          : { outcome: ok ? 'SUCCESS' : 'FAILURE', description: `${delivery.status}` },
+    };
+    hook.stats = {
+      ...hook.stats,
+      ...(invocation.result.outcome === 'SUCCESS'
+        ? { lastSuccess: invocation }
+        : invocation.result.outcome === 'FAILURE'
+          ? { lastFailure: invocation }
+          : { lastError: invocation }),
+    };
   }
 
   function commitOn(
@@ -412,6 +483,22 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Bi
       state.repositoryPermissions.set(key, grants);
     },
 
+    addOAuthClient({ name, redirectUri, clientId, clientSecret }) {
+      const client = {
+        name,
+        redirectUri,
+        clientId: clientId ?? randomBytes(16).toString('hex'),
+        clientSecret: clientSecret ?? randomBytes(32).toString('hex'),
+      };
+      state.oauth.clients.set(client.clientId, client);
+      return { clientId: client.clientId, clientSecret: client.clientSecret };
+    },
+
+    expireOAuthTokens(user) {
+      for (const grant of state.oauth.accessTokens.values())
+        if (user === undefined || grant.user === user) grant.expiresAt = state.now();
+    },
+
     deleteComment(commentId) {
       const at = state.comments.findIndex((c) => c.id === commentId);
       if (at >= 0) state.comments.splice(at, 1);
@@ -472,6 +559,44 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Bi
 
     setWebhookDelivery(target) {
       globalTarget = target;
+    },
+
+    setProjectPermission({ project, user, permission }) {
+      const grants = state.projectPermissions.get(project) ?? new Map<string, ProjectPermission>();
+      if (permission === undefined) grants.delete(user);
+      else grants.set(user, permission);
+      state.projectPermissions.set(project, grants);
+    },
+
+    deleteWebhook(id) {
+      const at = state.webhooks.findIndex((w) => w.id === id);
+      if (at < 0) return false;
+      state.webhooks.splice(at, 1);
+      return true;
+    },
+
+    editWebhook(id, { url: target, events, active, secret, name }) {
+      const hook = state.webhooks.find((w) => w.id === id);
+      if (!hook) throw new Error(`no webhook ${id} in the simulator`);
+      if (target !== undefined) hook.url = target;
+      if (events !== undefined) hook.events = [...events];
+      if (active !== undefined) hook.active = active;
+      if (name !== undefined) hook.name = name;
+      if (secret !== undefined) hook.configuration = { ...hook.configuration, secret };
+      hook.updatedDate = state.now();
+      return hook;
+    },
+
+    holdWebhookDeliveries(hold) {
+      holdDeliveries = hold;
+    },
+
+    async deliverHeldWebhooks() {
+      const late = held.splice(0);
+      const sent: Delivery[] = [];
+      for (const event of late)
+        sent.push(...(await emit(event.repo, event.eventKey, {}, { body: event.body })));
+      return sent;
     },
 
     injectFaults(...faults) {
@@ -710,6 +835,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Bi
   };
 
   app.use('/_sim', createScenarioRouter(sim));
+  // Before the REST router: the consent form is a browser's POST, which carries no X-Atlassian-Token.
+  app.use(
+    contextPath || '/',
+    createOAuthRouter(state, {
+      codeSeconds: options.oauth?.codeSeconds ?? 600,
+      accessTokenSeconds: options.oauth?.accessTokenSeconds ?? 3600,
+    }),
+  );
   app.use(contextPath || '/', createRestRouter(ctx));
 
   await new Promise<void>((resolve, reject) => {

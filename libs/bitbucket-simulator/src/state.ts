@@ -1,11 +1,18 @@
 import type { SimInsightReport } from './code-insights';
 import { createHash } from 'node:crypto';
 
-export type Permission = 'read' | 'admin';
+/**
+ * A user's global standing: `admin` holds every permission (SYS_ADMIN), `read` reads every repository (a
+ * project-wide REPO_READ everywhere, what the service accounts of the tests have), `licensed` is a
+ * licensed user who sees only the repositories granted to them (setRepositoryPermission).
+ */
+export type Permission = 'read' | 'admin' | 'licensed';
 
 /** Bitbucket's repository permissions, weakest first (a project or global grant implies them). */
 export const REPOSITORY_PERMISSIONS = ['REPO_READ', 'REPO_WRITE', 'REPO_ADMIN'] as const;
 export type RepositoryPermission = (typeof REPOSITORY_PERMISSIONS)[number];
+export const PROJECT_PERMISSIONS = ['PROJECT_READ', 'PROJECT_WRITE', 'PROJECT_ADMIN'] as const;
+export type ProjectPermission = (typeof PROJECT_PERMISSIONS)[number];
 
 export interface SimUser {
   id: number;
@@ -102,9 +109,23 @@ export interface SimComment {
   updatedDate: number;
 }
 
+/** One delivery of a webhook, as its statistics resource reports it. */
+export interface SimInvocation {
+  id: number;
+  event: string;
+  start: number;
+  finish: number;
+  result: { outcome: 'SUCCESS' | 'FAILURE' | 'ERROR'; description: string };
+}
+
 export interface SimWebhook {
   id: number;
+  /** The repository of a repository hook; 0 for a project hook. */
   repoId: number;
+  /** Set for a project-level hook: it receives the events of every repository of the project. */
+  projectKey?: string;
+  /** What `…/webhooks/{id}/statistics` reports. */
+  stats?: { lastSuccess?: SimInvocation; lastFailure?: SimInvocation; lastError?: SimInvocation };
   name: string;
   url: string;
   events: string[];
@@ -140,6 +161,34 @@ export interface RecordedRequest {
   at: number;
 }
 
+/** An incoming application link (Bitbucket: Administration → Application links → Create link). */
+export interface SimOAuthClient {
+  clientId: string;
+  clientSecret: string;
+  redirectUri: string;
+  name: string;
+}
+
+export interface SimOAuthCode {
+  clientId: string;
+  redirectUri: string;
+  user: string;
+  scope: string;
+  codeChallenge?: string;
+  codeChallengeMethod?: string;
+  expiresAt: number;
+  used: boolean;
+  /** Tokens issued for it: revoked when the code is replayed (RFC 6749 §4.1.2). */
+  issued: string[];
+}
+
+export interface SimOAuthToken {
+  user: string;
+  clientId: string;
+  scope: string;
+  expiresAt: number;
+}
+
 export const ZERO_HASH = '0'.repeat(40);
 
 /** Everything the simulated Bitbucket knows, in memory. */
@@ -152,6 +201,8 @@ export class SimulatorState {
   readonly comments: SimComment[] = [];
   /** Repository permissions granted to users: `PROJECT/slug` → user name → permission. */
   readonly repositoryPermissions = new Map<string, Map<string, RepositoryPermission>>();
+  /** Project permissions granted to users: project key → user name → permission. */
+  readonly projectPermissions = new Map<string, Map<string, ProjectPermission>>();
   readonly webhooks: SimWebhook[] = [];
   readonly statuses: RecordedStatus[] = [];
   /** Code Insights reports with their annotations (code-insights.ts). */
@@ -159,6 +210,13 @@ export class SimulatorState {
   /** Required builds merge check: `PROJECT/slug` → build keys that must be SUCCESSFUL. */
   readonly requiredBuilds = new Map<string, string[]>();
   readonly requests: RecordedRequest[] = [];
+  /** OAuth 2.0 (oauth.ts): incoming application links, codes and tokens. */
+  readonly oauth = {
+    clients: new Map<string, SimOAuthClient>(),
+    codes: new Map<string, SimOAuthCode>(),
+    accessTokens: new Map<string, SimOAuthToken>(),
+    refreshTokens: new Map<string, SimOAuthToken>(),
+  };
   private nextId = 1;
   private shaCounter = 0;
 
@@ -174,7 +232,17 @@ export class SimulatorState {
 
   userByToken(token: string): SimUser | undefined {
     for (const user of this.users.values()) if (user.token === token) return user;
+    const granted = this.oauth.accessTokens.get(token);
+    if (granted !== undefined && granted.expiresAt > this.now()) return this.users.get(granted.user);
     return undefined;
+  }
+
+  /** The strongest permission `user` holds on `repo`, however granted; undefined: none. */
+  permissionOn(user: SimUser, repo: SimRepository): RepositoryPermission | undefined {
+    if (user.permission === 'admin') return 'REPO_ADMIN';
+    const granted = this.repositoryPermissions.get(`${repo.projectKey}/${repo.slug}`)?.get(user.name);
+    if (user.permission === 'read' && granted === undefined) return 'REPO_READ';
+    return granted;
   }
 
   repository(projectKey: string, slug: string): SimRepository | undefined {

@@ -30,6 +30,7 @@ import {
   parseRepository,
   parseWebhook,
   parseWebhookCapabilities,
+  parseWebhookStatistics,
   type Activity,
   type ApplicationProperties,
   type BuildState,
@@ -48,11 +49,13 @@ import {
   type Repository,
   type Webhook,
   type WebhookRequest,
+  type WebhookStatistics,
   type Parser,
 } from './models/rest';
 import { collectPages, type Collected, type PageRequest, type PagingLimits } from './paging';
 import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryOptions, type RetryRuntime } from './retry';
 import { splitCommentText, MAX_COMMENT_LENGTH } from './split-comment';
+import type { WebhookScope } from './webhook-scope';
 
 export interface BitbucketClientOptions {
   /** Base URL including any context path, e.g. `https://git.example.com/bitbucket`. */
@@ -245,6 +248,25 @@ export interface BitbucketClient {
   deleteWebhook(projectKey: string, slug: string, id: number): Promise<void>;
   getWebhookCapabilities(): Promise<WebhookCapabilities>;
 
+  // Managed webhooks and missed-event recovery (docs/architecture.md §14).
+  /**
+   * The webhooks of a repository (`{projectKey, slug}`) or a project (`{projectKey}`), paged to the
+   * end. Needs REPO_ADMIN (PROJECT_ADMIN for a project): BITBUCKET.FORBIDDEN otherwise.
+   */
+  listWebhooksOf(scope: WebhookScope): Promise<Collected<Webhook>>;
+  createWebhookOn(scope: WebhookScope, webhook: WebhookRequest): Promise<Webhook>;
+  updateWebhookOn(scope: WebhookScope, id: number, webhook: WebhookRequest): Promise<Webhook>;
+  deleteWebhookOn(scope: WebhookScope, id: number): Promise<void>;
+  /**
+   * A webhook's last success, failure and error (`…/webhooks/{id}/statistics`); undefined on a server
+   * without the resource (a 404 that names no webhook).
+   */
+  getWebhookStatistics(scope: WebhookScope, id: number): Promise<WebhookStatistics | undefined>;
+  /** Branches of a repository (`…/branches?filterText=`), paged to the end: their heads. */
+  listBranches(projectKey: string, slug: string, filterText?: string): Promise<Collected<Ref>>;
+  /** The repository's open pull requests (`…/pull-requests?state=OPEN`), paged to the end. */
+  listOpenPullRequests(projectKey: string, slug: string): Promise<Collected<PullRequest>>;
+
   // --- Repository permissions ---
   /**
    * Whether the user (by name) holds at least `permission` on the repository, however it was granted
@@ -422,6 +444,12 @@ export function createBitbucketClient(options: BitbucketClientOptions): Bitbucke
 
   function repoPath(projectKey: string, slug: string): string {
     return `${API}/projects/${encodeURIComponent(projectKey)}/repos/${encodeURIComponent(slug)}`;
+  }
+
+  function scopePath(scope: WebhookScope): string {
+    return scope.slug === undefined
+      ? `${API}/projects/${encodeURIComponent(scope.projectKey)}`
+      : repoPath(scope.projectKey, scope.slug);
   }
 
   function collect<T>(path: string, parse: Parser<T>, query: Call<T>['query'] = {}): Promise<Collected<T>> {
@@ -813,6 +841,67 @@ export function createBitbucketClient(options: BitbucketClientOptions): Bitbucke
           return { supported: false, events: [] };
         throw err;
       }
+    },
+
+    listWebhooksOf(scope) {
+      return collect(`${scopePath(scope)}/webhooks`, parseWebhook);
+    },
+
+    async createWebhookOn(scope, webhook) {
+      return (
+        await request({
+          method: 'POST',
+          path: `${scopePath(scope)}/webhooks`,
+          body: webhook,
+          parse: parseWebhook,
+          idempotent: false,
+        })
+      ).data;
+    },
+
+    async updateWebhookOn(scope, id, webhook) {
+      return (
+        await request({
+          method: 'PUT',
+          path: `${scopePath(scope)}/webhooks/${id}`,
+          body: webhook,
+          parse: parseWebhook,
+        })
+      ).data;
+    },
+
+    async deleteWebhookOn(scope, id) {
+      await request({ method: 'DELETE', path: `${scopePath(scope)}/webhooks/${id}`, parse: null });
+    },
+
+    async getWebhookStatistics(scope, id) {
+      try {
+        return await get(`${scopePath(scope)}/webhooks/${id}/statistics`, parseWebhookStatistics);
+      } catch (err) {
+        // A server without the resource answers Tomcat's 404 page, which the client reads as not Bitbucket.
+        if (
+          err instanceof AppError &&
+          (err.code === BitbucketErrorCode.NOT_BITBUCKET ||
+            (err.code === BitbucketErrorCode.NOT_FOUND &&
+              !/webhook/i.test(
+                (err.details as { messages?: string[] } | undefined)?.messages?.join(' ') ?? '',
+              )))
+        )
+          return undefined;
+        throw err;
+      }
+    },
+
+    listBranches(projectKey, slug, filterText) {
+      return collect(
+        `${repoPath(projectKey, slug)}/branches`,
+        parseRef,
+        filterText === undefined ? {} : { filterText },
+      );
+    },
+
+    listOpenPullRequests(projectKey, slug) {
+      return collect(`${repoPath(projectKey, slug)}/pull-requests`, parsePullRequest, { state: 'OPEN' });
     },
 
     async userHasRepositoryPermission(projectKey, slug, userName, permission) {

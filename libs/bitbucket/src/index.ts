@@ -24,3 +24,12 @@ export type { RetryOptions } from './retry';
 export { splitCommentText, MAX_COMMENT_LENGTH } from './split-comment';
 export * from './models/rest';
 export type { HostGate, HostAdmission, HostVerdict } from './host-gate';
+export {
+  authorizationUrl,
+  codeChallengeOf,
+  createCodeVerifier,
+  exchangeAuthorizationCode,
+  refreshAccessToken,
+  repositoryAccess,
+} from './oauth';
+export type { OAuthClientConfig, OAuthTokens } from './oauth';

@@ -68,4 +68,37 @@ export const sharedVariables = {
   PORT: Joi.number().port(),
 } as const;
 
-export const validators = { base64Key32, httpUrl };
+const DURATION = /^(\d+)(ms|s|m|h)?$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/**
+ * A duration written `500ms`, `30s`, `10m` or `1h` (a bare number is milliseconds), converted to a whole
+ * number of milliseconds. Converted here, at start, so no unit-suffixed string ever reaches Redis or a
+ * timer (a `PX "30s"` is a Redis error at the first lease, long after the process said it was ready).
+ */
+function parseDurationMs(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isInteger(value) && value >= 0 ? value : undefined;
+  const match = typeof value === 'string' ? DURATION.exec(value.trim()) : null;
+  return match === null ? undefined : Number(match[1]) * UNIT_MS[match[2] ?? 'ms']!;
+}
+
+/**
+ * A duration written `500ms`, `30s`, `10m` or `1h` (a bare number is milliseconds), converted to a whole
+ * number of milliseconds. Converted here, at start, so no unit-suffixed string ever reaches Redis or a
+ * timer (a `PX "30s"` is a Redis error at the first lease, long after the process said it was ready).
+ * The default is converted too: joi does not run rules on defaults, so `.default('30s')` would not be.
+ */
+function durationMs(defaultDuration?: string): Joi.AnySchema {
+  const schema = Joi.any().custom((value: unknown, helpers) => {
+    const ms = parseDurationMs(value);
+    return ms === undefined
+      ? helpers.message({ custom: '{{#label}} must be a duration such as 500ms, 30s, 10m or 1h' })
+      : ms;
+  }, 'duration in milliseconds');
+  if (defaultDuration === undefined) return schema;
+  const ms = parseDurationMs(defaultDuration);
+  if (ms === undefined) throw new Error(`default duration "${defaultDuration}" is not a duration`);
+  return schema.default(ms);
+}
+
+export const validators = { base64Key32, httpUrl, durationMs };

@@ -97,6 +97,8 @@ export {
   gatewayIntegrationEventsQueue,
   stackTriggerTopology,
   stackTriggerTopologyWith,
+  stackEventsExchange,
+  reconcilerTopology,
   BITBUCKET_WAIT,
   runnerTopology,
   integrationTopology,
@@ -112,10 +114,17 @@ export {
   createIntegrationApiClient,
   webhookSecretsAnswerSchema,
   credentialsAnswerSchema,
+  oauthClientAnswerSchema,
   webhookSecretsPath,
   credentialsPath,
+  oauthClientPath,
 } from './integration-api';
-export type { IntegrationApiClient, WebhookSecretsAnswer, IntegrationCredentials } from './integration-api';
+export type {
+  IntegrationApiClient,
+  WebhookSecretsAnswer,
+  IntegrationCredentials,
+  IntegrationOAuthClient,
+} from './integration-api';
 export {
   createStackTriggerApiClient,
   stacksAnswerSchema,
@@ -143,16 +152,52 @@ export {
 } from './run-logs';
 export type { LogStream, LogChunk, AppendRunLogRequest, AppendRunLogAnswer, RunLogPage } from './run-logs';
 
+// `stack.events` (stack-trigger's API publishes stack changes; its reconciler consumes them with
+// integration events, docs/architecture.md §14).
+export {
+  STACK_EVENTS_EXCHANGE,
+  STACK_EVENT_TYPES,
+  ALL_STACK_EVENTS,
+  stackEventSchema,
+  validateStackEvent,
+  publishStackEvent,
+  RECONCILER_CHANGES_QUEUE_PREFIX,
+  reconcilerChangesQueue,
+  reconcilerChangesQueueSpec,
+  subscribeReconcilerChanges,
+} from './stack-events';
+export type { StackEvent, StackEventType, ReconcilerChange } from './stack-events';
+
+// Managed webhooks: an integration's setting and each repository's webhook health (§14).
+export {
+  WEBHOOK_MODES,
+  WEBHOOK_SCOPES,
+  WEBHOOK_HEALTH,
+  DEFAULT_WEBHOOK_SETTINGS,
+  webhookSettingsSchema,
+  webhookHealthEntrySchema,
+  webhookHealthAnswerSchema,
+  integrationWebhooksAnswerSchema,
+  webhookHealthPath,
+  fetchWebhookHealth,
+} from './webhook-health';
+export type {
+  WebhookMode,
+  WebhookScopeSetting,
+  WebhookSettings,
+  WebhookHealth,
+  WebhookHealthEntry,
+  WebhookHealthAnswer,
+} from './webhook-health';
+
 // The public APIs' answers as clients read them (the console, the `stacklink` command).
-export { WEBHOOK_HEALTHS, STACK_DECISION_OUTCOMES } from './public-api';
+export { STACK_DECISION_OUTCOMES } from './public-api';
 export type {
   RepositoryRef,
   IntegrationAnswer,
   ConnectionCheck,
   ConnectionReportAnswer,
-  WebhookHealth,
-  WebhookHealthEntry,
-  WebhookHealthAnswer,
+  IntegrationWebhooksAnswer,
   StackAnswer,
   RunTransition,
   RunAnswer,

@@ -2,6 +2,7 @@ import Joi from 'joi';
 import { AppError } from '@stacklink/errors';
 import { registerSecret } from '@stacklink/logger';
 import { callInternal, type InternalClientOptions } from './internal-http';
+import { webhookSettingsSchema, type WebhookSettings } from './webhook-health';
 
 /**
  * The integration service's internal API (docs/architecture.md §4), behind INTERNAL_TOKEN:
@@ -13,6 +14,10 @@ export const webhookSecretsPath = (integrationId: string): string =>
   `integrations/${encodeURIComponent(integrationId)}/webhook-secrets`;
 export const credentialsPath = (integrationId: string): string =>
   `integrations/${encodeURIComponent(integrationId)}/credentials`;
+
+/** `GET /internal/v1/integrations/{id}/oauth-client`, for the console's sign in with Bitbucket. */
+export const oauthClientPath = (integrationId: string): string =>
+  `integrations/${encodeURIComponent(integrationId)}/oauth-client`;
 
 export interface WebhookSecretsAnswer {
   /** Current first; then the previous one while its grace period lasts. */
@@ -32,12 +37,34 @@ export interface IntegrationCredentials {
   username: string;
   accessToken: string;
   tls: { caCertificate?: string };
+  /** The integration's webhook setting (§14); absent from services that predate it (read: manual). */
+  webhooks?: WebhookSettings;
 }
 
 export const credentialsAnswerSchema: Joi.ObjectSchema = Joi.object({
   apiHost: Joi.string().min(1).required(),
   username: Joi.string().allow('').required(),
   accessToken: Joi.string().min(1).required(),
+  tls: Joi.object({ caCertificate: Joi.string() }).required(),
+  webhooks: webhookSettingsSchema,
+});
+
+/** An integration's OAuth 2.0 client (Bitbucket's incoming application link) and where its Bitbucket is. */
+export interface IntegrationOAuthClient {
+  clientId: string;
+  clientSecret: string;
+  /** Where Stacklink calls Bitbucket (the token endpoint, the REST API). */
+  apiHost: string;
+  /** Where browsers reach Bitbucket (the authorization page). */
+  userFacingHost: string;
+  tls: { caCertificate?: string };
+}
+
+export const oauthClientAnswerSchema: Joi.ObjectSchema = Joi.object({
+  clientId: Joi.string().min(1).required(),
+  clientSecret: Joi.string().min(1).required(),
+  apiHost: Joi.string().min(1).required(),
+  userFacingHost: Joi.string().min(1).required(),
   tls: Joi.object({ caCertificate: Joi.string() }).required(),
 });
 
@@ -55,6 +82,12 @@ export interface IntegrationApiClient {
    * credentials. The access token is registered with the logger.
    */
   credentials(integrationId: string): Promise<IntegrationCredentials>;
+  /**
+   * The integration's OAuth client, or undefined when the integration does not exist or has none (404).
+   * Throws INTEGRATION.UNAVAILABLE (503, retryable) otherwise. The client secret is registered with the
+   * logger.
+   */
+  oauthClient(integrationId: string): Promise<IntegrationOAuthClient | undefined>;
 }
 
 /** The one client of the integration service's internal API; 5 s timeout by default. */
@@ -108,12 +141,38 @@ export function createIntegrationApiClient(options: InternalClientOptions): Inte
         },
       );
       // Without notFoundIsAnswer there is always an answer.
-      const { apiHost, username, accessToken, tls } = answer!;
+      const { apiHost, username, accessToken, tls, webhooks } = answer!;
       registerSecret(accessToken);
       return {
         apiHost,
         username,
         accessToken,
+        tls: tls.caCertificate === undefined ? {} : { caCertificate: tls.caCertificate },
+        ...(webhooks === undefined ? {} : { webhooks: { mode: webhooks.mode, scope: webhooks.scope } }),
+      };
+    },
+
+    async oauthClient(integrationId) {
+      const answer = await callInternal<IntegrationOAuthClient>(
+        call,
+        oauthClientPath(integrationId),
+        oauthClientAnswerSchema,
+        {
+          unreachable: (cause) => integrationUnavailable('the integration service did not answer', cause),
+          answered: (status) => integrationUnavailable(`the integration service answered ${status}`),
+          invalid: (why) =>
+            integrationUnavailable(`the integration service answered without a client: ${why}`),
+        },
+        { notFoundIsAnswer: true },
+      );
+      if (answer === undefined) return undefined;
+      registerSecret(answer.clientSecret);
+      const { clientId, clientSecret, apiHost, userFacingHost, tls } = answer;
+      return {
+        clientId,
+        clientSecret,
+        apiHost,
+        userFacingHost,
         tls: tls.caCertificate === undefined ? {} : { caCertificate: tls.caCertificate },
       };
     },

@@ -2,6 +2,7 @@ import type { Topology } from '@stacklink/bus';
 import { VCS_EVENTS_EXCHANGE } from '@stacklink/events';
 import { DELIVERIES_EXCHANGE, DELIVERY_RECORDS_QUEUE } from './deliveries';
 import { INTEGRATION_EVENTS_EXCHANGE } from './integration-events';
+import { RECONCILER_CHANGES_QUEUE_PREFIX, STACK_EVENTS_EXCHANGE } from './stack-events';
 import { RUNS_EXCHANGE, RUNS_READY_QUEUE, STATUS_UPDATES_QUEUE } from './runs';
 import { GATEWAY_INTEGRATION_EVENTS_QUEUE_PREFIX, VCS_EVENTS_QUEUE } from './topologies';
 
@@ -14,6 +15,7 @@ export const EXCHANGE_OWNERS: Readonly<Record<string, ServiceName>> = {
   [RUNS_EXCHANGE]: 'stack-trigger',
   [INTEGRATION_EVENTS_EXCHANGE]: 'integration',
   [DELIVERIES_EXCHANGE]: 'webhook-gateway',
+  [STACK_EVENTS_EXCHANGE]: 'stack-trigger',
 };
 
 export interface QueueOwnership {
@@ -40,6 +42,12 @@ export const QUEUE_OWNERS: readonly QueueOwnership[] = [
     prefix: true,
     consumer: 'webhook-gateway',
     declaredBy: ['webhook-gateway'],
+  },
+  {
+    name: RECONCILER_CHANGES_QUEUE_PREFIX,
+    prefix: true,
+    consumer: 'stack-trigger',
+    declaredBy: ['stack-trigger'],
   },
 ];
 

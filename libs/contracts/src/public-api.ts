@@ -1,6 +1,7 @@
 import type { DeliveryOutcome } from './deliveries';
 import type { RunSummary } from './run-summary';
 import type { RunPullRequest, RunState, RunTrigger, RunType, TriggerKind } from './runs';
+import type { WebhookHealthEntry, WebhookMode, WebhookScopeSetting } from './webhook-health';
 
 /**
  * The answers of the public APIs (`/api/v1`) as their clients read them: the console and the
@@ -28,6 +29,10 @@ export interface IntegrationAnswer {
   updatedAt: string;
   /** The secret is in the answer once: when the integration is created or its secret rotated. */
   webhook: { endpoint: string; secret?: string; previousSecretValidUntil?: string };
+  /** Managed or manual webhooks (docs/architecture.md §14). */
+  webhooks?: { mode: WebhookMode; scope: WebhookScopeSetting };
+  /** The "sign in with Bitbucket" client; its secret is never shown. */
+  oauth?: { clientId: string; configured: boolean };
 }
 
 export interface ConnectionCheck {
@@ -45,23 +50,13 @@ export interface ConnectionReportAnswer {
   checks: ConnectionCheck[];
 }
 
-export const WEBHOOK_HEALTHS = ['ok', 'missing', 'repaired', 'failing', 'forbidden'] as const;
-export type WebhookHealth = (typeof WEBHOOK_HEALTHS)[number];
-
-/** One repository's (or project's) webhook, as the reconciler last found it (docs/architecture.md §14). */
-export interface WebhookHealthEntry {
-  scope: string;
-  health: WebhookHealth;
-  detail: string;
-  lastFailure?: string;
-  checkedAt: string;
-}
-
-/** `GET /api/v1/integrations/{id}/webhooks`. */
-export interface WebhookHealthAnswer {
+/** `GET /api/v1/integrations/{id}/webhooks`: the setting and each webhook's health (docs/architecture.md §14). */
+export interface IntegrationWebhooksAnswer {
   integrationId: string;
-  mode: string;
-  scope: string;
+  mode: WebhookMode;
+  scope: WebhookScopeSetting;
+  /** Said when the answer needs a word, e.g. that manual mode leaves hooks as they are. */
+  note?: string;
   webhooks: WebhookHealthEntry[];
 }
 

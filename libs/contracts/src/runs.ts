@@ -22,7 +22,8 @@ export const RUN_TYPES = ['tracked', 'proposed'] as const;
 export type RunType = (typeof RUN_TYPES)[number];
 export const RUN_STATES = ['QUEUED', 'RUNNING', 'FINISHED', 'FAILED', 'CANCELED'] as const;
 export type RunState = (typeof RUN_STATES)[number];
-export const TRIGGER_KINDS = ['push', 'pull_request', 'manual', 'comment'] as const;
+/** `recovered`: an event no webhook brought, found by the reconciler's missed-event recovery (§14). */
+export const TRIGGER_KINDS = ['push', 'pull_request', 'manual', 'comment', 'recovered'] as const;
 export type TriggerKind = (typeof TRIGGER_KINDS)[number];
 
 export interface RunTrigger {

@@ -2,6 +2,7 @@ import type { ExchangeSpec, QueueSpec, Topology, WaitPolicy } from '@stacklink/b
 import { VCS_EVENTS_EXCHANGE, vcsEventsQueue } from '@stacklink/events';
 import { DELIVERIES_EXCHANGE, deliveryRecordsQueueSpec } from './deliveries';
 import { INTEGRATION_EVENTS_EXCHANGE, integrationEventsQueue } from './integration-events';
+import { reconcilerChangesQueueSpec, STACK_EVENTS_EXCHANGE } from './stack-events';
 import { RUNS_EXCHANGE, runsReadyQueueSpec, statusUpdatesQueueSpec, WORKER_RETRY } from './runs';
 
 /** The exchanges of every contract, as each process asserts them (always durable topic exchanges). */
@@ -9,6 +10,7 @@ export const vcsEventsExchange: ExchangeSpec = { name: VCS_EVENTS_EXCHANGE, type
 export const runsExchange: ExchangeSpec = { name: RUNS_EXCHANGE, type: 'topic' };
 export const integrationEventsExchange: ExchangeSpec = { name: INTEGRATION_EVENTS_EXCHANGE, type: 'topic' };
 export const deliveriesExchange: ExchangeSpec = { name: DELIVERIES_EXCHANGE, type: 'topic' };
+export const stackEventsExchange: ExchangeSpec = { name: STACK_EVENTS_EXCHANGE, type: 'topic' };
 
 /** The trigger worker's queue of canonical events: pushes and pull-request events. */
 export const VCS_EVENTS_QUEUE = 'stack-trigger.vcs-events';
@@ -30,7 +32,7 @@ export function gatewayIntegrationEventsQueue(instance: string): string {
  * `mandatory`: it must never vanish for lack of a queue) — `runs.ready` included, which runners consume.
  */
 export const stackTriggerTopology: Topology = {
-  exchanges: [vcsEventsExchange, runsExchange, deliveriesExchange],
+  exchanges: [vcsEventsExchange, runsExchange, deliveriesExchange, stackEventsExchange],
   queues: [vcsEventsQueueSpec, statusUpdatesQueueSpec, runsReadyQueueSpec, deliveryRecordsQueueSpec],
 };
 
@@ -67,6 +69,18 @@ export function stackTriggerTopologyWith(options: StackTriggerQueueOptions): Top
   return {
     exchanges: stackTriggerTopology.exchanges,
     queues: [waiting(vcsEventsQueueSpec), waiting(statusUpdatesQueueSpec), runsReadyQueueSpec],
+  };
+}
+
+/**
+ * The reconciler (a stack-trigger role, docs/architecture.md §14): the stack-trigger topology, so it
+ * may create runs as the trigger does, plus its replica's transient feed of stack and integration
+ * changes.
+ */
+export function reconcilerTopology(instance: string, base: Topology = stackTriggerTopology): Topology {
+  return {
+    exchanges: [...base.exchanges, integrationEventsExchange],
+    queues: [...base.queues, reconcilerChangesQueueSpec(instance)],
   };
 }
 

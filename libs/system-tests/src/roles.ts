@@ -2,7 +2,12 @@ import type Joi from 'joi';
 import { consoleConfigSchema } from '@stacklink/console';
 import { integrationConfigSchema } from '@stacklink/integration';
 import { runnerConfigSchema } from '@stacklink/runner';
-import { apiConfigSchema, reporterConfigSchema, triggerConfigSchema } from '@stacklink/stack-trigger';
+import {
+  apiConfigSchema,
+  reconcilerConfigSchema,
+  reporterConfigSchema,
+  triggerConfigSchema,
+} from '@stacklink/stack-trigger';
 import { gatewayConfigSchema } from '@stacklink/webhook-gateway';
 
 /**
@@ -48,6 +53,12 @@ export const ROLES: readonly RoleSpec[] = [
     title: 'stack-trigger `reporter` worker',
     entry: 'services/stack-trigger/dist/src/roles/reporter.js',
     schema: reporterConfigSchema,
+  },
+  {
+    role: 'reconciler',
+    title: 'stack-trigger `reconciler` (managed webhooks, missed-event recovery)',
+    entry: 'services/stack-trigger/dist/src/roles/reconciler.js',
+    schema: reconcilerConfigSchema,
   },
   {
     role: 'runner',

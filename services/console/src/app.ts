@@ -1,17 +1,26 @@
 import path from 'node:path';
-import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import express, {
+  type ErrorRequestHandler,
+  type Express,
+  type Request,
+  type RequestHandler,
+  type Response,
+} from 'express';
 import { handleError } from '@stacklink/errors';
 import { createHttpApp, type ReadinessCheck } from '@stacklink/http';
 import type { Logger } from '@stacklink/logger';
 import type { SessionsPort } from './adapters/redis-sessions';
 import type { SignInLimiterPort } from './adapters/redis-sign-in-limiter';
 import { ApiError, type StacklinkApi } from './adapters/stacklink-api';
+import type { ViewerAccessPort } from './adapters/viewer-access';
 import { createAuthRouter } from './http/auth-router';
+import { createBitbucketAuthRouter } from './http/bitbucket-auth-router';
 import { createDeliveriesRouter } from './http/deliveries-router';
 import { createIntegrationsRouter } from './http/integrations-router';
 import { createOverviewRouter } from './http/overview-router';
 import { loadSession, requireCsrf, requireSignIn } from './http/session-middleware';
 import { createStacksRouter } from './http/stacks-router';
+import { createReadGuard, createViewerHomeRouter, viewerGate } from './http/viewer-access';
 import { html } from './views/html';
 import { layout } from './views/layout';
 
@@ -23,6 +32,10 @@ export interface ConsoleAppDeps {
   api: StacklinkApi;
   trustProxyHops: number;
   readiness?: ReadinessCheck[];
+  /** "Sign in with Bitbucket" (issue 22); absent when SESSION_ENCRYPTION_KEY is unset. */
+  viewerAccess?: ViewerAccessPort;
+  /** PUBLIC_UI_URL: the redirect URL shown for the application link. */
+  publicUiUrl: string;
 }
 
 const ASSETS = path.resolve(__dirname, '../../public');
@@ -60,13 +73,29 @@ export function createConsoleApp(deps: ConsoleAppDeps): Express {
       app.use(securityHeaders);
       app.use(express.urlencoded({ extended: false, limit: '256kb', parameterLimit: 200 }));
       app.use(loadSession(deps.sessions));
-      app.use(createAuthRouter(deps));
+      app.use(createAuthRouter({ ...deps, signInWithBitbucket: deps.viewerAccess !== undefined }));
+      if (deps.viewerAccess)
+        app.use(
+          createBitbucketAuthRouter({
+            sessions: deps.sessions,
+            viewerAccess: deps.viewerAccess,
+            api: deps.api,
+          }),
+        );
+      app.use(viewerGate);
       app.use(requireSignIn, requireCsrf);
+      const guard = createReadGuard({
+        sessions: deps.sessions,
+        ...(deps.viewerAccess ? { viewerAccess: deps.viewerAccess } : {}),
+      });
+      app.use(createViewerHomeRouter({ api: deps.api, guard }));
       app.use(createOverviewRouter(deps));
-      app.use(createIntegrationsRouter(deps));
-      app.use(createStacksRouter(deps));
-      app.use(createDeliveriesRouter(deps));
-      app.use((req, res) => {
+      app.use(createIntegrationsRouter({ ...deps, signInWithBitbucket: deps.viewerAccess !== undefined }));
+      app.use(createStacksRouter({ ...deps, guard }));
+      app.use(createDeliveriesRouter({ ...deps, guard }));
+      // One page for every "not found": a missing page, a missing run and a run the viewer may not read
+      // look the same, so nobody learns which repositories exist from it.
+      const notFoundPage = (req: Request, res: Response) => {
         res
           .status(404)
           .type('html')
@@ -74,12 +103,17 @@ export function createConsoleApp(deps: ConsoleAppDeps): Express {
             layout({
               title: 'Not found',
               session: req.session,
-              body: html`<p>Nothing here at <code>${req.path}</code>.</p>`,
+              body: html`<p id="not-found">Nothing here at <code>${req.path}</code>.</p>`,
             }),
           );
-      });
+      };
+      app.use(notFoundPage);
       const onError: ErrorRequestHandler = (err: unknown, req, res, _next) => {
         const notFound = err instanceof ApiError && err.status === 404;
+        if (notFound && !res.headersSent) {
+          notFoundPage(req, res);
+          return;
+        }
         const { status } = notFound ? { status: 404 } : handleError(err, req.log, { path: req.path });
         if (res.headersSent) {
           res.end();

@@ -35,6 +35,18 @@ export const consoleConfigSchema = Joi.object({
   TRUST_PROXY_HOPS: Joi.number().integer().min(0).max(10).default(0),
   /** Timeout of each call to the integration and stack-trigger APIs. */
   API_TIMEOUT_MS: Joi.number().integer().min(100).max(120_000).default(10_000),
+  /**
+   * The console's public URL: "sign in with Bitbucket" redirects back to
+   * `${PUBLIC_UI_URL}/auth/bitbucket/{integrationId}/callback`, the redirect URL of the application link.
+   */
+  PUBLIC_UI_URL: sharedVariables.PUBLIC_UI_URL,
+  /**
+   * base64 of 32 bytes: seals viewers' Bitbucket tokens (AES-256-GCM) in their Redis sessions. Unset
+   * (default): "sign in with Bitbucket" is off and only operators sign in.
+   */
+  SESSION_ENCRYPTION_KEY: validators.base64Key32.allow('').default(''),
+  /** How long a viewer's "may read P/r" answer from Bitbucket is kept before asking again. */
+  VIEWER_PERMISSION_CACHE_SECONDS: Joi.number().integer().min(1).max(3600).default(60),
 });
 
 export interface ConsoleConfig {
@@ -53,6 +65,9 @@ export interface ConsoleConfig {
   SIGN_IN_WINDOW_SECONDS: number;
   TRUST_PROXY_HOPS: number;
   API_TIMEOUT_MS: number;
+  PUBLIC_UI_URL: string;
+  SESSION_ENCRYPTION_KEY: string;
+  VIEWER_PERMISSION_CACHE_SECONDS: number;
 }
 
 export function loadConsoleConfig(env: Env = process.env): ConsoleConfig {

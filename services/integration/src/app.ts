@@ -7,7 +7,9 @@ import { systemClock } from './adapters/system-clock';
 import { createCreateIntegration } from './domain/create-integration';
 import { createDeleteIntegration } from './domain/delete-integration';
 import { createGetCredentials } from './domain/get-credentials';
+import { createGetOAuthClient } from './domain/get-oauth-client';
 import { createGetIntegration, createListIntegrations } from './domain/get-integration';
+import { createGetWebhookHealth } from './domain/get-webhook-health';
 import { createGetWebhookSecret } from './domain/get-webhook-secret';
 import { createGetWebhookSecrets } from './domain/get-webhook-secrets';
 import { createListRepositories } from './domain/list-repositories';
@@ -19,6 +21,7 @@ import type {
   IntegrationRepositoryPort,
   SecretCipherPort,
   StackUsagePort,
+  WebhookHealthPort,
 } from './domain/ports';
 import { createRotateWebhookSecret } from './domain/rotate-webhook-secret';
 import { createTestConnection } from './domain/test-connection';
@@ -38,6 +41,8 @@ export interface AppDeps {
   cipher: SecretCipherPort;
   events: IntegrationEventsPort;
   stackUsage: StackUsagePort;
+  /** Managed webhooks' health (docs/architecture.md §14); the route answers 503 without it. */
+  webhookHealth?: WebhookHealthPort;
   bitbucket: BitbucketClientFactoryPort;
   /** /readyz: the store and the broker. */
   readiness: ReadinessCheck[];
@@ -60,6 +65,7 @@ export function createApp(deps: AppDeps): Express {
     cipher: deps.cipher,
     events: deps.events,
     stackUsage: deps.stackUsage,
+    ...(deps.webhookHealth === undefined ? {} : { webhookHealth: deps.webhookHealth }),
     bitbucket: deps.bitbucket,
     clock: deps.clock ?? systemClock,
     metrics: createIntegrationMetrics(registry, deps.repository),
@@ -78,12 +84,14 @@ export function createApp(deps: AppDeps): Express {
     testConnection: createTestConnection(integration),
     rotateWebhookSecret: createRotateWebhookSecret(integration),
     getWebhookSecret: createGetWebhookSecret(integration),
+    getWebhookHealth: createGetWebhookHealth(integration),
     listRepositories: createListRepositories(integration),
     openApi: () => openApiDocument(INFO, [{ prefix: '/api/v1', routers: [publicApi] }]),
   };
   const internalUseCases = {
     getWebhookSecrets: createGetWebhookSecrets(integration),
     getCredentials: createGetCredentials(integration),
+    getOAuthClient: createGetOAuthClient(integration),
     openApi: () =>
       openApiDocument({ ...INFO, title: 'Stacklink integration internal API' }, [
         { prefix: '/internal/v1', routers: [internalApi] },

@@ -21,7 +21,9 @@ import type {
   RunLogRepositoryPort,
   RunQueuePort,
   RunRepositoryPort,
+  StackEventsPort,
   StackRepositoryPort,
+  WebhookHealthRepositoryPort,
   TriggerMetricsPort,
 } from './domain/ports';
 import type { DeadLettersPort } from './dead-letter-queues';
@@ -65,6 +67,10 @@ export interface AppDeps {
   deliveries?: { history: DeliveryHistoryPort; redelivery: RedeliveryPort; newEventId: () => string };
   /** Run logs (docs/architecture.md §4, "Run logs"); the log routes are absent without them. */
   runLogs?: RunLogsDeps;
+  /** Stack changes for the reconciler (docs/architecture.md §14). */
+  stackEvents?: StackEventsPort;
+  /** Each scope's webhook health; `GET /internal/v1/webhooks` is absent without it. */
+  webhookHealth?: WebhookHealthRepositoryPort;
   /** Integrations' user-facing hosts, for the links of `GET /runs/{id}`; no links without it. */
   integrationHosts?: IntegrationHostsPort;
 }
@@ -131,7 +137,10 @@ export function createApp(deps: AppDeps): Express {
         redeliver: createRedeliver(deps.deliveries),
       })
     : undefined;
-  const internalApi = createInternalRouter({ stacks });
+  const internalApi = createInternalRouter({
+    stacks,
+    ...(deps.webhookHealth === undefined ? {} : { webhookHealth: deps.webhookHealth }),
+  });
   const deadLettersApi = deps.deadLetters ? createDeadLettersRouter(deps.deadLetters) : undefined;
   const publicRouters = [
     runStateApi,

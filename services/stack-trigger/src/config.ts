@@ -259,3 +259,45 @@ export interface ReporterConfig extends BitbucketHostConfig {
 export function loadReporterConfig(env: Env = process.env): ReporterConfig {
   return loadConfig<ReporterConfig>(reporterConfigSchema, env);
 }
+
+/**
+ * The `reconciler` role's variables (docs/architecture.md §14): managed webhooks and missed-event
+ * recovery. It feeds recovered events through the trigger path (the trigger's variables) and shares the
+ * reporter's Bitbucket rate limit (the reporter's rate variables).
+ */
+export const reconcilerConfigSchema = triggerConfigSchema
+  .keys({
+    /** /healthz, /readyz and /metrics; `make up` sets 9104 (RECONCILER_METRICS_PORT). */
+    PORT: sharedVariables.PORT.default(9104),
+    PUBLIC_WEBHOOK_BASE_URL: sharedVariables.PUBLIC_WEBHOOK_BASE_URL,
+    /** How long the active reconciler's Redis lease lasts without renewal; renewed every third of it. */
+    RECONCILER_LEASE: validators.durationMs('30s'),
+    /** Every how often each repository's managed webhook is checked and repaired. */
+    WEBHOOK_RECONCILE_INTERVAL: validators.durationMs('10m'),
+    /** Every how often branch heads and open pull requests are compared with what events brought. */
+    RECOVERY_INTERVAL: validators.durationMs('5m'),
+    REPORTER_RATE_PER_SECOND: reporterConfigSchema.extract('REPORTER_RATE_PER_SECOND'),
+    REPORTER_RATE_BURST: reporterConfigSchema.extract('REPORTER_RATE_BURST'),
+    REPORTER_RATE_LIMITS: reporterConfigSchema.extract('REPORTER_RATE_LIMITS'),
+    REPORTER_MAX_WAIT_MS: reporterConfigSchema.extract('REPORTER_MAX_WAIT_MS'),
+  })
+  .custom((value: { RECONCILER_LEASE: number }, helpers) =>
+    value.RECONCILER_LEASE < 1000
+      ? helpers.message({ custom: 'RECONCILER_LEASE must be at least 1s' })
+      : value,
+  );
+
+export interface ReconcilerConfig extends TriggerConfig {
+  PUBLIC_WEBHOOK_BASE_URL: string;
+  RECONCILER_LEASE: number;
+  WEBHOOK_RECONCILE_INTERVAL: number;
+  RECOVERY_INTERVAL: number;
+  REPORTER_RATE_PER_SECOND: number;
+  REPORTER_RATE_BURST: number;
+  REPORTER_RATE_LIMITS: Record<string, RateLimit>;
+  REPORTER_MAX_WAIT_MS: number;
+}
+
+export function loadReconcilerConfig(env: Env = process.env): ReconcilerConfig {
+  return loadConfig<ReconcilerConfig>(reconcilerConfigSchema, env);
+}

@@ -2,7 +2,7 @@
 // start a process only when they are the process (`require.main === module`) and are not imported here.
 
 // Each role's variables, for the system tests' role checks and configuration reference.
-export { apiConfigSchema, reporterConfigSchema, triggerConfigSchema } from './config';
+export { apiConfigSchema, reconcilerConfigSchema, reporterConfigSchema, triggerConfigSchema } from './config';
 // The records the API serves, for tests that read runs and stacks.
 export type { Run, Stack } from './domain/model';
 // The API assembled in-process over a SQLite store, Redis run queue and bus run events: the runner's
@@ -15,3 +15,5 @@ export { createBusRunEvents } from './adapters/bus-run-events';
 // Run logs wired as the API role does (the runner's integration test streams into them).
 export { createRedisRunActivity } from './adapters/redis-run-activity';
 export { createEventStreams } from './http/event-stream';
+// Missed-event recovery, for the recovery bench (bench/recovery): Bitbucket calls per cycle.
+export { createRecoverMissedEvents } from './domain/recover-missed-events';

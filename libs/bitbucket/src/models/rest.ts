@@ -231,6 +231,22 @@ export interface WebhookRequest {
   configuration?: Record<string, string>;
 }
 
+/** One webhook invocation as the statistics resource reports it (Bitbucket 5.x+). */
+export interface WebhookInvocation {
+  id?: number;
+  event?: string;
+  start?: BitbucketDate;
+  finish?: BitbucketDate;
+  result?: { outcome?: string; description?: string };
+}
+
+/** `GET …/webhooks/{id}/statistics`: the last success, failure (the receiver answered an error) and error (it could not be reached). */
+export interface WebhookStatistics {
+  lastSuccess?: WebhookInvocation;
+  lastFailure?: WebhookInvocation;
+  lastError?: WebhookInvocation;
+}
+
 export interface Activity {
   id: number;
   action: string;
@@ -385,6 +401,20 @@ const webhook = webhookRequest.keys({
   active: bool.required(),
   createdDate: date.allow(null),
 });
+const webhookInvocation = entity(
+  {},
+  {
+    id: int,
+    event: str,
+    start: date,
+    finish: date,
+    result: entity({}, { outcome: str, description: Joi.string().allow('') }),
+  },
+);
+const webhookStatistics = entity(
+  {},
+  { lastSuccess: webhookInvocation, lastFailure: webhookInvocation, lastError: webhookInvocation },
+);
 const activity = entity({ id: int, action: str }, { createdDate: date, user, comment });
 const errorItem = entity({ message: str }, { context: str, exceptionName: str });
 
@@ -471,6 +501,7 @@ export const parseCommit: Parser<Commit> = parserOf(commit);
 export const parseBuildStatus: Parser<BuildStatus> = parserOf(buildStatus);
 export const parseWebhookRequest: Parser<WebhookRequest> = parserOf(webhookRequest);
 export const parseWebhook: Parser<Webhook> = parserOf(webhook);
+export const parseWebhookStatistics: Parser<WebhookStatistics> = parserOf(webhookStatistics);
 export const parseActivity: Parser<Activity> = parserOf(activity);
 export const parseApplicationProperties: Parser<ApplicationProperties> = parserOf(
   entity({ version: str }, { displayName: str }),

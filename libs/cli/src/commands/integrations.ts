@@ -3,7 +3,11 @@ import { print, type CommandGroup, type Values } from '../command';
 import { CliError, EXIT } from '../exit-codes';
 import { details, table } from '../output';
 import { readSecret } from '../secret-input';
-import type { ConnectionReportAnswer, IntegrationAnswer, WebhookHealthAnswer } from '@stacklink/contracts';
+import type {
+  ConnectionReportAnswer,
+  IntegrationAnswer,
+  IntegrationWebhooksAnswer,
+} from '@stacklink/contracts';
 
 const path = (id: string, suffix = '') => `/api/v1/integrations/${encodeURIComponent(id)}${suffix}`;
 
@@ -22,6 +26,7 @@ function showIntegration(i: IntegrationAnswer): string {
     ...(i.webhook.previousSecretValidUntil === undefined
       ? []
       : [['previous secret valid until', i.webhook.previousSecretValidUntil] as [string, unknown]]),
+    ['sign in with Bitbucket', i.oauth === undefined ? 'off' : `client ${i.oauth.clientId}`],
   ]);
 }
 
@@ -139,6 +144,39 @@ export const integrationCommands: CommandGroup = {
       },
     },
     {
+      name: 'oauth-client',
+      summary:
+        'sets (or with --remove, removes) the OAuth client people sign in to the console with (decision 013)',
+      usage: '<id> --client-id <id> --client-secret-stdin | <id> --remove',
+      help: [
+        '--client-id            the client ID of the incoming application link in Bitbucket',
+        '--client-secret-stdin  read its client secret from stdin; without it, a terminal asks for it',
+        '--remove               turn sign in with Bitbucket off for this integration',
+      ],
+      positionals: { min: 1, max: 1 },
+      options: {
+        'client-id': { type: 'string' },
+        'client-secret-stdin': { type: 'boolean' },
+        remove: { type: 'boolean' },
+      },
+      async run(ctx, values, [id]) {
+        let oauth: { clientId: string; clientSecret: string } | null = null;
+        if (values.remove !== true) {
+          if (typeof values['client-id'] !== 'string')
+            throw new CliError(EXIT.USAGE, '--client-id is required (or --remove)');
+          const clientSecret = await readSecret(ctx.terminal, 'OAuth client secret', {
+            fromStdin: values['client-secret-stdin'] === true,
+            flag: '--client-secret-stdin',
+          });
+          oauth = { clientId: values['client-id'], clientSecret };
+        }
+        const answer = await ctx
+          .integration()
+          .request<IntegrationAnswer>({ method: 'PATCH', path: path(id!), body: { oauth } });
+        print(ctx, answer, showIntegration);
+      },
+    },
+    {
       name: 'rotate-secret',
       summary: 'a new webhook secret; the previous one keeps working for the grace period',
       usage: '<id>',
@@ -158,7 +196,9 @@ export const integrationCommands: CommandGroup = {
       usage: '<id>',
       positionals: { min: 1, max: 1 },
       async run(ctx, _values, [id]) {
-        const answer = await ctx.integration().request<WebhookHealthAnswer>({ path: path(id!, '/webhooks') });
+        const answer = await ctx
+          .integration()
+          .request<IntegrationWebhooksAnswer>({ path: path(id!, '/webhooks') });
         print(ctx, answer, (a) =>
           [
             `mode: ${a.mode}, scope: ${a.scope}`,

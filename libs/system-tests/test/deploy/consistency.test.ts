@@ -48,12 +48,18 @@ describe('deployment files agree with the code', () => {
         expect([...rendered.problems, ...checkKubernetes(model, rendered)]).to.deep.equal([]);
       });
 
-    it('covers what the issue asks for: two gateways, two trigger workers, two reporters, a runner, the demo simulator', () => {
+    it('covers what the issue asks for: two gateways, two trigger workers, two reporters, two reconcilers, a runner, the demo simulator', () => {
       const services = obj(model.compose.services);
       const targets = Object.values(services).map((s) => obj(obj(s).build).target);
       expect(targets.filter((t) => t === 'gateway')).to.have.length(2);
       expect(obj(composeService(model, 'trigger').deploy).replicas).to.equal(2);
       expect(obj(composeService(model, 'reporter').deploy).replicas).to.equal(2);
+      // One active through the lease, one standing by (docs/architecture.md §14).
+      expect(obj(composeService(model, 'reconciler').deploy).replicas).to.equal(2);
+      const reconciler = production(model).resources.find(
+        (r) => r.kind === 'Deployment' && obj(r.metadata).name === 'reconciler',
+      );
+      expect(obj(reconciler?.spec).replicas).to.equal(2);
       expect(targets).to.include.members(['integration', 'stack-trigger-api', 'runner']);
       expect(composeService(model, 'simulator').profiles).to.deep.equal(['demo']);
       const kinds = production(model).resources.map((r) => r.kind);

@@ -23,6 +23,7 @@ const AMQP_USER: Record<string, string> = {
   'stack-trigger': 'stack-trigger',
   trigger: 'stack-trigger',
   reporter: 'stack-trigger',
+  reconciler: 'stack-trigger',
   runner: 'runner',
 };
 
@@ -84,7 +85,16 @@ describe('deployment files give each role only its own privileges', () => {
       new Set(environments.filter((e) => e.where.startsWith(where)).map((e) => e.role));
     for (const where of ['docker-compose.yml', 'deploy/k8s'])
       expect([...roles(where)].sort(), where).to.deep.equal(
-        ['console', 'gateway', 'integration', 'reporter', 'runner', 'stack-trigger', 'trigger'].sort(),
+        [
+          'console',
+          'gateway',
+          'integration',
+          'reconciler',
+          'reporter',
+          'runner',
+          'stack-trigger',
+          'trigger',
+        ].sort(),
       );
   });
 
@@ -186,7 +196,7 @@ describe('deployment files give each role only its own privileges', () => {
     )!;
     const redisSelector = obj(obj(redisService.spec).selector);
     expect(admitted({ 'app.kubernetes.io/name': 'rabbitmq' })).to.deep.equal(
-      ['gateway', 'integration', 'reporter', 'runner', 'stack-trigger-api', 'trigger'].sort(),
+      ['gateway', 'integration', 'reconciler', 'reporter', 'runner', 'stack-trigger-api', 'trigger'].sort(),
     );
     expect(
       admitted({
@@ -194,9 +204,10 @@ describe('deployment files give each role only its own privileges', () => {
           redisSelector['redisfailovers.databases.spotahome.com/name'],
         ),
       }),
-    ).to.deep.equal(['console', 'gateway', 'reporter', 'stack-trigger-api', 'trigger']);
+    ).to.deep.equal(['console', 'gateway', 'reconciler', 'reporter', 'stack-trigger-api', 'trigger']);
     expect(admitted({ app: 'stacklink-mongodb-svc' })).to.deep.equal([
       'integration',
+      'reconciler',
       'reporter',
       'stack-trigger-api',
       'trigger',

@@ -16,7 +16,8 @@ const NOT_PROCESS_CONFIG: readonly { names: RegExp; readBy: string[]; reason: st
     reason: '`make up` options: which roles to start, whether to start the reference runner',
   },
   {
-    names: /^(GATEWAY|INTEGRATION|STACK_TRIGGER|CONSOLE)_PORT$|^(TRIGGER|REPORTER|RUNNER)_METRICS_PORT$/,
+    names:
+      /^(GATEWAY|INTEGRATION|STACK_TRIGGER|CONSOLE)_PORT$|^(TRIGGER|REPORTER|RECONCILER|RUNNER)_METRICS_PORT$/,
     readBy: ['scripts/up.sh'],
     reason: '`make up` ports, passed to each role as its PORT',
   },

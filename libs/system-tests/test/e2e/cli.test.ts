@@ -129,6 +129,7 @@ describe('end to end: the stacklink command', function () {
       ['integrations', 'test'],
       ['integrations', 'rotate-secret'],
       ['integrations', 'webhooks'],
+      ['integrations', 'oauth-client'],
       ['stacks', 'list'],
       ['stacks', 'show'],
       ['stacks', 'create'],
@@ -213,6 +214,20 @@ describe('end to end: the stacklink command', function () {
       expect(result.stdout)
         .to.match(/^FAILED/)
         .and.to.match(/credentials\s+failed/);
+    });
+
+    it('oauth-client sets the sign-in client with its secret from stdin, never shows the secret, and removes it', async () => {
+      const clientSecret = 'cli-oauth-client-secret-0123456789abcdef';
+      const set = await json<{ oauth?: unknown }>(
+        ['integrations', 'oauth-client', id, '--client-id', 'cli-client', '--client-secret-stdin'],
+        { stdin: `${clientSecret}\n` },
+      );
+      expect(set.oauth).to.deep.equal({ clientId: 'cli-client', configured: true });
+      expect(JSON.stringify(set)).not.to.include(clientSecret);
+      const removed = await json<{ oauth?: unknown }>(['integrations', 'oauth-client', id, '--remove']);
+      expect(removed).not.to.have.property('oauth');
+      const usage = await stacklink(['integrations', 'oauth-client', id]);
+      expect(usage.code).to.equal(1);
     });
 
     it('rotate-secret shows a new secret', async () => {

@@ -61,6 +61,7 @@ describe('end to end: the README walkthrough after make up', function () {
       STACK_TRIGGER_PORT: String(await freePort()),
       TRIGGER_METRICS_PORT: String(await freePort()),
       REPORTER_METRICS_PORT: String(await freePort()),
+      RECONCILER_METRICS_PORT: String(await freePort()),
       RUNNER_METRICS_PORT: String(await freePort()),
       CONSOLE_PORT: String(await freePort()),
       SIM_PORT: String(await freePort()),
@@ -84,6 +85,7 @@ describe('end to end: the README walkthrough after make up', function () {
       'gateway',
       'trigger',
       'reporter',
+      'reconciler',
       'runner',
       'console',
     ])
@@ -114,7 +116,15 @@ describe('end to end: the README walkthrough after make up', function () {
     expect(again.code, again.output).to.equal(0);
     expect(again.output).to.match(/make up: started trigger/);
     expect(again.output).to.include('make up: trigger ready');
-    for (const role of ['integration', 'stack-trigger', 'gateway', 'reporter', 'runner', 'console'])
+    for (const role of [
+      'integration',
+      'stack-trigger',
+      'gateway',
+      'reporter',
+      'reconciler',
+      'runner',
+      'console',
+    ])
       expect(again.output).to.include(`make up: ${role} already running`);
     expect(Number(readFileSync(pidFile, 'utf8'))).not.to.equal(killed);
   });
@@ -122,6 +132,7 @@ describe('end to end: the README walkthrough after make up', function () {
   it('make down stops what make up started', async () => {
     const down = await runScript('down.sh', env);
     expect(down.code, down.output).to.equal(0);
-    expect(down.output.match(/make down: stopping/g), down.output).to.have.length(7);
+    // Eight processes: the reconciler joined the seven (docs/architecture.md §14).
+    expect(down.output.match(/make down: stopping/g), down.output).to.have.length(8);
   });
 });

@@ -12,6 +12,7 @@ export const ENTRY = {
   gateway: 'services/webhook-gateway/dist/src/roles/gateway.js',
   trigger: 'services/stack-trigger/dist/src/roles/trigger.js',
   reporter: 'services/stack-trigger/dist/src/roles/reporter.js',
+  reconciler: 'services/stack-trigger/dist/src/roles/reconciler.js',
   runner: 'services/runner/dist/src/roles/runner.js',
   console: 'services/console/dist/src/roles/console.js',
 } as const;

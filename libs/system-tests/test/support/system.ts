@@ -39,6 +39,8 @@ export interface SystemOptions {
   gateways?: number;
   triggers?: number;
   reporters?: number;
+  /** Reconciler replicas (managed webhooks, missed-event recovery); none unless asked for. */
+  reconcilers?: number;
   /** Start the runner with the others (default), or leave it for `startRunner()`. */
   startRunner?: boolean;
   runnerCommand?: string;
@@ -84,6 +86,7 @@ export class System {
   gateways: RoleProcess[] = [];
   triggers: RoleProcess[] = [];
   reporters: RoleProcess[] = [];
+  reconcilers: RoleProcess[] = [];
   runner!: RoleProcess;
   /** The web console, when the options asked for it. */
   console: RoleProcess | undefined;
@@ -150,6 +153,7 @@ export class System {
       gateway: { GATEWAY_TOKEN: this.gatewayToken },
       trigger: { INTERNAL_TOKEN: this.internalToken },
       reporter: { INTERNAL_TOKEN: this.internalToken },
+      reconciler: { INTERNAL_TOKEN: this.internalToken },
       runner: { RUNNER_TOKEN: this.runnerToken },
       console: { ADMIN_TOKEN: this.adminToken, INTERNAL_TOKEN: this.internalToken },
     };
@@ -231,6 +235,22 @@ export class System {
         ),
       );
     }
+    for (let i = 1; i <= (o.reconcilers ?? 0); i++) {
+      const port = await freePort();
+      this.reconcilers.push(
+        await add(
+          'reconciler',
+          `reconciler-${i}`,
+          {
+            PORT: String(port),
+            REPORTER_RATE_PER_SECOND: '2000',
+            REPORTER_RATE_BURST: '200',
+            BITBUCKET_TIMEOUT_MS: '3000',
+          },
+          port,
+        ),
+      );
+    }
     const runnerPort = await freePort();
     this.runner = await add(
       'runner',
@@ -243,7 +263,9 @@ export class System {
       },
       runnerPort,
     );
-    await Promise.all([...this.gateways, ...this.triggers, ...this.reporters].map((p) => p.start()));
+    await Promise.all(
+      [...this.gateways, ...this.triggers, ...this.reporters, ...this.reconcilers].map((p) => p.start()),
+    );
     if (o.startRunner ?? true) await this.runner.start();
   }
 
@@ -396,7 +418,7 @@ export class System {
   /** SIGTERM to every process (SIGKILL after the grace period), in reverse start order. */
   async stopAll(): Promise<void> {
     await Promise.all(
-      [this.runner, ...this.gateways, ...this.triggers, ...this.reporters]
+      [this.runner, ...this.gateways, ...this.triggers, ...this.reporters, ...this.reconcilers]
         .filter((p) => p !== undefined)
         .map((p) => p.stop()),
     );

@@ -7,15 +7,41 @@ import type { Redis } from 'ioredis';
  */
 export interface Session {
   id: string;
+  /** An operator (signed in with ADMIN_TOKEN). */
   signedIn: boolean;
+  /**
+   * A viewer signed in with Bitbucket (issue 22): sees runs of repositories Bitbucket lets them read,
+   * nothing else. Their tokens stay sealed (AES-256-GCM, SESSION_ENCRYPTION_KEY) in the session.
+   */
+  viewer?: ViewerIdentity;
+  /** A "sign in with Bitbucket" under way: single use, bound to this (anonymous) session. */
+  pendingSignIn?: PendingSignIn;
   /** Compared with the `_csrf` field of every POST. */
   csrfToken: string;
   createdAt: number;
   lastSeenAt: number;
 }
 
+export interface ViewerIdentity {
+  integrationId: string;
+  integrationName: string;
+  /** `{accessToken, refreshToken, expiresAt}` sealed with SESSION_ENCRYPTION_KEY. */
+  sealedTokens: string;
+}
+
+export interface PendingSignIn {
+  integrationId: string;
+  state: string;
+  codeVerifier: string;
+  /** Where to land after signing in: a local path (safeNext). */
+  next: string;
+  startedAt: number;
+}
+
 export interface SessionsPort {
-  create(signedIn: boolean): Promise<Session>;
+  create(signedIn: boolean, extra?: { viewer?: ViewerIdentity }): Promise<Session>;
+  /** Stores a changed session (pending sign-in, refreshed tokens) under its id, its expiry unchanged. */
+  save(session: Session): Promise<void>;
   /** The live session of that id (its idle clock restarted), or undefined when unknown or expired. */
   touch(id: string): Promise<Session | undefined>;
   destroy(id: string): Promise<void>;
@@ -52,15 +78,18 @@ export function createRedisSessions(options: SessionOptions): SessionsPort {
   const key = (id: string) =>
     `${options.keyPrefix}session:${createHash('sha256').update(id).digest('base64url')}`;
   const idleMs = (session: Session) =>
-    (session.signedIn ? options.idleSeconds : Math.min(options.idleSeconds, ANONYMOUS_IDLE_SECONDS)) * 1000;
+    (session.signedIn || session.viewer
+      ? options.idleSeconds
+      : Math.min(options.idleSeconds, ANONYMOUS_IDLE_SECONDS)) * 1000;
   const ttlMs = (session: Session, at: number) =>
     Math.max(1, Math.min(idleMs(session), session.createdAt + options.maxSeconds * 1000 - at));
   return {
-    async create(signedIn) {
+    async create(signedIn, extra = {}) {
       const at = now();
       const session: Session = {
         id: randomBytes(32).toString('base64url'),
         signedIn,
+        ...(extra.viewer ? { viewer: extra.viewer } : {}),
         csrfToken: randomBytes(32).toString('base64url'),
         createdAt: at,
         lastSeenAt: at,
@@ -83,6 +112,12 @@ export function createRedisSessions(options: SessionOptions): SessionsPort {
       const { id: _id, ...stored } = session;
       await options.redis.set(key(id), JSON.stringify(stored), 'PX', ttlMs(session, at));
       return session;
+    },
+    async save(session) {
+      const at = now();
+      const { id, ...stored } = session;
+      // XX: only an existing key is replaced, so a session that just expired is not brought back.
+      await options.redis.set(key(id), JSON.stringify(stored), 'PX', ttlMs(session, at), 'XX');
     },
     async destroy(id) {
       if (ID.test(id)) await options.redis.del(key(id));

@@ -39,13 +39,13 @@ export function createStacklinkApi(options: {
   timeoutMs: number;
 }): StacklinkApi {
   const base = (target: ApiTarget) =>
-    target === 'integration'
-      ? `${options.integrationUrl}/api/v1`
-      : target === 'stack-trigger'
-        ? `${options.stackTriggerUrl}/api/v1`
-        : `${options.stackTriggerUrl}/internal/v1`;
+    ({
+      integration: `${options.integrationUrl}/api/v1`,
+      'stack-trigger': `${options.stackTriggerUrl}/api/v1`,
+      'stack-trigger-internal': `${options.stackTriggerUrl}/internal/v1`,
+    })[target];
   const token = (target: ApiTarget) =>
-    target === 'stack-trigger-internal' ? options.internalToken : options.adminToken;
+    target.endsWith('-internal') ? options.internalToken : options.adminToken;
   return {
     async call<T>(target: ApiTarget, method: string, path: string, body?: unknown): Promise<T> {
       let res: Response;

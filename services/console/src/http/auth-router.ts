@@ -2,6 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { tokensEqual } from '@stacklink/http';
 import type { SessionsPort } from '../adapters/redis-sessions';
 import type { SignInLimiterPort } from '../adapters/redis-sign-in-limiter';
+import type { StacklinkApi } from '../adapters/stacklink-api';
 import { html } from '../views/html';
 import { alert, csrfField, field, layout } from '../views/layout';
 import { Joi, validateForm, type FieldErrors } from './forms';
@@ -23,6 +24,9 @@ export function createAuthRouter(deps: {
   adminToken: string;
   sessions: SessionsPort;
   limiter: SignInLimiterPort;
+  api: StacklinkApi;
+  /** Offer "Sign in with <integration>" for integrations with an OAuth client (issue 22). */
+  signInWithBitbucket: boolean;
 }): Router {
   const router = Router();
 
@@ -35,6 +39,16 @@ export function createAuthRouter(deps: {
     // The form is bound to a fresh anonymous session, so the sign-in POST carries a CSRF token too.
     const session = req.session ?? (await deps.sessions.create(false));
     if (!req.session) setSessionCookie(req, res, session);
+    const providers = deps.signInWithBitbucket
+      ? await deps.api
+          .call<{ integrations: { id: string; name: string; oauth?: { configured: boolean } }[] }>(
+            'integration',
+            'GET',
+            '/integrations',
+          )
+          .then((r) => r.integrations.filter((i) => i.oauth?.configured === true))
+          .catch(() => [])
+      : [];
     res
       .status(status)
       .type('html')
@@ -42,6 +56,28 @@ export function createAuthRouter(deps: {
         layout({
           title: 'Sign in',
           body: html`${alert(options.problem ?? options.errors?.form)}
+            ${
+              providers.length > 0 &&
+              html`<section aria-labelledby="bitbucket-title" id="sign-in-with-bitbucket">
+                <h2 id="bitbucket-title">Followed a link from Bitbucket?</h2>
+                <p>
+                  Sign in with your Bitbucket account to see the runs of the repositories you can read there.
+                </p>
+                <ul class="providers">
+                  ${providers.map(
+                    (p) =>
+                      html`<li>
+                        <a
+                          class="button"
+                          data-integration="${p.id}"
+                          href="/auth/bitbucket/${encodeURIComponent(p.id)}/start?next=${encodeURIComponent(options.next)}"
+                          >Sign in with ${p.name}</a
+                        >
+                      </li>`,
+                  )}
+                </ul>
+              </section>`
+            }
             <p>Operators sign in with the deployment's <code>ADMIN_TOKEN</code>.</p>
             <form method="post" action="/sign-in" class="narrow" id="sign-in">
               ${csrfField(session)}
@@ -62,7 +98,7 @@ export function createAuthRouter(deps: {
 
   router.get('/sign-in', async (req, res) => {
     const next = safeNext(req.query.next);
-    if (req.session?.signedIn) {
+    if (req.session?.signedIn || req.session?.viewer) {
       res.redirect(303, next);
       return;
     }

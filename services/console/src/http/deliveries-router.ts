@@ -5,6 +5,7 @@ import { html, type Html } from '../views/html';
 import { alert, csrfField, field, layout, stateBadge, when } from '../views/layout';
 import { Joi, validateForm, type FieldErrors } from './forms';
 import type { DeliveryRecordAnswer, DeliveryViewAnswer, StackDecisionAnswer } from '@stacklink/contracts';
+import type { ReadGuard } from './viewer-access';
 
 const filterForm = Joi.object({
   integrationId: Joi.string().trim().max(255).allow('').label('integrationId'),
@@ -67,7 +68,7 @@ export function decisionList(
   )}`;
 }
 
-export function createDeliveriesRouter(deps: { api: StacklinkApi }): Router {
+export function createDeliveriesRouter(deps: { api: StacklinkApi; guard: ReadGuard }): Router {
   const router = Router();
   const enc = encodeURIComponent;
 
@@ -130,11 +131,18 @@ export function createDeliveriesRouter(deps: { api: StacklinkApi }): Router {
       'GET',
       `/deliveries/${enc(String(req.params.deliveryId))}`,
     );
+    const viewer = req.session?.viewer !== undefined && !req.session.signedIn;
+    if (viewer) {
+      // A viewer sees the decisions on events of repositories they may read; a delivery without an event
+      // (refused at the gateway) belongs to no repository they could be shown.
+      if (!view.event) throw new ApiError(404, 'CONSOLE.NOT_FOUND', 'not found');
+      if (!(await deps.guard(req, res, view.event.repository))) return;
+    }
     res.type('html').send(
       layout({
         title: `Delivery ${view.deliveryId}`,
         session: req.session,
-        current: '/deliveries',
+        current: viewer ? '/' : '/deliveries',
         body: html`${notice && html`<p class="notice" role="status">${notice}</p>`}
           ${
             view.event &&
@@ -159,6 +167,7 @@ export function createDeliveriesRouter(deps: { api: StacklinkApi }): Router {
             )}
           </ul>
           ${
+            !viewer &&
             view.records.some((r) => r.outcome === 'accepted') &&
             html`<form method="post" action="/deliveries/${enc(view.deliveryId)}/redeliver" id="redeliver">
               ${csrfField(req.session!)}<button type="submit">Redeliver the event</button>

@@ -3,7 +3,29 @@ import { ApiError, type StacklinkApi } from '../adapters/stacklink-api';
 import { html, type Html } from '../views/html';
 import { alert, csrfField, field, layout, when } from '../views/layout';
 import { apiFieldErrors, Joi, listField, validateForm, type FieldErrors } from './forms';
-import type { ConnectionReportAnswer, IntegrationAnswer, WebhookHealthAnswer } from '@stacklink/contracts';
+import type {
+  ConnectionReportAnswer,
+  IntegrationAnswer,
+  IntegrationWebhooksAnswer,
+} from '@stacklink/contracts';
+
+const oauthForm = Joi.object({
+  clientId: Joi.string()
+    .trim()
+    .min(1)
+    .max(255)
+    .pattern(/^[\x21-\x7e]+$/)
+    .required()
+    .label('clientId')
+    .messages({
+      'string.empty': 'clientId is required: copy it from the application link',
+      'string.pattern.base': 'clientId must be printable characters without spaces',
+    }),
+  clientSecret: Joi.string().min(1).max(4096).pattern(/^\S+$/).required().label('clientSecret').messages({
+    'string.empty': 'clientSecret is required: copy it from the application link',
+    'string.pattern.base': 'clientSecret must not contain spaces or line breaks',
+  }),
+});
 
 const url = (label: string) =>
   Joi.string()
@@ -38,7 +60,13 @@ type CreateForm = {
   description?: string;
 };
 
-export function createIntegrationsRouter(deps: { api: StacklinkApi }): Router {
+export function createIntegrationsRouter(deps: {
+  api: StacklinkApi;
+  /** Where Bitbucket sends people back: `${PUBLIC_UI_URL}/auth/bitbucket/{id}/callback`. */
+  publicUiUrl: string;
+  /** False when SESSION_ENCRYPTION_KEY is unset: the client can be stored, nobody can use it yet. */
+  signInWithBitbucket: boolean;
+}): Router {
   const router = Router();
   const get = <T>(path: string) => deps.api.call<T>('integration', 'GET', path);
 
@@ -189,16 +217,22 @@ export function createIntegrationsRouter(deps: { api: StacklinkApi }): Router {
   const showIntegration = async (
     req: Request,
     res: Response,
-    extra: { test?: ConnectionReportAnswer; rotated?: { endpoint: string; secret: string; until: string } },
+    extra: {
+      test?: ConnectionReportAnswer;
+      rotated?: { endpoint: string; secret: string; until: string };
+      oauthErrors?: FieldErrors;
+      notice?: string;
+      status?: number;
+    },
   ) => {
     const id = String(req.params.id);
     const integration = await get<IntegrationAnswer>(`/integrations/${encodeURIComponent(id)}`);
-    const health = await get<WebhookHealthAnswer>(`/integrations/${encodeURIComponent(id)}/webhooks`).catch(
-      (err: unknown) => {
-        if (err instanceof ApiError) return undefined;
-        throw err;
-      },
-    );
+    const health = await get<IntegrationWebhooksAnswer>(
+      `/integrations/${encodeURIComponent(id)}/webhooks`,
+    ).catch((err: unknown) => {
+      if (err instanceof ApiError) return undefined;
+      throw err;
+    });
     const action = (path: string, label: string, id2: string) =>
       html`<form
         method="post"
@@ -208,47 +242,106 @@ export function createIntegrationsRouter(deps: { api: StacklinkApi }): Router {
       >
         ${csrfField(req.session!)}<button type="submit">${label}</button>
       </form>`;
-    res.type('html').send(
-      layout({
-        title: `Integration ${integration.name}`,
-        session: req.session,
-        current: '/integrations',
-        body: html`<dl class="facts">
-            <dt>API host</dt>
-            <dd>${integration.apiHost}</dd>
-            <dt>User-facing host</dt>
-            <dd><a href="${integration.userFacingHost}">${integration.userFacingHost}</a></dd>
-            <dt>Username</dt>
-            <dd>${integration.username}</dd>
-            <dt>Labels</dt>
-            <dd>${integration.labels.join(', ') || '—'}</dd>
-            <dt>Description</dt>
-            <dd>${integration.description ?? '—'}</dd>
-            <dt>Webhook endpoint</dt>
-            <dd><code>${integration.webhook.endpoint}</code></dd>
+    const redirectUrl = `${deps.publicUiUrl.replace(/\/+$/, '')}/auth/bitbucket/${encodeURIComponent(id)}/callback`;
+    const oe = extra.oauthErrors ?? {};
+    const posted = (extra.oauthErrors ? req.body : {}) as Record<string, string | undefined>;
+    res
+      .status(extra.status ?? 200)
+      .type('html')
+      .send(
+        layout({
+          title: `Integration ${integration.name}`,
+          session: req.session,
+          current: '/integrations',
+          body: html`<dl class="facts">
+              <dt>API host</dt>
+              <dd>${integration.apiHost}</dd>
+              <dt>User-facing host</dt>
+              <dd><a href="${integration.userFacingHost}">${integration.userFacingHost}</a></dd>
+              <dt>Username</dt>
+              <dd>${integration.username}</dd>
+              <dt>Labels</dt>
+              <dd>${integration.labels.join(', ') || '—'}</dd>
+              <dt>Description</dt>
+              <dd>${integration.description ?? '—'}</dd>
+              <dt>Webhook endpoint</dt>
+              <dd><code>${integration.webhook.endpoint}</code></dd>
+              ${
+                integration.webhook.previousSecretValidUntil &&
+                html`<dt>Previous secret valid until</dt>
+                  <dd>${when(integration.webhook.previousSecretValidUntil)}</dd>`
+              }
+              <dt>Created</dt>
+              <dd>${when(integration.createdAt)}</dd>
+            </dl>
+            <div class="actions">
+              ${action('test', 'Test connection', 'test-connection')}
+              ${action('rotate-secret', 'Rotate webhook secret', 'rotate-secret')}
+              <a class="button" href="/stacks/new?integrationId=${encodeURIComponent(id)}">New stack</a>
+            </div>
             ${
-              integration.webhook.previousSecretValidUntil &&
-              html`<dt>Previous secret valid until</dt>
-                <dd>${when(integration.webhook.previousSecretValidUntil)}</dd>`
+              extra.rotated &&
+              html`${secretPanel(extra.rotated.endpoint, extra.rotated.secret)}
+                <p>The previous secret stays valid until ${when(extra.rotated.until)}.</p>`
             }
-            <dt>Created</dt>
-            <dd>${when(integration.createdAt)}</dd>
-          </dl>
-          <div class="actions">
-            ${action('test', 'Test connection', 'test-connection')}
-            ${action('rotate-secret', 'Rotate webhook secret', 'rotate-secret')}
-            <a class="button" href="/stacks/new?integrationId=${encodeURIComponent(id)}">New stack</a>
-          </div>
-          ${
-            extra.rotated &&
-            html`${secretPanel(extra.rotated.endpoint, extra.rotated.secret)}
-              <p>The previous secret stays valid until ${when(extra.rotated.until)}.</p>`
-          }
-          ${extra.test && testReport(extra.test)}
-          <h2>Webhook health</h2>
-          ${healthTable(health)}`,
-      }),
-    );
+            ${extra.test && testReport(extra.test)}
+            <h2>Webhook health</h2>
+            ${healthTable(health)}
+            <section aria-labelledby="oauth-title" id="oauth-client">
+              <h2 id="oauth-title">Sign in with Bitbucket</h2>
+              ${extra.notice && html`<p class="notice" role="status">${extra.notice}</p>`}
+              <p id="oauth-status">
+                ${
+                  integration.oauth?.configured
+                    ? html`People can sign in with this Bitbucket (client
+                        <code>${integration.oauth.clientId}</code>).`
+                    : 'Not set up: only operators sign in.'
+                }
+                ${!deps.signInWithBitbucket && ' The console has no SESSION_ENCRYPTION_KEY, so the sign-in button is not offered yet.'}
+              </p>
+              <p>
+                People who follow a Stacklink link from Bitbucket can sign in with their Bitbucket account and
+                see the runs of the repositories they can read there. To set it up, a Bitbucket administrator:
+              </p>
+              <ol>
+                <li>
+                  opens <strong>Administration → Application links → Create link</strong> in
+                  ${integration.userFacingHost};
+                </li>
+                <li>chooses <strong>External application</strong>, direction <strong>Incoming</strong>;</li>
+                <li>
+                  names it "Stacklink", enters the redirect URL
+                  <code id="oauth-redirect-url">${redirectUrl}</code> and the permission
+                  <strong>Repositories: Read</strong>;
+                </li>
+                <li>saves it and pastes its client ID and client secret below.</li>
+              </ol>
+              ${alert(oe.form)}
+              <form
+                method="post"
+                action="/integrations/${encodeURIComponent(id)}/oauth-client"
+                id="oauth-form"
+                novalidate
+              >
+                ${csrfField(req.session!)}
+                ${field({ name: 'clientId', label: 'Client ID', value: posted.clientId ?? integration.oauth?.clientId, error: oe.clientId, required: true })}
+                ${field({ name: 'clientSecret', label: 'Client secret', type: 'password', error: oe.clientSecret, required: true, autocomplete: 'off' })}
+                <button type="submit">Save the OAuth client</button>
+              </form>
+              ${
+                integration.oauth?.configured &&
+                html`<form
+                  method="post"
+                  action="/integrations/${encodeURIComponent(id)}/oauth-client/remove"
+                  class="inline"
+                  id="oauth-remove"
+                >
+                  ${csrfField(req.session!)}<button type="submit">Turn sign-in with Bitbucket off</button>
+                </form>`
+              }
+            </section>`,
+        }),
+      );
   };
 
   router.get('/integrations/:id', (req, res) => showIntegration(req, res, {}));
@@ -274,6 +367,46 @@ export function createIntegrationsRouter(deps: { api: StacklinkApi }): Router {
     await showIntegration(req, res, {
       rotated: { ...rotated.webhook, until: rotated.previousSecretValidUntil },
     });
+  });
+
+  router.post('/integrations/:id/oauth-client', async (req, res) => {
+    const form = validateForm<{ clientId: string; clientSecret: string }>(oauthForm, req.body);
+    if (!form.ok) {
+      await showIntegration(req, res, { oauthErrors: form.errors, status: 400 });
+      return;
+    }
+    try {
+      await deps.api.call(
+        'integration',
+        'PATCH',
+        `/integrations/${encodeURIComponent(String(req.params.id))}`,
+        {
+          oauth: form.value,
+        },
+      );
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 400) {
+        await showIntegration(req, res, {
+          oauthErrors: apiFieldErrors(err, (p) => p.replace(/^oauth\./, '')),
+          status: 400,
+        });
+        return;
+      }
+      throw err;
+    }
+    await showIntegration(req, res, { notice: 'The OAuth client was saved; its secret is not shown again.' });
+  });
+
+  router.post('/integrations/:id/oauth-client/remove', async (req, res) => {
+    await deps.api.call(
+      'integration',
+      'PATCH',
+      `/integrations/${encodeURIComponent(String(req.params.id))}`,
+      {
+        oauth: null,
+      },
+    );
+    await showIntegration(req, res, { notice: 'Sign-in with this Bitbucket is off.' });
   });
 
   return router;
@@ -310,7 +443,7 @@ function testReport(report: ConnectionReportAnswer): Html {
   </section>`;
 }
 
-function healthTable(health: WebhookHealthAnswer | undefined): Html {
+function healthTable(health: IntegrationWebhooksAnswer | undefined): Html {
   if (health === undefined)
     return html`<p>This integration service does not report webhook health (webhooks set up by hand).</p>`;
   const rows = health.webhooks ?? [];

@@ -9,6 +9,7 @@ import { runTable } from '../views/run-table';
 import { apiFieldErrors, checkboxField, Joi, listField, validateForm, type FieldErrors } from './forms';
 import { decisionList } from './deliveries-router';
 import type { DeliveryViewAnswer, IntegrationAnswer, RunViewAnswer, StackAnswer } from '@stacklink/contracts';
+import type { ReadGuard } from './viewer-access';
 
 const FINAL = ['FINISHED', 'FAILED', 'CANCELED'];
 
@@ -57,7 +58,7 @@ type Settings = {
 /** API field paths onto form fields: `repository.slug` → `repository`. */
 const fieldOf = (path: string) => path.split('.')[0]!;
 
-export function createStacksRouter(deps: { api: StacklinkApi }): Router {
+export function createStacksRouter(deps: { api: StacklinkApi; guard: ReadGuard }): Router {
   const router = Router();
   const st = <T>(method: string, path: string, body?: unknown) =>
     deps.api.call<T>('stack-trigger', method, path, body);
@@ -346,6 +347,8 @@ export function createStacksRouter(deps: { api: StacklinkApi }): Router {
     const stackId = String(req.params.id);
     const run = await runOf(stackId, String(req.params.runId));
     const stack = await st<StackAnswer>('GET', `/stacks/${enc(stackId)}`);
+    if (!(await deps.guard(req, res, stack.repository))) return;
+    const viewer = req.session?.viewer !== undefined && !req.session.signedIn;
     const integration = await deps.api
       .call<IntegrationAnswer>('integration', 'GET', `/integrations/${enc(stack.integrationId)}`)
       .catch(() => undefined);
@@ -369,13 +372,13 @@ export function createStacksRouter(deps: { api: StacklinkApi }): Router {
       layout({
         title: `Run ${run.id.slice(0, 8)} of ${stack.name}`,
         session: req.session,
-        current: '/stacks',
+        current: viewer ? '/' : '/stacks',
         script: '/assets/live-log.js',
         body: html`<dl class="facts">
             <dt>State</dt>
             <dd>${stateBadge(run.state, 'run-state')}</dd>
             <dt>Stack</dt>
-            <dd><a href="/stacks/${enc(stack.id)}">${stack.name}</a></dd>
+            <dd>${viewer ? stack.name : html`<a href="/stacks/${enc(stack.id)}">${stack.name}</a>`}</dd>
             <dt>Type</dt>
             <dd>${run.type}</dd>
             <dt>Commit</dt>
@@ -446,6 +449,10 @@ ${chunks.map((c) => html`<span class="${c.stream}" data-seq="${c.seq}">${c.text}
   // instead of a token the browser would have to hold.
   router.get('/stacks/:id/runs/:runId/log/stream', async (req, res) => {
     const run = await runOf(String(req.params.id), String(req.params.runId));
+    if (req.session?.viewer && !req.session.signedIn) {
+      const stack = await st<StackAnswer>('GET', `/stacks/${enc(run.stackId)}`);
+      if (!(await deps.guard(req, res, stack.repository))) return;
+    }
     const after =
       typeof req.query.after === 'string' && /^-?\d{1,15}$/.test(req.query.after) ? req.query.after : '';
     const lastEventId = req.headers['last-event-id'];

@@ -23,6 +23,7 @@ export function layout(options: {
   script?: string;
 }): string {
   const signedIn = options.session?.signedIn === true;
+  const viewer = !signedIn ? options.session?.viewer : undefined;
   return html`<!doctype html>
     <html lang="en">
       <head>
@@ -50,6 +51,18 @@ export function layout(options: {
                   )}
                 </ul>
               </nav>
+              <form method="post" action="/sign-out" class="sign-out">
+                ${csrfField(options.session!)}<button type="submit">Sign out</button>
+              </form>`
+          }
+          ${
+            viewer &&
+            html`<nav aria-label="Main">
+                <ul>
+                  <li><a href="/" ${options.current === '/' && html`aria-current="page"`}>Runs</a></li>
+                </ul>
+              </nav>
+              <p class="who" id="signed-in-as">Signed in with ${viewer.integrationName}</p>
               <form method="post" action="/sign-out" class="sign-out">
                 ${csrfField(options.session!)}<button type="submit">Sign out</button>
               </form>`

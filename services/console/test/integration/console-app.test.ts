@@ -25,6 +25,7 @@ describe('console sign-in, session cookie and CSRF', () => {
       logger: createSilentLogger(),
       adminToken: ADMIN_TOKEN,
       trustProxyHops,
+      publicUiUrl: 'http://127.0.0.1:8083',
       sessions: createRedisSessions({ redis, keyPrefix, idleSeconds: 600, maxSeconds: 3600 }),
       limiter: createRedisSignInLimiter({ redis, keyPrefix, maxFailures: 3, windowSeconds: 60 }),
       api: createStacklinkApi({

@@ -1,5 +1,5 @@
-import { createStackTriggerApiClient } from '@stacklink/contracts';
-import type { StackUsagePort } from '../domain/ports';
+import { createStackTriggerApiClient, fetchWebhookHealth } from '@stacklink/contracts';
+import type { StackUsagePort, WebhookHealthPort } from '../domain/ports';
 
 export interface HttpStackUsageOptions {
   /** STACK_TRIGGER_URL, e.g. http://127.0.0.1:8082 */
@@ -15,4 +15,9 @@ export interface HttpStackUsageOptions {
  */
 export function createHttpStackUsage(options: HttpStackUsageOptions): StackUsagePort {
   return createStackTriggerApiClient(options);
+}
+
+/** Each repository's webhook health, from stack-trigger's `GET /internal/v1/webhooks?integrationId=`. */
+export function createHttpWebhookHealth(options: HttpStackUsageOptions): WebhookHealthPort {
+  return { webhookHealth: (integrationId) => fetchWebhookHealth(options, integrationId) };
 }

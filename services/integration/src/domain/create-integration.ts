@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { WebhookSettings } from '@stacklink/contracts';
 import { announceChange } from './announce-change';
 import { generateWebhookSecret } from './generate-webhook-secret';
 import { toIntegrationView, webhookEndpoint, type IntegrationView } from './integration-view';
@@ -14,6 +15,9 @@ export interface CreateIntegrationInput {
   description?: string;
   labels?: string[];
   tls?: { caCertificate?: string };
+  webhooks?: WebhookSettings;
+  /** The OAuth 2.0 client of "sign in with Bitbucket" (optional). */
+  oauth?: { clientId: string; clientSecret: string };
 }
 
 export interface CreatedIntegration extends Omit<IntegrationView, 'webhook'> {
@@ -47,6 +51,15 @@ export function createCreateIntegration(
       updatedAt: now,
     };
     if (input.description !== undefined) record.description = input.description;
+    if (input.webhooks !== undefined) record.webhooks = { ...input.webhooks };
+    if (input.oauth !== undefined) {
+      deps.registerSecret(input.oauth.clientSecret);
+      record.oauth = { clientId: input.oauth.clientId };
+      record.secrets.oauthClientSecret = deps.cipher.encrypt(input.oauth.clientSecret, {
+        recordId: id,
+        field: 'oauthClientSecret',
+      });
+    }
     await deps.repository.insert(record);
     deps.logger.info('integration created', { integrationId: id, name: record.name });
     await announceChange(deps, 'integration.created', id);

@@ -1,4 +1,6 @@
+import type { WebhookSettings } from '@stacklink/contracts';
 import { integrationNotFound } from './integration-errors';
+import { webhookSettingsOf } from './integration-view';
 import { openSecret } from './open-secret';
 import type { IntegrationDeps } from './ports';
 
@@ -8,6 +10,8 @@ export interface IntegrationCredentials {
   username: string;
   accessToken: string;
   tls: { caCertificate?: string };
+  /** The reconciler manages webhooks only when `managed` (docs/architecture.md §14). */
+  webhooks: WebhookSettings;
 }
 
 export function createGetCredentials(deps: IntegrationDeps): (id: string) => Promise<IntegrationCredentials> {
@@ -19,6 +23,7 @@ export function createGetCredentials(deps: IntegrationDeps): (id: string) => Pro
       username: record.username,
       accessToken: openSecret(deps, record, 'accessToken'),
       tls: { ...record.tls },
+      webhooks: { ...webhookSettingsOf(record) },
     };
   };
 }

@@ -1,3 +1,4 @@
+import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from '@stacklink/contracts';
 import type { IntegrationRecord } from './ports';
 
 /** What the public API shows of an integration: never the access token, never a webhook secret. */
@@ -13,7 +14,17 @@ export type IntegrationView = Pick<
   | 'tls'
   | 'createdAt'
   | 'updatedAt'
-> & { webhook: { endpoint: string; previousSecretValidUntil?: string } };
+> & {
+  webhook: { endpoint: string; previousSecretValidUntil?: string };
+  webhooks: WebhookSettings;
+  /** The sign-in client's id; its secret is never shown. */
+  oauth?: { clientId: string; configured: true };
+};
+
+/** The integration's webhook setting; manual per repository when never set (docs/architecture.md §14). */
+export function webhookSettingsOf(record: IntegrationRecord): WebhookSettings {
+  return record.webhooks ?? DEFAULT_WEBHOOK_SETTINGS;
+}
 
 /** The URL to paste into each repository's webhook settings (docs/architecture.md §4). */
 export function webhookEndpoint(publicWebhookBaseUrl: string, integrationId: string): string {
@@ -36,8 +47,10 @@ export function toIntegrationView(
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
     webhook: { endpoint: webhookEndpoint(publicWebhookBaseUrl, record.id) },
+    webhooks: { ...webhookSettingsOf(record) },
   };
   if (record.description !== undefined) view.description = record.description;
+  if (record.oauth !== undefined) view.oauth = { clientId: record.oauth.clientId, configured: true };
   const validUntil = previousSecretValidUntil(record, now);
   if (validUntil !== undefined) view.webhook.previousSecretValidUntil = validUntil;
   return view;

@@ -1,4 +1,10 @@
-import type { IntegrationEvent, IntegrationEventType, StackUsage } from '@stacklink/contracts';
+import type {
+  IntegrationEvent,
+  IntegrationEventType,
+  StackUsage,
+  WebhookHealthEntry,
+  WebhookSettings,
+} from '@stacklink/contracts';
 import type { Logger } from '@stacklink/logger';
 
 /**
@@ -7,7 +13,7 @@ import type { Logger } from '@stacklink/logger';
  */
 
 /** Fields stored encrypted; each name is also part of the value's associated data. */
-export type SecretField = 'accessToken' | 'webhookSecret' | 'previousWebhookSecret';
+export type SecretField = 'accessToken' | 'webhookSecret' | 'previousWebhookSecret' | 'oauthClientSecret';
 
 /**
  * One integration as stored. Secrets are ciphertexts (`v1:<keyId>:<iv>:<tag>:<ct>`): plaintext never
@@ -22,10 +28,16 @@ export interface IntegrationRecord {
   description?: string;
   labels: string[];
   tls: { caCertificate?: string };
+  /** Managed or manual webhooks (docs/architecture.md §14); absent means manual, per repository. */
+  webhooks?: WebhookSettings;
+  /** The OAuth 2.0 client (Bitbucket's incoming application link) people sign in with; its secret is in `secrets`. */
+  oauth?: { clientId: string };
   secrets: {
     accessToken: string;
     webhookSecret: string;
     previousWebhookSecret?: string;
+    /** Present exactly when `oauth` is. */
+    oauthClientSecret?: string;
   };
   /** ISO instant after which the previous webhook secret is no longer served. */
   previousWebhookSecretValidUntil?: string;
@@ -86,6 +98,12 @@ export interface StackUsagePort {
    * answers them. Throws STACK_TRIGGER.UNAVAILABLE when stack-trigger cannot answer.
    */
   disableStacksUsing(integrationId: string, reason: string): Promise<StackUsage[]>;
+}
+
+/** Each repository's webhook health as stack-trigger's reconciler recorded it (docs/architecture.md §14). */
+export interface WebhookHealthPort {
+  /** Throws STACK_TRIGGER.UNAVAILABLE (503) when stack-trigger cannot answer. */
+  webhookHealth(integrationId: string): Promise<WebhookHealthEntry[]>;
 }
 
 export interface ClockPort {
@@ -165,6 +183,8 @@ export interface IntegrationDeps {
   cipher: SecretCipherPort;
   events: IntegrationEventsPort;
   stackUsage: StackUsagePort;
+  /** Absent: the webhooks route answers that health is not reported. */
+  webhookHealth?: WebhookHealthPort;
   bitbucket: BitbucketClientFactoryPort;
   clock: ClockPort;
   metrics: IntegrationMetricsPort;

@@ -9,7 +9,12 @@ export interface ReencryptReport {
   alreadyCurrent: number;
 }
 
-const FIELDS: readonly SecretField[] = ['accessToken', 'webhookSecret', 'previousWebhookSecret'];
+const FIELDS: readonly SecretField[] = [
+  'accessToken',
+  'webhookSecret',
+  'previousWebhookSecret',
+  'oauthClientSecret',
+];
 const ATTEMPTS = 5;
 
 /**

@@ -1,3 +1,4 @@
+import type { WebhookSettings } from '@stacklink/contracts';
 import { AppError } from '@stacklink/errors';
 import { announceChange } from './announce-change';
 import { toIntegrationView, type IntegrationView } from './integration-view';
@@ -20,6 +21,13 @@ export interface UpdateIntegrationInput {
   labels?: string[];
   /** Replaces the TLS settings; `{}` removes the CA certificate. */
   tls?: { caCertificate?: string };
+  /**
+   * Managed or manual webhooks. Manual → managed adopts a hook that already points at us; managed →
+   * manual leaves the hooks in Bitbucket where they are (docs/architecture.md §14).
+   */
+  webhooks?: WebhookSettings;
+  /** Replaces the sign-in OAuth client; null removes it. */
+  oauth?: { clientId: string; clientSecret: string } | null;
 }
 
 export function createUpdateIntegration(
@@ -27,6 +35,7 @@ export function createUpdateIntegration(
 ): (id: string, input: UpdateIntegrationInput) => Promise<IntegrationView> {
   return async (id, input) => {
     if (input.accessToken !== undefined) deps.registerSecret(input.accessToken);
+    if (input.oauth) deps.registerSecret(input.oauth.clientSecret);
     const { record } = await modifyIntegration(deps, id, (current) => {
       if (input.name !== undefined && input.name !== current.name) {
         const message = '"name" cannot be changed; create a new integration to use another name';
@@ -58,12 +67,23 @@ export function createUpdateIntegration(
       if (input.apiHost !== undefined) next.apiHost = input.apiHost;
       if (input.userFacingHost !== undefined) next.userFacingHost = input.userFacingHost;
       if (input.username !== undefined) next.username = input.username;
+      if (input.webhooks !== undefined) next.webhooks = { ...input.webhooks };
       if (input.description === null) delete next.description;
       else if (input.description !== undefined) next.description = input.description;
       if (input.accessToken !== undefined) {
         next.secrets.accessToken = deps.cipher.encrypt(input.accessToken, {
           recordId: id,
           field: 'accessToken',
+        });
+      }
+      if (input.oauth === null) {
+        delete next.oauth;
+        delete next.secrets.oauthClientSecret;
+      } else if (input.oauth !== undefined) {
+        next.oauth = { clientId: input.oauth.clientId };
+        next.secrets.oauthClientSecret = deps.cipher.encrypt(input.oauth.clientSecret, {
+          recordId: id,
+          field: 'oauthClientSecret',
         });
       }
       return { record: next, result: undefined };

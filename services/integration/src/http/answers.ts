@@ -17,12 +17,20 @@ export const integrationSchema = Joi.object({
   description: Joi.string().allow(''),
   labels: Joi.array().items(Joi.string()).required(),
   tls: Joi.object({ caCertificate: Joi.string() }).required(),
+  webhooks: Joi.object({
+    mode: Joi.string().valid('manual', 'managed').required(),
+    scope: Joi.string().valid('repository', 'project').required(),
+  }).required(),
   createdAt: isoTime.required(),
   updatedAt: isoTime.required(),
   webhook: Joi.object({
     endpoint: Joi.string().uri().required(),
     previousSecretValidUntil: isoTime,
   }).required(),
+  oauth: Joi.object({
+    clientId: Joi.string().required(),
+    configured: Joi.boolean().valid(true).required(),
+  }).description('the sign-in OAuth client; its secret is never shown'),
 }).label('Integration');
 
 const webhookWithSecret = Joi.object({
@@ -81,6 +89,10 @@ export const credentialsSchema = Joi.object({
   username: Joi.string().required(),
   accessToken: Joi.string().required(),
   tls: Joi.object({ caCertificate: Joi.string() }).required(),
+  webhooks: Joi.object({
+    mode: Joi.string().valid('manual', 'managed').required(),
+    scope: Joi.string().valid('repository', 'project').required(),
+  }).required(),
 });
 
 export const notFound = errorResponse(
@@ -97,6 +109,7 @@ export const integrationExample = {
   username: 'stacklink',
   labels: ['prod'],
   tls: {},
+  webhooks: { mode: 'managed', scope: 'repository' },
   createdAt: '2026-01-01T00:00:00.000Z',
   updatedAt: '2026-01-01T00:00:00.000Z',
   webhook: {

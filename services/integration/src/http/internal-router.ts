@@ -1,18 +1,22 @@
 import {
   bearerAuth,
   createDocumentedRouter,
+  errorResponse,
   requireBearerRole,
   serveOpenApi,
   type DocumentedRouter,
 } from '@stacklink/http';
 import type { createGetCredentials } from '../domain/get-credentials';
+import type { createGetOAuthClient } from '../domain/get-oauth-client';
 import type { createGetWebhookSecrets } from '../domain/get-webhook-secrets';
+import { oauthClientAnswerSchema } from '@stacklink/contracts';
 import { credentialsSchema, notFound, webhookSecretsSchema } from './answers';
 
 /** The use cases behind the internal API, built once by app.ts. */
 export interface InternalUseCases {
   getWebhookSecrets: ReturnType<typeof createGetWebhookSecrets>;
   getCredentials: ReturnType<typeof createGetCredentials>;
+  getOAuthClient: ReturnType<typeof createGetOAuthClient>;
   /** The OpenAPI document of the internal API (app.ts builds it). */
   openApi: () => Record<string, unknown>;
 }
@@ -63,6 +67,27 @@ export function createInternalRouter(
     async ({ params }, _req, res) => {
       res.setHeader('Cache-Control', 'no-store');
       res.json(await useCases.getCredentials(params.id!));
+    },
+  );
+  api.route(
+    {
+      method: 'get',
+      path: '/integrations/:id/oauth-client',
+      summary:
+        'What the console needs for "sign in with Bitbucket": the OAuth client id and secret, hosts, TLS',
+      auth: ['internal'],
+      responses: {
+        200: { description: 'Cache-Control: no-store', schema: oauthClientAnswerSchema },
+        404: errorResponse(
+          'no such integration, or it has no OAuth client',
+          'INTEGRATION.OAUTH_NOT_CONFIGURED',
+          'integration x has no OAuth client',
+        ),
+      },
+    },
+    async ({ params }, _req, res) => {
+      res.setHeader('Cache-Control', 'no-store');
+      res.json(await useCases.getOAuthClient(params.id!));
     },
   );
   serveOpenApi(api, ['internal'], () => useCases.openApi());

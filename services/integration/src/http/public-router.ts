@@ -14,6 +14,8 @@ import type { createGetIntegration, createListIntegrations } from '../domain/get
 import type { createListRepositories } from '../domain/list-repositories';
 import type { RepositoryQuery } from '../domain/ports';
 import type { createRotateWebhookSecret } from '../domain/rotate-webhook-secret';
+import type { createGetWebhookHealth } from '../domain/get-webhook-health';
+import { integrationWebhooksAnswerSchema } from '@stacklink/contracts';
 import type { createTestConnection } from '../domain/test-connection';
 import type { createUpdateIntegration, UpdateIntegrationInput } from '../domain/update-integration';
 import {
@@ -44,6 +46,7 @@ export interface PublicUseCases {
   testConnection: ReturnType<typeof createTestConnection>;
   rotateWebhookSecret: ReturnType<typeof createRotateWebhookSecret>;
   getWebhookSecret: ReturnType<typeof createGetWebhookSecret>;
+  getWebhookHealth: ReturnType<typeof createGetWebhookHealth>;
   listRepositories: ReturnType<typeof createListRepositories>;
   /** The OpenAPI document of the mounted routers (app.ts builds it). */
   openApi: () => Record<string, unknown>;
@@ -219,6 +222,26 @@ export function createPublicRouter(useCases: PublicUseCases, adminToken: string)
     },
     async ({ params }, _req, res) => {
       res.json(await useCases.rotateWebhookSecret(params.id!));
+    },
+  );
+  api.route(
+    {
+      method: 'get',
+      path: '/integrations/:id/webhooks',
+      summary: "Webhook setting and each repository's (or project's) webhook health (managed webhooks)",
+      auth: admin,
+      responses: {
+        200: { description: 'the setting and the health per scope', schema: integrationWebhooksAnswerSchema },
+        404: notFound,
+        503: errorResponse(
+          'stack-trigger did not answer',
+          'STACK_TRIGGER.UNAVAILABLE',
+          'stack-trigger cannot be reached: webhook health is unknown for now',
+        ),
+      },
+    },
+    async ({ params }, _req, res) => {
+      res.json(await useCases.getWebhookHealth(params.id!));
     },
   );
   api.route<RepositoryQuery>(

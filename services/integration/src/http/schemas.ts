@@ -69,6 +69,29 @@ const caCertificate = Joi.string()
 
 const tls = Joi.object({ caCertificate });
 
+// Managed or manual webhooks, per repository or project (docs/architecture.md §14).
+const webhooks = Joi.object({
+  mode: Joi.string().valid('manual', 'managed').required(),
+  scope: Joi.string().valid('repository', 'project').default('repository'),
+});
+
+// Bitbucket's application links show a client id and secret of hex/alphanumerics; bounded, no spaces.
+const oauth = Joi.object({
+  clientId: Joi.string()
+    .trim()
+    .min(1)
+    .max(255)
+    .pattern(/^[\x21-\x7e]+$/)
+    .required()
+    .messages({ 'string.pattern.base': '{{#label}} must be printable characters without spaces' }),
+  clientSecret: Joi.string()
+    .min(1)
+    .max(4096)
+    .pattern(/^\S+$/)
+    .required()
+    .messages({ 'string.pattern.base': '{{#label}} must not contain spaces or line breaks' }),
+});
+
 export const createIntegrationSchema = Joi.object({
   name: name.required(),
   apiHost: hostUrl.required(),
@@ -78,6 +101,8 @@ export const createIntegrationSchema = Joi.object({
   description,
   labels,
   tls,
+  webhooks,
+  oauth,
 })
   .required()
   .label('body');
@@ -92,6 +117,8 @@ export const updateIntegrationSchema = Joi.object({
   description: description.allow(null),
   labels,
   tls,
+  webhooks,
+  oauth: oauth.allow(null),
 })
   .required()
   .min(1)

@@ -6,7 +6,7 @@ import { createBitbucketClientFactory } from '../adapters/bitbucket-client-facto
 import { integrationTopology } from '@stacklink/contracts';
 import { createBusIntegrationEvents } from '../adapters/bus-integration-events';
 import { createIntegrationRepository } from '../adapters/create-integration-repository';
-import { createHttpStackUsage } from '../adapters/http-stack-usage';
+import { createHttpStackUsage, createHttpWebhookHealth } from '../adapters/http-stack-usage';
 import { createApp } from '../app';
 import { loadIntegrationConfig, type IntegrationConfig } from '../config';
 
@@ -53,6 +53,10 @@ export async function startIntegrationService(config: IntegrationConfig, options
         }),
         events: createBusIntegrationEvents(bus),
         stackUsage: createHttpStackUsage({
+          baseUrl: config.stackTriggerUrl,
+          internalToken: config.internalToken,
+        }),
+        webhookHealth: createHttpWebhookHealth({
           baseUrl: config.stackTriggerUrl,
           internalToken: config.internalToken,
         }),

@@ -85,7 +85,28 @@ export function describeIntegrationRepositoryContract(
       expect(found).to.not.have.property('description');
       expect(found).to.not.have.property('previousWebhookSecretValidUntil');
       expect(found!.secrets).to.not.have.property('previousWebhookSecret');
+      expect(found).to.not.have.property('oauth');
       expect(found!.tls).to.deep.equal({});
+    });
+
+    it('keeps an OAuth client (its sealed secret beside the others) and drops it when an update leaves it out', async () => {
+      const record = sampleRecord({
+        oauth: { clientId: 'client-1' },
+        secrets: { accessToken: 'v1:a:b:c:d', webhookSecret: 'v1:a:b:c:e', oauthClientSecret: 'v1:a:b:c:g' },
+      });
+      await repository.insert(record);
+      expect(await repository.findById(record.id)).to.deep.equal(record);
+      const { oauth: _oauth, ...rest } = record;
+      const without: IntegrationRecord = {
+        ...rest,
+        secrets: { accessToken: record.secrets.accessToken, webhookSecret: record.secrets.webhookSecret },
+        revision: 2,
+      };
+      expect(await repository.update(without, 1)).to.equal(true);
+      const found = await repository.findById(record.id);
+      expect(found).to.deep.equal(without);
+      expect(found).to.not.have.property('oauth');
+      expect(found!.secrets).to.not.have.property('oauthClientSecret');
     });
 
     it('answers undefined for an id it does not hold', async () => {

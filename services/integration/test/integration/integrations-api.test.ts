@@ -151,6 +151,7 @@ describe('integrations API', () => {
       username: 'stacklink-bot',
       accessToken: input.accessToken,
       tls: {},
+      webhooks: { mode: 'manual', scope: 'repository' },
     });
   });
 

@@ -65,6 +65,34 @@ describe('SQLite store', () => {
     expect(rows).to.deep.equal(MIGRATIONS.map((m) => ({ version: m.version })));
   });
 
+  it('applies version 3 over a store at version 1, and a version 2 that lands later still applies (the gap is tolerated)', () => {
+    const db = new Database(join(dir.path, 'gap.db'));
+    expect(
+      migrate(
+        db,
+        MIGRATIONS.filter((m) => m.version === 1),
+      ),
+    ).to.deep.equal([1]);
+    expect(
+      migrate(
+        db,
+        MIGRATIONS.filter((m) => m.version <= 3 && m.version !== 2),
+      ),
+    ).to.deep.equal([3]);
+    const later = {
+      version: 2,
+      name: 'a migration merged later',
+      sql: 'CREATE TABLE integration_later (id TEXT)',
+    };
+    expect(migrate(db, [...MIGRATIONS.filter((m) => m.version !== 2), later])).to.deep.equal([2]);
+    const columns = db
+      .prepare('PRAGMA table_info(integration_integrations)')
+      .all()
+      .map((c) => (c as { name: string }).name);
+    db.close();
+    expect(columns).to.include.members(['oauth_client_id', 'oauth_client_secret_enc']);
+  });
+
   it('shares schema_migrations with another service keyed by (service, version)', () => {
     const db = new Database(join(dir.path, 'shared.db'));
     // stack-trigger got here first with its own version 1.
@@ -72,7 +100,7 @@ describe('SQLite store', () => {
       applied_at TEXT NOT NULL, PRIMARY KEY (service, version));
       CREATE TABLE stack_trigger_stacks (id TEXT PRIMARY KEY);
       INSERT INTO schema_migrations VALUES ('stack-trigger', 1, 'stacks', '2030-01-01T00:00:00Z');`);
-    expect(migrate(db)).to.deep.equal([1]);
+    expect(migrate(db)).to.deep.equal(MIGRATIONS.map((m) => m.version));
     expect(migrate(db)).to.deep.equal([]);
     const rows = db.prepare('SELECT service, version FROM schema_migrations ORDER BY service').all();
     const tables = db
@@ -81,7 +109,7 @@ describe('SQLite store', () => {
       .map((t) => (t as { name: string }).name);
     db.close();
     expect(rows).to.deep.equal([
-      { service: 'integration', version: 1 },
+      ...MIGRATIONS.map((m) => ({ service: 'integration', version: m.version })),
       { service: 'stack-trigger', version: 1 },
     ]);
     expect(tables).to.include.members([

@@ -5,6 +5,8 @@ export interface FakeStackTrigger {
   url: string;
   /** integrationId → the stacks stack-trigger would report. */
   stacks: Map<string, { id: string; name: string }[]>;
+  /** integrationId → the webhook health stack-trigger's reconciler would report. */
+  webhooks: Map<string, Record<string, unknown>[]>;
   /** Every request seen, for asserting the token and the query. */
   requests: { method: string; path: string; authorization: string | undefined }[];
   close(): Promise<void>;
@@ -18,6 +20,7 @@ export interface FakeStackTrigger {
  */
 export async function startFakeStackTrigger(internalToken: string): Promise<FakeStackTrigger> {
   const stacks = new Map<string, { id: string; name: string }[]>();
+  const webhooks = new Map<string, Record<string, unknown>[]>();
   const requests: FakeStackTrigger['requests'] = [];
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -34,6 +37,11 @@ export async function startFakeStackTrigger(internalToken: string): Promise<Fake
       return;
     }
     const route = `${req.method} ${url.pathname}`;
+    if (route === 'GET /internal/v1/webhooks') {
+      const id = url.searchParams.get('integrationId') ?? '';
+      res.writeHead(200).end(JSON.stringify({ webhooks: webhooks.get(id) ?? [] }));
+      return;
+    }
     if (route !== 'GET /internal/v1/stacks' && route !== 'POST /internal/v1/stacks/disable') {
       res.writeHead(404).end(JSON.stringify({ error: { code: 'HTTP.NOT_FOUND', message: 'no route' } }));
       return;
@@ -46,6 +54,7 @@ export async function startFakeStackTrigger(internalToken: string): Promise<Fake
   return {
     url: `http://127.0.0.1:${port}`,
     stacks,
+    webhooks,
     requests,
     close: () =>
       new Promise<void>((resolve) => {

@@ -8,7 +8,7 @@ import { deleteNamespace, RABBITMQ_URL, uniqueNamespace } from '@stacklink/testi
 import { createAesGcmSecretCipher } from '../../src/adapters/aes-gcm-secret-cipher';
 import { createBitbucketClientFactory } from '../../src/adapters/bitbucket-client-factory';
 import { createBusIntegrationEvents } from '../../src/adapters/bus-integration-events';
-import { createHttpStackUsage } from '../../src/adapters/http-stack-usage';
+import { createHttpStackUsage, createHttpWebhookHealth } from '../../src/adapters/http-stack-usage';
 import { createSqliteIntegrationRepository } from '../../src/adapters/sqlite/sqlite-integration-repository';
 import { createApp } from '../../src/app';
 import type { IntegrationEventsPort, IntegrationRepositoryPort } from '../../src/domain/ports';
@@ -100,6 +100,7 @@ export async function startService(options: StartServiceOptions = {}): Promise<R
     repository,
     cipher: createAesGcmSecretCipher({ masterKey, previousMasterKeys: options.previousMasterKeys ?? [] }),
     events,
+    webhookHealth: createHttpWebhookHealth({ baseUrl: stackTrigger.url, internalToken: INTERNAL_TOKEN }),
     stackUsage: createHttpStackUsage({
       baseUrl: stackTrigger.url,
       internalToken: INTERNAL_TOKEN,

@@ -3,7 +3,9 @@ import type {
   RunCommentRepositoryPort,
   RunLogRepositoryPort,
   RunRepositoryPort,
+  SeenHeadsPort,
   StackRepositoryPort,
+  WebhookHealthRepositoryPort,
 } from '../domain/ports';
 
 /** One store (SQLite or MongoDB) behind the repository ports. */
@@ -14,6 +16,9 @@ export interface Store {
   runComments: RunCommentRepositoryPort;
   deliveries: DeliveryHistoryPort;
   logs: RunLogRepositoryPort;
+  /** Managed webhooks' health and the heads seen from events (docs/architecture.md §14). */
+  webhookHealth: WebhookHealthRepositoryPort;
+  seenHeads: SeenHeadsPort;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -34,6 +34,8 @@ export interface TriggerInput {
    * gives it; without it the rules take the body at its word (rules tests).
    */
   confirmed?: ConfirmedFacts;
+  /** An event no webhook brought, found by missed-event recovery: its runs say `recovered` (§14). */
+  recovered?: boolean;
 }
 
 /** Who gave a comment command (docs/architecture.md §12). */
@@ -146,7 +148,11 @@ export function decideTriggers(input: TriggerInput): TriggerDecision {
   const touched = touchedBy(input.changedFiles);
   const refChanges = new Map((input.refChanges ?? []).map((r) => [r.ref, r]));
   const planned: NewRun[] = [];
-  const trigger = (kind: TriggerKind) => ({ kind, eventId: event.id, deliveryId: event.deliveryId });
+  const trigger = (kind: TriggerKind) => ({
+    kind: input.recovered === true ? ('recovered' as const) : kind,
+    eventId: event.id,
+    deliveryId: event.deliveryId,
+  });
 
   switch (event.type) {
     case 'push': {

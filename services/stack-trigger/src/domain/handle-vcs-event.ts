@@ -19,6 +19,7 @@ import type {
   RunEventsPort,
   RunQueuePort,
   RunRepositoryPort,
+  SeenHeadsPort,
   StackRepositoryPort,
   TriggerMetricsPort,
 } from './ports';
@@ -39,6 +40,13 @@ export interface HandleVcsEventDeps {
   metrics: TriggerMetricsPort;
   logger: Logger;
   maxRunsPerEvent: number;
+  /** The heads events brought, for missed-event recovery (§14); not recorded without it. */
+  seenHeads?: SeenHeadsPort;
+}
+
+export interface HandleVcsEventOptions {
+  /** Missed-event recovery feeds the event: its runs are marked `recovered` (§14). */
+  recovered?: boolean;
 }
 
 export interface HandleVcsEventResult {
@@ -63,7 +71,7 @@ export interface HandleVcsEventResult {
  */
 export function createHandleVcsEvent(
   deps: HandleVcsEventDeps,
-): (event: CanonicalEvent) => Promise<HandleVcsEventResult> {
+): (event: CanonicalEvent, options?: HandleVcsEventOptions) => Promise<HandleVcsEventResult> {
   const findStacksOfRepository = createFindStacksOfRepository(deps);
   const lookUpChangedFiles = createLookUpChangedFiles(deps);
   const confirmWithBitbucket = createConfirmWithBitbucket(deps);
@@ -74,7 +82,7 @@ export function createHandleVcsEvent(
   const answerCommentCommand = createAnswerCommentCommand(deps);
   const checkCommenter = createCheckCommenter({ authority: deps.commentAuthority });
 
-  return async (event) => {
+  return async (event, options = {}) => {
     const log = deps.logger.child({
       eventId: event.id,
       deliveryId: event.deliveryId,
@@ -83,6 +91,8 @@ export function createHandleVcsEvent(
     const stacks = await findStacksOfRepository(event);
     if (stacks.length === 0 && event.type !== 'pull_request.comment_added')
       return { ...nothingDone(), ignored: 'no stack uses this repository' };
+    // Seen before deciding: recovery must not feed again a head an event brought, whatever it decided.
+    await recordSeenHeads(event);
 
     const commenter = await checkCommenter(event);
     // Bitbucket confirms before we act (docs/architecture.md §12): the rules see its answers, not the body's claims.
@@ -99,6 +109,7 @@ export function createHandleVcsEvent(
         ...changes,
         ...(commenter === undefined ? {} : { commenter }),
         confirmed: facts,
+        ...(options.recovered === true ? { recovered: true } : {}),
       });
     let decision = decide(confirmed);
     const superseded = await confirmWithBitbucket.findSuperseded(event, decision.runs, confirmed);
@@ -159,6 +170,19 @@ export function createHandleVcsEvent(
     });
     return result;
   };
+
+  async function recordSeenHeads(event: CanonicalEvent): Promise<void> {
+    if (deps.seenHeads === undefined) return;
+    const heads: { key: string; commit: string }[] = [];
+    if (event.type === 'push') {
+      for (const c of event.push.changes)
+        if (c.refType === 'branch' && c.action !== 'deleted' && c.after)
+          heads.push({ key: c.ref, commit: c.after });
+    } else if (event.type === 'pull_request.opened' || event.type === 'pull_request.source_updated') {
+      heads.push({ key: `pr:${event.pullRequest.id}`, commit: event.pullRequest.source.commit });
+    }
+    await deps.seenHeads.record(event.integrationId, event.repository, heads);
+  }
 
   /** Refusals are warnings: a forged or replayed delivery, or Bitbucket and the body disagreeing. */
   function reportUnconfirmed(decision: TriggerDecision, log: Logger): void {

@@ -6,6 +6,7 @@ import type {
   RunEventsPort,
   RunQueuePort,
   RunRepositoryPort,
+  StackEventsPort,
   StackRepositoryPort,
 } from './ports';
 import { cancelQueuedRunsOf, createPublishBatch, stackDisabledNote } from './queue-run';
@@ -17,6 +18,8 @@ export interface ManageStacksDeps {
   integrations: IntegrationsPort;
   runEvents: RunEventsPort;
   logger: Logger;
+  /** Stack changes for the reconciler; without it, it finds them at its next interval. */
+  stackEvents?: StackEventsPort;
 }
 
 /** Stack CRUD behind the public API: a stack must name an integration that exists and a repository it can see. */
@@ -77,6 +80,7 @@ export function createManageStacks(deps: ManageStacksDeps) {
       await verify(input.integrationId, input.repository);
       const stack = await deps.stacks.create(input);
       deps.logger.info('stack created', { stackId: stack.id, integrationId: stack.integrationId });
+      await deps.stackEvents?.stackChanged('stack.created', stack);
       return stack;
     },
     get: mustGet,
@@ -93,10 +97,18 @@ export function createManageStacks(deps: ManageStacksDeps) {
       );
       if (updated === undefined) throw new AppError('STACK.NOT_FOUND', `no stack ${id}`, { status: 404 });
       if (patch.enabled === false) await cancelQueuedRuns(updated, stackDisabledNote());
+      await deps.stackEvents?.stackChanged('stack.updated', updated);
+      // A stack moved to another repository or integration leaves the old one maybe without stacks.
+      if (
+        updated.integrationId !== current.integrationId ||
+        updated.repository.projectKey !== current.repository.projectKey ||
+        updated.repository.slug !== current.repository.slug
+      )
+        await deps.stackEvents?.stackChanged('stack.updated', current);
       return updated;
     },
     async delete(id: string): Promise<void> {
-      await mustGet(id);
+      const stack = await mustGet(id);
       const active = (await deps.runs.listByStack(id, { limit: 1000 })).filter(
         (r) => r.state === 'QUEUED' || r.state === 'RUNNING',
       );
@@ -104,6 +116,7 @@ export function createManageStacks(deps: ManageStacksDeps) {
         throw new AppError('STACK.NOT_FOUND', `no stack ${id}`, { status: 404 });
       for (const run of active) await deps.queue.remove(run);
       deps.logger.info('stack deleted', { stackId: id, activeRunsDropped: active.length });
+      await deps.stackEvents?.stackChanged('stack.deleted', stack);
     },
     /**
      * Disables every stack of an integration (the integration service deletes it with `?force=true`):

@@ -356,3 +356,39 @@ export interface HostHealthMetricsPort {
   /** A call that was not sent because the host rests. */
   held(host: string): void;
 }
+
+/** Announces stack changes on `stack.events`, so the reconciler acts at once (docs/architecture.md §14). */
+export interface StackEventsPort {
+  stackChanged(type: 'stack.created' | 'stack.updated' | 'stack.deleted', stack: Stack): Promise<void>;
+}
+
+/** One scope's webhook health, as the reconciler last saw it (docs/architecture.md §14). */
+export interface WebhookHealthRecord {
+  integrationId: string;
+  /** `P/r` for a repository hook, `P` for a project hook. */
+  scope: string;
+  health: 'ok' | 'missing' | 'repaired' | 'failing' | 'forbidden';
+  detail: string;
+  lastFailure?: string;
+  checkedAt: string;
+}
+
+export interface WebhookHealthRepositoryPort {
+  /** Replaces the record of (integrationId, scope). */
+  save(record: WebhookHealthRecord): Promise<void>;
+  list(integrationId: string): Promise<WebhookHealthRecord[]>;
+  remove(integrationId: string, scope: string): Promise<void>;
+}
+
+/**
+ * The last commit the trigger path saw for each branch (`refs/heads/x`) and pull request (`pr:<id>`)
+ * of a repository, from events: missed-event recovery compares Bitbucket's heads with it (§14).
+ */
+export interface SeenHeadsPort {
+  record(
+    integrationId: string,
+    repository: RepositoryCoordinates,
+    heads: readonly { key: string; commit: string }[],
+  ): Promise<void>;
+  list(integrationId: string, repository: RepositoryCoordinates): Promise<Map<string, string>>;
+}

@@ -1,5 +1,7 @@
 import { createDocumentedRouter, validationError, type DocumentedRouter } from '@stacklink/http';
+import { webhookHealthAnswerSchema } from '@stacklink/contracts';
 import type { ManageStacks } from '../domain/manage-stacks';
+import type { WebhookHealthRepositoryPort } from '../domain/ports';
 import { stackListSchema } from './answers';
 import { disableStacksBodySchema, internalStacksQuerySchema } from './schemas';
 
@@ -8,8 +10,30 @@ import { disableStacksBodySchema, internalStacksQuerySchema } from './schemas';
  * one stacks still use), and disabling them when it deletes it anyway (`?force=true`). Both answer
  * `{stacks: [{id, name, …}]}`, full stacks, of which the integration service reads id and name.
  */
-export function createInternalRouter(deps: { stacks: ManageStacks }): DocumentedRouter {
+export function createInternalRouter(deps: {
+  stacks: ManageStacks;
+  webhookHealth?: WebhookHealthRepositoryPort;
+}): DocumentedRouter {
   const api = createDocumentedRouter();
+  const webhookHealth = deps.webhookHealth;
+  if (webhookHealth !== undefined)
+    api.route<{ integrationId: string }>(
+      {
+        method: 'get',
+        path: '/webhooks',
+        summary: "Each repository's (or project's) webhook health as the reconciler last saw it",
+        auth: ['internal'],
+        query: internalStacksQuerySchema,
+        responses: {
+          200: { description: 'health per scope', schema: webhookHealthAnswerSchema },
+          400: validationError('integrationId'),
+        },
+      },
+      async ({ query }, _req, res) => {
+        const records = await webhookHealth.list(query.integrationId);
+        res.json({ webhooks: records.map(({ integrationId: _id, ...entry }) => entry) });
+      },
+    );
   api.route<{ integrationId: string }>(
     {
       method: 'get',

@@ -3,6 +3,7 @@ import { createLogger, registerSecret, type Logger } from '@stacklink/logger';
 import { randomUUID } from 'node:crypto';
 import { createBusRedelivery } from '../adapters/bus-redelivery';
 import { createBusRunEvents } from '../adapters/bus-run-events';
+import { createBusStackEvents } from '../adapters/bus-stack-events';
 import { createHttpIntegrations } from '../adapters/http-integrations';
 import { createHttpIntegrationHosts } from '../adapters/http-integration-hosts';
 import { createRedisRunActivity } from '../adapters/redis-run-activity';
@@ -119,6 +120,8 @@ export async function startStackTriggerApi(
           logger,
         }),
         runEvents,
+        stackEvents: createBusStackEvents(bus, logger),
+        webhookHealth: store.webhookHealth,
         metrics: createPrometheusTriggerMetrics(),
         deadLetters: bus,
         deliveries: {

@@ -75,6 +75,7 @@ export async function startTriggerWorker(
     metrics,
     logger,
     maxRunsPerEvent: config.MAX_RUNS_PER_EVENT,
+    seenHeads: store.seenHeads,
   });
   const ensureRunQueue = () => rebuildRunQueue({ runs: store.runs, queue, logger });
   return startRole({

@@ -445,6 +445,8 @@ describe('store contract', () => {
         { service: 'stack-trigger', version: 4 },
         { service: 'stack-trigger', version: 5 },
         { service: 'stack-trigger', version: 6 },
+        { service: 'stack-trigger', version: 7 },
+        { service: 'stack-trigger', version: 8 },
       ]);
       expect(
         tables

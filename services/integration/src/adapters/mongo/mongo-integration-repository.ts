@@ -11,8 +11,15 @@ interface IntegrationDoc {
   description?: string | null;
   labels: string[];
   tls?: { caCertificate?: string | null } | null;
-  secrets: { accessToken: string; webhookSecret: string; previousWebhookSecret?: string | null };
+  webhooks?: { mode?: string | null; scope?: string | null } | null;
+  secrets: {
+    accessToken: string;
+    webhookSecret: string;
+    previousWebhookSecret?: string | null;
+    oauthClientSecret?: string | null;
+  };
   previousWebhookSecretValidUntil?: string | null;
+  oauth?: { clientId?: string | null } | null;
   revision: number;
   createdAt: string;
   updatedAt: string;
@@ -28,12 +35,15 @@ const integrationSchema = new Schema<IntegrationDoc>(
     description: { type: String },
     labels: { type: [String], default: [] },
     tls: { caCertificate: { type: String } },
+    webhooks: { mode: { type: String }, scope: { type: String } },
     secrets: {
       accessToken: { type: String, required: true },
       webhookSecret: { type: String, required: true },
       previousWebhookSecret: { type: String },
+      oauthClientSecret: { type: String },
     },
     previousWebhookSecretValidUntil: { type: String },
+    oauth: { clientId: { type: String } },
     revision: { type: Number, required: true },
     createdAt: { type: String, required: true },
     updatedAt: { type: String, required: true },
@@ -150,10 +160,15 @@ function toDoc(r: IntegrationRecord): IntegrationDoc {
     updatedAt: r.updatedAt,
   };
   if (r.description !== undefined) doc.description = r.description;
+  if (r.webhooks !== undefined) doc.webhooks = { mode: r.webhooks.mode, scope: r.webhooks.scope };
   if (r.secrets.previousWebhookSecret !== undefined)
     doc.secrets.previousWebhookSecret = r.secrets.previousWebhookSecret;
   if (r.previousWebhookSecretValidUntil !== undefined) {
     doc.previousWebhookSecretValidUntil = r.previousWebhookSecretValidUntil;
+  }
+  if (r.oauth !== undefined && r.secrets.oauthClientSecret !== undefined) {
+    doc.oauth = { clientId: r.oauth.clientId };
+    doc.secrets.oauthClientSecret = r.secrets.oauthClientSecret;
   }
   return doc;
 }
@@ -173,11 +188,21 @@ function fromDoc(d: IntegrationDoc): IntegrationRecord {
     updatedAt: d.updatedAt,
   };
   if (typeof d.description === 'string') record.description = d.description;
+  // Documents written before the setting existed have none: manual (docs/architecture.md §14).
+  if (d.webhooks?.mode === 'managed' || d.webhooks?.mode === 'manual')
+    record.webhooks = {
+      mode: d.webhooks.mode,
+      scope: d.webhooks.scope === 'project' ? 'project' : 'repository',
+    };
   if (typeof d.secrets.previousWebhookSecret === 'string') {
     record.secrets.previousWebhookSecret = d.secrets.previousWebhookSecret;
   }
   if (typeof d.previousWebhookSecretValidUntil === 'string') {
     record.previousWebhookSecretValidUntil = d.previousWebhookSecretValidUntil;
+  }
+  if (typeof d.oauth?.clientId === 'string' && typeof d.secrets.oauthClientSecret === 'string') {
+    record.oauth = { clientId: d.oauth.clientId };
+    record.secrets.oauthClientSecret = d.secrets.oauthClientSecret;
   }
   return record;
 }

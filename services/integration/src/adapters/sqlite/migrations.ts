@@ -35,6 +35,19 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX integration_integrations_created ON integration_integrations (created_at, id);
     `,
   },
+  {
+    version: 2,
+    name: 'webhook setting: managed or manual, per repository or project',
+    sql: `ALTER TABLE integration_integrations ADD COLUMN webhooks TEXT;`,
+  },
+  {
+    version: 3,
+    name: 'integration OAuth client (sign in with Bitbucket)',
+    sql: `
+      ALTER TABLE integration_integrations ADD COLUMN oauth_client_id TEXT;
+      ALTER TABLE integration_integrations ADD COLUMN oauth_client_secret_enc TEXT;
+    `,
+  },
 ];
 
 /** Applies pending integration migrations; see @stacklink/sqlite for the shared bookkeeping. */

@@ -12,10 +12,13 @@ interface Row {
   description: string | null;
   labels: string;
   tls_ca_certificate: string | null;
+  webhooks: string | null;
   access_token_enc: string;
   webhook_secret_enc: string;
   previous_webhook_secret_enc: string | null;
   previous_webhook_secret_valid_until: string | null;
+  oauth_client_id: string | null;
+  oauth_client_secret_enc: string | null;
   revision: number;
   created_at: string;
   updated_at: string;
@@ -30,10 +33,13 @@ const COLUMNS = [
   'description',
   'labels',
   'tls_ca_certificate',
+  'webhooks',
   'access_token_enc',
   'webhook_secret_enc',
   'previous_webhook_secret_enc',
   'previous_webhook_secret_valid_until',
+  'oauth_client_id',
+  'oauth_client_secret_enc',
   'revision',
   'created_at',
   'updated_at',
@@ -130,10 +136,13 @@ function toRow(r: IntegrationRecord): Row {
     description: r.description ?? null,
     labels: JSON.stringify(r.labels),
     tls_ca_certificate: r.tls.caCertificate ?? null,
+    webhooks: r.webhooks === undefined ? null : JSON.stringify(r.webhooks),
     access_token_enc: r.secrets.accessToken,
     webhook_secret_enc: r.secrets.webhookSecret,
     previous_webhook_secret_enc: r.secrets.previousWebhookSecret ?? null,
     previous_webhook_secret_valid_until: r.previousWebhookSecretValidUntil ?? null,
+    oauth_client_id: r.oauth?.clientId ?? null,
+    oauth_client_secret_enc: r.secrets.oauthClientSecret ?? null,
     revision: r.revision,
     created_at: r.createdAt,
     updated_at: r.updatedAt,
@@ -155,8 +164,14 @@ function fromRow(row: Row): IntegrationRecord {
     updatedAt: row.updated_at,
   };
   if (row.description !== null) record.description = row.description;
+  if (row.webhooks !== null)
+    record.webhooks = JSON.parse(row.webhooks) as NonNullable<IntegrationRecord['webhooks']>;
   if (row.previous_webhook_secret_enc !== null)
     record.secrets.previousWebhookSecret = row.previous_webhook_secret_enc;
+  if (row.oauth_client_id !== null && row.oauth_client_secret_enc !== null) {
+    record.oauth = { clientId: row.oauth_client_id };
+    record.secrets.oauthClientSecret = row.oauth_client_secret_enc;
+  }
   if (row.previous_webhook_secret_valid_until !== null) {
     record.previousWebhookSecretValidUntil = row.previous_webhook_secret_valid_until;
   }

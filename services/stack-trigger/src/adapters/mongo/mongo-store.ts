@@ -20,6 +20,7 @@ import { nameTaken, repositoryKey } from '../sqlite/sqlite-store';
 import type { Store } from '../store';
 import { createMongoDeliveryHistory } from './mongo-delivery-history';
 import { createMongoRunLogs, RUN_LOG_COLLECTIONS } from './mongo-run-logs';
+import { createMongoWebhookState } from './mongo-webhook-state';
 
 interface StackDoc extends Omit<Stack, 'id'> {
   _id: string;
@@ -186,6 +187,7 @@ export async function openMongoStore(url: string, now: () => Date = () => new Da
   await Promise.all([Stacks.syncIndexes(), Runs.syncIndexes()]);
   const deliveries = await createMongoDeliveryHistory(connection);
   const logs = await createMongoRunLogs(connection);
+  const webhookState = await createMongoWebhookState(connection);
 
   /**
    * See RunRepositoryPort.create: a run a push created belongs to the pull request of its commit. The
@@ -447,6 +449,8 @@ export async function openMongoStore(url: string, now: () => Date = () => new Da
     runComments,
     deliveries,
     logs,
+    webhookHealth: webhookState.webhookHealth,
+    seenHeads: webhookState.seenHeads,
     ping: async () => {
       await connection.db?.admin().ping();
       return true;

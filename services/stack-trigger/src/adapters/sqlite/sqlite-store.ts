@@ -23,6 +23,12 @@ import type {
 import type { Store } from '../store';
 import { createSqliteDeliveryHistory, DELIVERY_HISTORY_MIGRATION } from './sqlite-delivery-history';
 import { createSqliteRunLogs, RUN_LOGS_MIGRATION } from './sqlite-run-logs';
+import {
+  createSqliteSeenHeads,
+  createSqliteWebhookHealth,
+  SEEN_HEADS_MIGRATION,
+  WEBHOOK_HEALTH_MIGRATION,
+} from './sqlite-webhook-state';
 
 const SERVICE = 'stack-trigger';
 
@@ -108,6 +114,16 @@ export const MIGRATIONS: { version: number; name?: string; sql: string }[] = [
     sql: `ALTER TABLE stack_trigger_runs ADD COLUMN summary TEXT;
           ALTER TABLE stack_trigger_runs ADD COLUMN started_at TEXT;`,
   },
+  {
+    version: 7,
+    name: "managed webhooks: each repository's or project's webhook health",
+    sql: WEBHOOK_HEALTH_MIGRATION,
+  },
+  {
+    version: 8,
+    name: 'missed-event recovery: the last commit seen from events per branch and pull request',
+    sql: SEEN_HEADS_MIGRATION,
+  },
 ];
 
 interface StackRow {
@@ -159,6 +175,8 @@ export function openSqliteStore(path: string, now: () => Date = () => new Date()
     runComments,
     deliveries,
     logs,
+    webhookHealth: createSqliteWebhookHealth(db),
+    seenHeads: createSqliteSeenHeads(db),
     ping: async () => {
       ping.get();
       return true;
