@@ -220,9 +220,10 @@ export const reporterConfigSchema = Joi.object({
   BITBUCKET_TIMEOUT_MS: Joi.number().integer().min(100).max(120_000).default(10_000),
   /**
    * How long a replica's claim on a run outlives it: a replica killed while posting blocks that run's
-   * next statuses this long. Keep it above the slowest post (max wait + timeout).
+   * next statuses this long. A live replica renews its claim every third of this while it posts. Keep it
+   * well under the status queue's retry budget, so the run's next update outlasts it.
    */
-  REPORTER_CLAIM_TTL_MS: Joi.number().integer().min(1000).max(600_000).default(60_000),
+  REPORTER_CLAIM_TTL_MS: Joi.number().integer().min(1000).max(600_000).default(15_000),
   /** Post a Code Insights report (and annotations) per run on servers that have the API. */
   CODE_INSIGHTS_ENABLED: Joi.boolean().truthy('1').falsy('0').default(true),
   /** How long a host found without Code Insights is skipped (in Redis) before it is tried again. */

@@ -7,7 +7,8 @@ import { redisKeyPrefix } from './redis-run-queue';
  * The last commit-status version posted per run, and a short per-run claim (docs/architecture.md §8 "only the
  * latest state of a run is posted"). Keys under `<NAMESPACE>:stack-trigger:`:
  * `reporter:run:<runId>` = last posted version (kept `versionTtlSeconds`), `reporter:claim:<runId>` =
- * the token of the replica posting it now (expires after `claimTtlMs`, so a crashed replica frees it).
+ * the token of the replica posting it now (renewed while it posts; expires `claimTtlMs` after the last
+ * renewal, so a crashed replica frees it).
  *
  * Why a claim and not "post, then compare-and-set": two replicas holding versions 2 and 3 of a run
  * could both pass the check, and Bitbucket would keep whichever request landed last. With the claim,
@@ -27,6 +28,10 @@ if tonumber(ARGV[1]) > posted then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARG
 if redis.call('GET', KEYS[2]) == ARGV[2] then redis.call('DEL', KEYS[2]) end
 return 1`;
 
+const RENEW = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`;
+
 const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 1`;
@@ -34,13 +39,17 @@ return 1`;
 type Scripted = Redis & {
   reporterClaim(...args: (string | number)[]): Promise<[string, string]>;
   reporterCommit(...args: (string | number)[]): Promise<number>;
+  reporterRenew(...args: (string | number)[]): Promise<number>;
   reporterRelease(...args: (string | number)[]): Promise<number>;
 };
 
 export interface RedisRunStatusLedgerOptions {
   redis: Redis;
   namespace: string;
-  /** Longer than the slowest post (rate-limit wait + request timeout + Retry-After waits). */
+  /**
+   * How soon the claim of a replica that died is free again. A live replica renews it every third of
+   * this while it posts, so it need not outlast the slowest post.
+   */
   claimTtlMs?: number;
   versionTtlSeconds?: number;
 }
@@ -50,6 +59,7 @@ export function createRedisRunStatusLedger(options: RedisRunStatusLedgerOptions)
   if (typeof (redis as unknown as Record<string, unknown>).reporterClaim !== 'function') {
     redis.defineCommand('reporterClaim', { numberOfKeys: 2, lua: CLAIM });
     redis.defineCommand('reporterCommit', { numberOfKeys: 2, lua: COMMIT });
+    redis.defineCommand('reporterRenew', { numberOfKeys: 1, lua: RENEW });
     redis.defineCommand('reporterRelease', { numberOfKeys: 1, lua: RELEASE });
   }
   const prefix = `${redisKeyPrefix(options.namespace)}reporter:`;
@@ -58,6 +68,7 @@ export function createRedisRunStatusLedger(options: RedisRunStatusLedgerOptions)
   const claimTtlMs = options.claimTtlMs ?? 60_000;
   const versionTtlSeconds = options.versionTtlSeconds ?? 30 * 86_400;
   return {
+    claimTtlMs,
     async claim(runId, version): Promise<LedgerClaim> {
       const [outcome, value] = await redis.reporterClaim(
         versionKey(runId),
@@ -72,6 +83,9 @@ export function createRedisRunStatusLedger(options: RedisRunStatusLedgerOptions)
     },
     async commit(runId, version, token) {
       await redis.reporterCommit(versionKey(runId), claimKey(runId), version, token, versionTtlSeconds);
+    },
+    async renew(runId, token) {
+      return (await redis.reporterRenew(claimKey(runId), token, claimTtlMs)) === 1;
     },
     async release(runId, token) {
       await redis.reporterRelease(claimKey(runId), token);

@@ -76,15 +76,49 @@ export function createReportCommitStatus(deps: ReportCommitStatusDeps) {
     }
   }
 
+  /**
+   * Renews the claim every third of its life while the calls below run, so a slow Bitbucket cannot let
+   * it lapse under a live replica (another one could then post a newer state before ours lands). If a
+   * renewal finds the claim gone (the process stalled past it), the next step is not taken.
+   */
+  function holdClaim(runId: string, token: string) {
+    let lost = false;
+    const timer = setInterval(
+      () => {
+        deps.ledger.renew(runId, token).then(
+          (held) => {
+            if (!held) lost = true;
+          },
+          (err: unknown) => deps.logger.warn('reporter claim not renewed', { runId, err }),
+        );
+      },
+      Math.max(1, Math.floor(deps.ledger.claimTtlMs / 3)),
+    );
+    timer.unref();
+    return {
+      /** Throws a retryable error once the claim is known lost: the bus brings the update back. */
+      check() {
+        if (!lost) return;
+        throw new AppError('REPORTER.CLAIM_LOST', `the claim on run ${runId} lapsed while posting`, {
+          status: 503,
+          retryable: true,
+        });
+      },
+      stop: () => clearInterval(timer),
+    };
+  }
+
   return async (update: RunStateUpdate): Promise<ReportOutcome> => {
     const token = await claim(update);
     if (token === undefined) return 'stale';
+    const held = holdClaim(update.runId, token);
     try {
       const cancelledSupported =
         update.state === 'CANCELED'
           ? await deps.statuses.supportsCancelled(update.stack.integrationId)
           : true;
       const status = toCommitStatus(update, { publicUiUrl: deps.publicUiUrl, cancelledSupported });
+      held.check();
       const posted = await deps.statuses.post(
         {
           integrationId: update.stack.integrationId,
@@ -93,8 +127,11 @@ export function createReportCommitStatus(deps: ReportCommitStatusDeps) {
         },
         status,
       );
+      held.check();
       if (deps.codeInsights) await deps.codeInsights(update);
+      held.check();
       if (deps.pullRequestComment) await deps.pullRequestComment(update);
+      held.stop();
       await deps.ledger.commit(update.runId, update.version, token);
       deps.metrics.posted(posted.state, posted.api);
       deps.logger.info('commit status posted', {
@@ -106,6 +143,7 @@ export function createReportCommitStatus(deps: ReportCommitStatusDeps) {
       });
       return 'posted';
     } catch (err) {
+      held.stop();
       await deps.ledger.release(update.runId, token).catch(() => undefined);
       throw err;
     }

@@ -17,7 +17,14 @@ export type LedgerClaim =
  * `stale` and drops it. So the newest state is always the last one Bitbucket receives.
  */
 export interface RunStatusLedgerPort {
+  /** How long a claim lasts unless renewed: a replica that dies holding one frees it after this. */
+  readonly claimTtlMs: number;
   claim(runId: string, version: number): Promise<LedgerClaim>;
+  /**
+   * Extends a held claim by `claimTtlMs`, so a live replica keeps it however long its calls take;
+   * false when it is no longer this token's (it expired and another replica may hold it now).
+   */
+  renew(runId: string, token: string): Promise<boolean>;
   /** Records `version` as posted (never lowers it) and releases the claim. */
   commit(runId: string, version: number, token: string): Promise<void>;
   /** Releases the claim without recording anything (the post failed). */

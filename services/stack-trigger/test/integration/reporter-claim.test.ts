@@ -1,0 +1,120 @@
+import { expect } from 'chai';
+import Redis from 'ioredis';
+import { createSilentLogger } from '@stacklink/logger';
+import { deleteNamespace, REDIS_URL, uniqueNamespace, waitFor } from '@stacklink/testing';
+import { createRedisRunStatusLedger } from '../../src/adapters/redis-run-status-ledger';
+import type { CommitStatus } from '../../src/domain/commit-status';
+import { createReportCommitStatus, type RunStateUpdate } from '../../src/domain/report-commit-status';
+import type { CommitStatusesPort } from '../../src/domain/reporter-ports';
+
+const CLAIM_TTL_MS = 300;
+const metrics = { posted() {}, stale() {} };
+
+function update(version: number, state: RunStateUpdate['state']): RunStateUpdate {
+  return {
+    runId: 'run-claim-1',
+    version,
+    state,
+    runType: 'tracked',
+    commit: 'a'.repeat(40),
+    ref: 'refs/heads/main',
+    occurredAt: new Date().toISOString(),
+    stack: {
+      id: 'stk-claim',
+      name: 'prod',
+      integrationId: 'int-1',
+      repository: { projectKey: 'PRJ', slug: 'infra' },
+    },
+  };
+}
+
+/** A Bitbucket whose build-status calls finish only when the test lets them. */
+function heldStatuses() {
+  const posted: string[] = [];
+  const waiting: Array<() => void> = [];
+  const port: CommitStatusesPort = {
+    supportsCancelled: async () => true,
+    post: (_target, status: CommitStatus) =>
+      new Promise((resolve) => {
+        waiting.push(() => {
+          posted.push(status.state);
+          resolve({ api: 'repository', state: status.state });
+        });
+      }),
+  };
+  return { port, posted, waiting };
+}
+
+/**
+ * The reporter's per-run claim (docs/architecture.md §8) against real Redis: a replica that is slow, not
+ * dead, keeps its claim however long Bitbucket takes, so a newer state can never land before its older one.
+ */
+describe('reporter claim renewal (real Redis)', function () {
+  this.timeout(15_000);
+  let namespace: string;
+  let redis: Redis;
+
+  beforeEach(() => {
+    namespace = uniqueNamespace('reporter-claim');
+    redis = new Redis(REDIS_URL);
+  });
+  afterEach(async () => {
+    await deleteNamespace({ namespace, redisUrl: REDIS_URL });
+    redis.disconnect();
+  });
+
+  const reporter = (statuses: CommitStatusesPort, extra: { codeInsights?: () => Promise<unknown> } = {}) =>
+    createReportCommitStatus({
+      ledger: createRedisRunStatusLedger({ redis, namespace, claimTtlMs: CLAIM_TTL_MS }),
+      statuses,
+      metrics,
+      logger: createSilentLogger(),
+      publicUiUrl: 'https://stacklink.example.com',
+      claimWaitMs: 10_000,
+      ...extra,
+    });
+
+  it('a post slower than the claim time keeps the claim: the newer state waits and lands last', async () => {
+    const bitbucket = heldStatuses();
+    const replicaA = reporter(bitbucket.port);
+    const replicaB = reporter(bitbucket.port);
+
+    const running = replicaA(update(2, 'RUNNING'));
+    await waitFor(() => bitbucket.waiting.length === 1);
+    const finished = replicaB(update(3, 'FINISHED'));
+    // Several claim lifetimes pass while RUNNING is still being posted.
+    await new Promise((resolve) => setTimeout(resolve, CLAIM_TTL_MS * 4));
+    expect(bitbucket.waiting, 'FINISHED did not start posting while RUNNING was in flight').to.have.length(1);
+
+    bitbucket.waiting.shift()!();
+    expect(await running).to.equal('posted');
+    await waitFor(() => bitbucket.waiting.length === 1);
+    bitbucket.waiting.shift()!();
+    expect(await finished).to.equal('posted');
+    expect(bitbucket.posted).to.deep.equal(['INPROGRESS', 'SUCCESSFUL']);
+  });
+
+  it('a claim found lost after the status is posted takes no further step, records nothing and is retried', async () => {
+    const bitbucket = heldStatuses();
+    let insightsCalls = 0;
+    const report = reporter(bitbucket.port, { codeInsights: async () => insightsCalls++ });
+
+    const running = report(update(2, 'RUNNING'));
+    await waitFor(() => bitbucket.waiting.length === 1);
+    // What a stalled process finds: its claim expired and another replica took it.
+    const claimKey = (await redis.keys(`${namespace}*reporter:claim:run-claim-1`))[0]!;
+    await redis.set(claimKey, 'another-replica', 'PX', 10_000);
+    await new Promise((resolve) => setTimeout(resolve, CLAIM_TTL_MS));
+    bitbucket.waiting.shift()!();
+
+    const err = await running.then(
+      () => undefined,
+      (e: unknown) => e as { code?: string; retryable?: boolean },
+    );
+    expect(err).to.include({ code: 'REPORTER.CLAIM_LOST', retryable: true });
+    expect(insightsCalls, 'the Code Insights report was not put').to.equal(0);
+    expect(await redis.get(claimKey), "the other replica's claim is left alone").to.equal('another-replica');
+    const versionKeys = await redis.keys(`${namespace}*reporter:run:run-claim-1`);
+    expect(versionKeys, 'no version recorded as posted').to.deep.equal([]);
+  });
+});
