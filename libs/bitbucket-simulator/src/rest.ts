@@ -120,6 +120,10 @@ export function createRestRouter(ctx: RestContext): Router {
       .send('<html><body><h1>Bitbucket is unavailable</h1><p>Maintenance in progress.</p></body></html>');
   });
 
+  // The request is read whole before anything is decided, as the servlet container in front of Bitbucket
+  // does: a slow answer (latency, faults) to a write the client then gives up on still applies it.
+  router.use(express.json({ limit: '2mb' }));
+
   router.use(async (req, res, next) => {
     if (ctx.latencyMs > 0) await delay(ctx.latencyMs);
     const fault = ctx.faults.find((f) => (f.count ?? 1) > 0 && matches(f, req));
@@ -175,8 +179,6 @@ export function createRestRouter(ctx: RestContext): Router {
     }
     next();
   });
-
-  router.use(express.json({ limit: '2mb' }));
 
   const user = (res: Response): SimUser | undefined => {
     const u = (res.locals as { user?: SimUser }).user;

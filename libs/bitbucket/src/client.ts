@@ -10,7 +10,9 @@ import {
   isHostFailure,
   networkError,
   statusError,
+  wentUnanswered,
   type BitbucketError,
+  type BitbucketErrorDetails,
 } from './errors';
 import type { HostGate } from './host-gate';
 import {
@@ -422,20 +424,29 @@ export function createBitbucketClient(options: BitbucketClientOptions): Bitbucke
     }
   }
 
-  function request<T>(call: Call<T>): Promise<Answer<T>> {
+  async function request<T>(call: Call<T>): Promise<Answer<T>> {
     const idempotent = call.idempotent ?? call.method !== 'POST';
-    return withRetry(
-      () => once(call),
-      retry,
-      runtime,
-      (err) => {
-        // A resting host is waited for by the caller's queue, not by spinning here.
-        if (!err.retryable || err.code === BitbucketErrorCode.HOST_DOWN) return false;
-        if (idempotent) return true;
-        const cause = (err.details as { cause?: string } | undefined)?.cause;
-        return err.code === BitbucketErrorCode.RATE_LIMITED || cause === 'ECONNREFUSED';
-      },
-    );
+    let unanswered = false;
+    const attempt = async () => {
+      try {
+        return await once(call);
+      } catch (err) {
+        if (call.method !== 'GET' && wentUnanswered(err)) unanswered = true;
+        throw err;
+      }
+    };
+    return withRetry(attempt, retry, runtime, (err) => {
+      // A resting host is waited for by the caller's queue, not by spinning here.
+      if (!err.retryable || err.code === BitbucketErrorCode.HOST_DOWN) return false;
+      if (idempotent) return true;
+      const cause = (err.details as { cause?: string } | undefined)?.cause;
+      return err.code === BitbucketErrorCode.RATE_LIMITED || cause === 'ECONNREFUSED';
+    }).catch((err: unknown) => {
+      if (unanswered && err instanceof AppError && typeof err.details === 'object' && err.details !== null) {
+        (err.details as BitbucketErrorDetails).unanswered = true;
+      }
+      throw err;
+    });
   }
 
   async function get<T>(path: string, parse: Parser<T>, query?: Call<T>['query']): Promise<T> {

@@ -37,6 +37,11 @@ export interface BitbucketErrorDetails {
   retryAfterMs?: number;
   /** Node's error code for network and TLS failures (ECONNREFUSED, UNABLE_TO_VERIFY_LEAF_SIGNATURE…). */
   cause?: string;
+  /**
+   * Set on a failed write when one of its tries was sent and never answered (timeout, connection reset):
+   * Bitbucket may still apply that request, later than anything sent after it (see `mayHaveLanded`).
+   */
+  unanswered?: boolean;
   location?: string;
 }
 
@@ -134,6 +139,26 @@ const NETWORK_CODES: ReadonlyMap<string, { failure: NetworkFailure; retryable: b
     ] as const
   ).map(([code, failure, retryable]) => [code, { failure, retryable }]),
 );
+
+/**
+ * Whether a failed call may still take effect in Bitbucket: a write one of whose tries went out and got no
+ * answer. A caller that orders its writes (the reporter's latest-state-wins) must not let a newer one
+ * overtake it until that request can no longer land.
+ */
+export function mayHaveLanded(err: unknown): boolean {
+  if (!(err instanceof AppError) || typeof err.details !== 'object' || err.details === null) return false;
+  return (err.details as BitbucketErrorDetails).unanswered === true;
+}
+
+/** A failure after which the request may have reached the server: it timed out or the connection reset. */
+export function wentUnanswered(err: unknown): boolean {
+  if (!(err instanceof AppError)) return false;
+  // The try that took the host down is carried as the cause of the HOST_DOWN error.
+  if (err.code === BitbucketErrorCode.HOST_DOWN) return wentUnanswered(err.cause);
+  if (err.code !== BitbucketErrorCode.UNREACHABLE) return false;
+  const failure = networkFailureOf((err.details as BitbucketErrorDetails | undefined)?.cause ?? '');
+  return failure === 'timeout' || failure === 'connection_reset';
+}
 
 /** What Node's error code (ECONNREFUSED, CERT_HAS_EXPIRED…) says happened; undefined for other codes. */
 export function networkFailureOf(code: string): NetworkFailure | undefined {

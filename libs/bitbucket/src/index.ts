@@ -10,7 +10,7 @@ export type {
   ServerVersion,
   WebhookCapabilities,
 } from './client';
-export { BitbucketErrorCode, networkFailureOf } from './errors';
+export { BitbucketErrorCode, mayHaveLanded, networkFailureOf } from './errors';
 export type { BitbucketError, BitbucketErrorDetails, NetworkFailure } from './errors';
 export { sign, verifySignature, SIGNATURE_ALGORITHMS } from './signature';
 export { formatWebhookScope, isWithinScope, parseWebhookScope, scopedWebhookSecret } from './webhook-scope';

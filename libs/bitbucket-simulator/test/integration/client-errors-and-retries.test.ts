@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createBitbucketClient, type BitbucketClientOptions } from '@stacklink/bitbucket';
+import { createBitbucketClient, mayHaveLanded, type BitbucketClientOptions } from '@stacklink/bitbucket';
 import { startSimulator, type BitbucketSimulator } from '../../src';
 import { rejection, startPlainServer } from './helpers';
 
@@ -128,6 +128,67 @@ describe('client against the simulator: errors and retries', () => {
     expect(err.code).to.equal('BITBUCKET.UNREACHABLE');
     expect(err.retryable).to.equal(true);
     expect(err.message).to.include('did not answer within 100 ms');
+  });
+
+  it('says a write that went out and timed out may still land, and the server does apply it after the client gave up', async () => {
+    sim.addUser({ name: 'writer', token: 'writer-token', permission: 'admin' });
+    const { commit } = await sim.push({ project: 'PRJ', repo: 'infra', branch: 'main', files: ['a.tf'] });
+    sim.injectFaults({ latencyMs: 300, count: 2, method: 'POST' });
+    const status = {
+      key: 'stacklink/stk-1',
+      state: 'INPROGRESS' as const,
+      url: 'https://ui.example.com/r/1',
+    };
+    const err = await rejection(
+      client({ token: 'writer-token', timeoutMs: 100, retry: { maxAttempts: 2 } }).postBuildStatus(
+        'PRJ',
+        'infra',
+        commit,
+        status,
+      ),
+    );
+    expect(err.code).to.equal('BITBUCKET.UNREACHABLE');
+    expect(mayHaveLanded(err)).to.equal(true);
+    expect(sim.recorded.statuses, 'nothing applied when the client gave up').to.have.length(0);
+    for (let i = 0; i < 100 && sim.recorded.statuses.length < 2; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(
+      sim.recorded.statuses.map((s) => s.state),
+      'both tries applied afterwards',
+    ).to.deep.equal(['INPROGRESS', 'INPROGRESS']);
+  });
+
+  it('says a write refused before it was sent or answered with an error cannot land later, and a read never', async () => {
+    sim.addUser({ name: 'writer', token: 'writer-token', permission: 'admin' });
+    const { commit } = await sim.push({ project: 'PRJ', repo: 'infra', branch: 'main', files: ['a.tf'] });
+    const status = {
+      key: 'stacklink/stk-1',
+      state: 'INPROGRESS' as const,
+      url: 'https://ui.example.com/r/1',
+    };
+    const gone = await startPlainServer(200, 'text/plain', '');
+    await gone.close();
+    const refused = await rejection(
+      client({ baseUrl: gone.url, token: 'writer-token' }).postBuildStatus('PRJ', 'infra', commit, status),
+    );
+    expect(refused.details).to.include({ cause: 'ECONNREFUSED' });
+    expect(mayHaveLanded(refused), 'connection refused').to.equal(false);
+
+    sim.injectFaults({ status: 500, count: 10, method: 'POST' });
+    const answered = await rejection(
+      client({ token: 'writer-token' }).postBuildStatus('PRJ', 'infra', commit, status),
+    );
+    expect(answered.code).to.equal('BITBUCKET.SERVER_ERROR');
+    expect(mayHaveLanded(answered), 'answered 500').to.equal(false);
+    sim.clearFaults();
+
+    sim.injectFaults({ latencyMs: 300, count: 2 });
+    const read = await rejection(
+      client({ timeoutMs: 100, retry: { maxAttempts: 2 } }).getRepository('PRJ', 'infra'),
+    );
+    expect(read.code).to.equal('BITBUCKET.UNREACHABLE');
+    expect(mayHaveLanded(read), 'a read that timed out').to.equal(false);
   });
 
   it('when nothing listens at the address, it fails with UNREACHABLE (ECONNREFUSED) after its retries', async () => {

@@ -126,27 +126,25 @@ export async function expectEveryAcceptedPushFinished(
   ).to.deep.equal([]);
 
   const commitsWithRuns = new Set(runs.map((r) => `stacklink/${r.stackId} ${r.commit}`));
-  await waitFor(
-    () =>
-      runs.every((r) => {
-        const list = system.statusesOf(r.stackId).get(r.commit) ?? [];
-        return list.at(-1)?.state === 'SUCCESSFUL';
-      }),
-    {
-      timeoutMs: options.timeoutMs,
-      intervalMs: 250,
-      message: 'not every run has SUCCESSFUL as its last commit status',
-    },
-  );
+  const postedFor = (r: Run) => system.statusesOf(r.stackId).get(r.commit) ?? [];
+  const describePosted = (r: Run) =>
+    `run ${r.id}: [${postedFor(r)
+      .map((s) => `${s.state} at ${s.at}`)
+      .join(', ')}]`;
+  await waitFor(() => runs.every((r) => postedFor(r).at(-1)?.state === 'SUCCESSFUL'), {
+    timeoutMs: options.timeoutMs,
+    intervalMs: 250,
+    message: 'not every run has SUCCESSFUL as its last commit status',
+  }).catch((err: Error) => {
+    const behind = runs.filter((r) => postedFor(r).at(-1)?.state !== 'SUCCESSFUL');
+    throw new Error(`${err.message}: ${behind.slice(0, 5).map(describePosted).join('; ')}`);
+  });
   for (const r of runs) {
-    const states = system
-      .statusesOf(r.stackId)
-      .get(r.commit)!
-      .map((s) => s.state);
+    const states = postedFor(r).map((s) => s.state);
     // Only the latest state is posted (docs/architecture.md §8): an update a killed reporter left unacked
     // comes back after newer ones and is dropped, so a run may show SUCCESSFUL alone; a reporter killed after
     // posting and before recording may post a state twice. Never an older state after a newer one.
-    expect(states.slice(states.indexOf('SUCCESSFUL')), `after SUCCESSFUL, run ${r.id}`).to.satisfy(
+    expect(states.slice(states.indexOf('SUCCESSFUL')), `after SUCCESSFUL, ${describePosted(r)}`).to.satisfy(
       (rest: string[]) => rest.every((s) => s === 'SUCCESSFUL'),
     );
   }

@@ -1,4 +1,5 @@
 import type { RunMessage, RunPullRequest } from '@stacklink/contracts';
+import { mayHaveLanded } from '@stacklink/bitbucket';
 import { AppError } from '@stacklink/errors';
 import type { Logger } from '@stacklink/logger';
 import { toCommitStatus } from './commit-status';
@@ -144,7 +145,17 @@ export function createReportCommitStatus(deps: ReportCommitStatusDeps) {
       return 'posted';
     } catch (err) {
       held.stop();
-      await deps.ledger.release(update.runId, token).catch(() => undefined);
+      if (mayHaveLanded(err)) {
+        // A write that timed out may still be applied by Bitbucket, after anything sent now: the claim is
+        // left to lapse, so a newer state of the run is posted only once this one can no longer land.
+        deps.logger.warn('Bitbucket did not answer a write; the run waits for its claim to lapse', {
+          runId: update.runId,
+          version: update.version,
+          claimTtlMs: deps.ledger.claimTtlMs,
+        });
+      } else {
+        await deps.ledger.release(update.runId, token).catch(() => undefined);
+      }
       throw err;
     }
   };

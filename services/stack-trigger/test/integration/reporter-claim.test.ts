@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import Redis from 'ioredis';
+import { AppError } from '@stacklink/errors';
 import { createSilentLogger } from '@stacklink/logger';
 import { deleteNamespace, REDIS_URL, uniqueNamespace, waitFor } from '@stacklink/testing';
 import { createRedisRunStatusLedger } from '../../src/adapters/redis-run-status-ledger';
@@ -92,6 +93,45 @@ describe('reporter claim renewal (real Redis)', function () {
     bitbucket.waiting.shift()!();
     expect(await finished).to.equal('posted');
     expect(bitbucket.posted).to.deep.equal(['INPROGRESS', 'SUCCESSFUL']);
+  });
+
+  it('after a write Bitbucket never answered, the claim is left to lapse; after an answered error it is freed at once', async () => {
+    const failure = (unanswered: boolean) =>
+      new AppError('BITBUCKET.UNREACHABLE', 'Bitbucket did not answer', {
+        status: 502,
+        retryable: true,
+        details: { method: 'POST', path: '/builds', messages: [], exceptionNames: [], unanswered },
+      });
+    const posted: string[] = [];
+    let failNext: AppError | undefined;
+    const statuses: CommitStatusesPort = {
+      supportsCancelled: async () => true,
+      post: async (_target, status) => {
+        const err = failNext;
+        failNext = undefined;
+        if (err) throw err;
+        posted.push(status.state);
+        return { api: 'repository', state: status.state };
+      },
+    };
+    const report = reporter(statuses);
+
+    const claimOf = async (runId: string) =>
+      (await redis.keys(`${namespace}*reporter:claim:${runId}`)).length;
+
+    failNext = failure(false);
+    await report(update(2, 'RUNNING')).catch(() => undefined);
+    expect(await claimOf('run-claim-1'), 'freed after an answered error').to.equal(0);
+    expect(await report(update(3, 'FINISHED'))).to.equal('posted');
+
+    const next = { ...update(2, 'RUNNING'), runId: 'run-claim-2' };
+    failNext = failure(true);
+    await report(next).catch(() => undefined);
+    expect(await claimOf('run-claim-2'), 'held after an unanswered write').to.equal(1);
+    expect(await report({ ...next, version: 3, state: 'FINISHED' }), 'posted once the claim lapsed').to.equal(
+      'posted',
+    );
+    expect(posted).to.deep.equal(['SUCCESSFUL', 'SUCCESSFUL']);
   });
 
   it('a claim found lost after the status is posted takes no further step, records nothing and is retried', async () => {
