@@ -235,7 +235,16 @@ export const reporterConfigSchema = Joi.object({
   ...bitbucketHostVariables,
 });
 
-export interface ReporterConfig extends BitbucketHostConfig {
+/** Each Bitbucket host's rate limit, shared in Redis by the roles that call Bitbucket on their own. */
+export interface BitbucketRateConfig {
+  NAMESPACE: string;
+  REPORTER_RATE_PER_SECOND: number;
+  REPORTER_RATE_BURST: number;
+  REPORTER_RATE_LIMITS: Record<string, RateLimit>;
+  REPORTER_MAX_WAIT_MS: number;
+}
+
+export interface ReporterConfig extends BitbucketHostConfig, BitbucketRateConfig {
   PORT: number;
   HOST: string;
   RABBITMQ_URL: string;
@@ -245,12 +254,7 @@ export interface ReporterConfig extends BitbucketHostConfig {
   INTEGRATION_URL: string;
   PUBLIC_UI_URL: string;
   LOG_LEVEL: string;
-  NAMESPACE: string;
   REPORTER_CONCURRENCY: number;
-  REPORTER_RATE_PER_SECOND: number;
-  REPORTER_RATE_BURST: number;
-  REPORTER_RATE_LIMITS: Record<string, RateLimit>;
-  REPORTER_MAX_WAIT_MS: number;
   BITBUCKET_TIMEOUT_MS: number;
   REPORTER_CLAIM_TTL_MS: number;
   CODE_INSIGHTS_ENABLED: boolean;
@@ -288,15 +292,11 @@ export const reconcilerConfigSchema = triggerConfigSchema
       : value,
   );
 
-export interface ReconcilerConfig extends TriggerConfig {
+export interface ReconcilerConfig extends TriggerConfig, BitbucketRateConfig {
   PUBLIC_WEBHOOK_BASE_URL: string;
   RECONCILER_LEASE: number;
   WEBHOOK_RECONCILE_INTERVAL: number;
   RECOVERY_INTERVAL: number;
-  REPORTER_RATE_PER_SECOND: number;
-  REPORTER_RATE_BURST: number;
-  REPORTER_RATE_LIMITS: Record<string, RateLimit>;
-  REPORTER_MAX_WAIT_MS: number;
 }
 
 export function loadReconcilerConfig(env: Env = process.env): ReconcilerConfig {

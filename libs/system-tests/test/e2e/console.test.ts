@@ -4,18 +4,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import amqp from 'amqplib';
 import { expect } from 'chai';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { WEBHOOK_EVENTS } from '@stacklink/bitbucket-simulator';
 import { RABBITMQ_URL, waitFor } from '@stacklink/testing';
+import { launchChromium, slowlyPrintingCommand } from '../support/browser';
 import { System, type Stack } from '../support/system';
 
 const PROJECT = 'PRJ';
 const REPO = 'infra';
-/** Debian's Chromium (`apt-get install chromium`; .ci/run installs it when absent). */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/** Prints a few lines slowly, so the page shows them while the run is RUNNING. */
-const RUNNER_COMMAND =
-  'echo "console run $STACKLINK_RUN_ID"; for i in 1 2 3 4 5 6 7 8; do echo "console line $i"; sleep 0.5; done';
+const RUNNER_COMMAND = slowlyPrintingCommand('console');
 
 /**
  * The web console in a real browser (docs/architecture.md §15), every role as its own process and the
@@ -49,11 +46,7 @@ describe('end to end: the web console in Chromium', function () {
       reporters: 1,
     });
     consoleUrl = system.console!.url;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-dev-shm-usage'],
-    });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
     page = await context.newPage();
     shots = mkdtempSync(path.join(tmpdir(), 'stacklink-console-screenshots-'));

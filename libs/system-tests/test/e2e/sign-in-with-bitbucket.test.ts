@@ -3,9 +3,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { WEBHOOK_EVENTS } from '@stacklink/bitbucket-simulator';
 import { REDIS_URL, waitFor } from '@stacklink/testing';
+import { launchChromium, slowlyPrintingCommand } from '../support/browser';
 import { System, type Stack } from '../support/system';
 
 const PROJECT = 'DEMO';
@@ -14,9 +15,7 @@ const HIDDEN = 'secret';
 const VIEWER = 'alice';
 const VIEWER_PASSWORD = `alice-${randomBytes(8).toString('hex')}`;
 const CACHE_SECONDS = 2;
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const RUNNER_COMMAND =
-  'echo "viewer run $STACKLINK_RUN_ID"; for i in 1 2 3 4 5 6 7 8; do echo "viewer line $i"; sleep 0.5; done';
+const RUNNER_COMMAND = slowlyPrintingCommand('viewer');
 
 /**
  * Sign in with Bitbucket (issue 22, docs/decisions/013) in Chromium: every role as its own process,
@@ -159,11 +158,7 @@ describe('end to end: sign in with Bitbucket in Chromium', function () {
       branch: 'main',
       projectRoot: 'stacks/app',
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-dev-shm-usage'],
-    });
+    browser = await launchChromium();
   });
 
   afterEach(function () {

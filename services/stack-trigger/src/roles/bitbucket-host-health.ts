@@ -5,7 +5,8 @@ import { BITBUCKET_WAIT, stackTriggerTopologyWith } from '@stacklink/contracts';
 import type { Logger } from '@stacklink/logger';
 import { createPrometheusHostHealthMetrics } from '../adapters/prometheus-host-health-metrics';
 import { createRedisHostHealthStore } from '../adapters/redis-host-health-store';
-import type { BitbucketHostConfig } from '../config';
+import { createRedisRateLimiter } from '../adapters/redis-rate-limiter';
+import type { BitbucketHostConfig, BitbucketRateConfig } from '../config';
 import { createHostHealth } from '../domain/host-health';
 
 /** The shared Bitbucket host breaker of the trigger and reporter roles (docs/architecture.md §9). */
@@ -40,4 +41,19 @@ export function bitbucketFacingTopology(config: BitbucketHostConfig): Topology {
       horizonMs: config.BITBUCKET_OUTAGE_HORIZON_SECONDS * 1000,
     },
   });
+}
+
+/** The per-host Bitbucket rate limit the reporter and the reconciler share (a token bucket in Redis). */
+export function bitbucketRateLimit(config: BitbucketRateConfig, redis: Redis) {
+  return {
+    limiter: createRedisRateLimiter({
+      redis,
+      namespace: config.NAMESPACE,
+      maxWaitMs: config.REPORTER_MAX_WAIT_MS,
+    }),
+    limits: {
+      default: { perSecond: config.REPORTER_RATE_PER_SECOND, burst: config.REPORTER_RATE_BURST },
+      overrides: config.REPORTER_RATE_LIMITS,
+    },
+  };
 }

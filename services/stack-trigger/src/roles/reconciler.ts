@@ -19,7 +19,6 @@ import { createBusRunEvents } from '../adapters/bus-run-events';
 import { createIntegrationCredentials } from '../adapters/integration-credentials';
 import { createPrometheusReconcilerMetrics } from '../adapters/prometheus-reconciler-metrics';
 import { createPrometheusTriggerMetrics } from '../adapters/prometheus-trigger-metrics';
-import { createRedisRateLimiter } from '../adapters/redis-rate-limiter';
 import { createRedisReconcilerLease } from '../adapters/redis-reconciler-lease';
 import { createRedisRunQueue } from '../adapters/redis-run-queue';
 import { loadReconcilerConfig, type ReconcilerConfig } from '../config';
@@ -29,7 +28,7 @@ import { createReconcilerLoop } from '../domain/reconciler-loop';
 import { createRecordDecision } from '../domain/record-decision';
 import { createRecoverMissedEvents } from '../domain/recover-missed-events';
 import { rebuildRunQueue } from '../domain/rebuild-run-queue';
-import { bitbucketFacingTopology, bitbucketHostGate } from './bitbucket-host-health';
+import { bitbucketFacingTopology, bitbucketHostGate, bitbucketRateLimit } from './bitbucket-host-health';
 import { openConnections } from './open-connections';
 
 /**
@@ -76,19 +75,7 @@ export async function startReconciler(
     hostGate: bitbucketHostGate(config, redis, logger),
   });
   // Recovery and webhook calls share the reporter's per-host rate limit (docs/architecture.md §14).
-  const call = createRateLimitedBitbucket({
-    clients,
-    limiter: createRedisRateLimiter({
-      redis,
-      namespace: config.NAMESPACE,
-      maxWaitMs: config.REPORTER_MAX_WAIT_MS,
-    }),
-    limits: {
-      default: { perSecond: config.REPORTER_RATE_PER_SECOND, burst: config.REPORTER_RATE_BURST },
-      overrides: config.REPORTER_RATE_LIMITS,
-    },
-    logger,
-  });
+  const call = createRateLimitedBitbucket({ clients, ...bitbucketRateLimit(config, redis), logger });
   const lease = createRedisReconcilerLease({
     redis,
     namespace: config.NAMESPACE,

@@ -10,14 +10,13 @@ import { createBitbucketCodeInsights } from '../adapters/bitbucket-code-insights
 import { createBitbucketPullRequestComments } from '../adapters/bitbucket-pull-request-comments';
 import { createIntegrationCredentials } from '../adapters/integration-credentials';
 import { createPrometheusReporterMetrics } from '../adapters/prometheus-reporter-metrics';
-import { createRedisRateLimiter } from '../adapters/redis-rate-limiter';
 import { createRedisRunStatusLedger } from '../adapters/redis-run-status-ledger';
 import { createStatusUpdatesConsumer } from '../consumers/status-updates';
 import { createReportCodeInsights } from '../domain/report-code-insights';
 import { createReportCommitStatus } from '../domain/report-commit-status';
 import { createReportPullRequestComment } from '../domain/report-pull-request-comment';
 import { loadReporterConfig, type ReporterConfig } from '../config';
-import { bitbucketFacingTopology, bitbucketHostGate } from './bitbucket-host-health';
+import { bitbucketFacingTopology, bitbucketHostGate, bitbucketRateLimit } from './bitbucket-host-health';
 import { openConnections } from './open-connections';
 import { STATUS_UPDATES_QUEUE } from '@stacklink/contracts';
 
@@ -60,15 +59,7 @@ export async function startReporterWorker(
   });
   const bitbucket = {
     clients,
-    limiter: createRedisRateLimiter({
-      redis,
-      namespace: config.NAMESPACE,
-      maxWaitMs: config.REPORTER_MAX_WAIT_MS,
-    }),
-    limits: {
-      default: { perSecond: config.REPORTER_RATE_PER_SECOND, burst: config.REPORTER_RATE_BURST },
-      overrides: config.REPORTER_RATE_LIMITS,
-    },
+    ...bitbucketRateLimit(config, redis),
     logger,
     onRateLimited: (host: string) => metrics.rateLimited(host),
   };
