@@ -8,6 +8,8 @@ const path = require('node:path');
 const amqp = require('amqplib');
 const autocannon = require('autocannon');
 const { sign } = require('@stacklink/bitbucket');
+const { topologyNames } = require('@stacklink/bus');
+const { gatewayTopology } = require('@stacklink/contracts');
 const { ownWebhook, readJson } = require('@stacklink/fixtures');
 const { deleteNamespace, RABBITMQ_URL, REDIS_URL } = require('@stacklink/testing');
 const { createIntegration, startIntegrationProcess } = require('../lib/integration');
@@ -231,6 +233,9 @@ async function runGatewayBench() {
       redisUrl: REDIS_URL,
       exchanges: ['vcs.events', 'integration.events'],
       queues: ['bench.sink'],
+      // What the gateways declared: the delivery-records quorum queue with its retry and dead-letter
+      // queues would otherwise stay on the broker with every delivery of the run in it.
+      topologies: [topologyNames(gatewayTopology('bench'))],
     }).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   }

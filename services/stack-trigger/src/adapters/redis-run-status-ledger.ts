@@ -65,7 +65,7 @@ export function createRedisRunStatusLedger(options: RedisRunStatusLedgerOptions)
   const prefix = `${redisKeyPrefix(options.namespace)}reporter:`;
   const versionKey = (runId: string) => `${prefix}run:${runId}`;
   const claimKey = (runId: string) => `${prefix}claim:${runId}`;
-  const claimTtlMs = options.claimTtlMs ?? 60_000;
+  const claimTtlMs = options.claimTtlMs ?? 15_000;
   const versionTtlSeconds = options.versionTtlSeconds ?? 30 * 86_400;
   return {
     claimTtlMs,
