@@ -254,6 +254,9 @@ describe('reporter worker under Bitbucket rate limits', function () {
     await fanOut(30, commit);
 
     expect(sim.recorded.requests.filter((r) => r.status === 429)).to.deep.equal([]);
-    expect(busiestSecond(sim.recorded.requests.map((r) => r.at))).to.be.at.most(20 + 1);
+    // The reporter takes tokens at 20/s (burst 1); on a busy machine requests sent a few ms apart can
+    // arrive bunched, so what arrives is held to Bitbucket's own allowance (20/s, burst 5), which the
+    // fan-out (30 statuses and their reports at once) would overrun many times without the limit.
+    expect(busiestSecond(sim.recorded.requests.map((r) => r.at))).to.be.at.most(20 + 5);
   });
 });
