@@ -10,6 +10,7 @@ const { createBitbucketClient } = require('@stacklink/bitbucket');
 const { startSimulator } = require('@stacklink/bitbucket-simulator');
 const { createSilentLogger } = require('@stacklink/logger');
 const { createRecoverMissedEvents, openSqliteStore } = require('@stacklink/stack-trigger');
+const { createBenchStacks } = require('../lib/stacks');
 
 const STACKS = 10;
 const BRANCHES = 30;
@@ -42,18 +43,7 @@ async function runRecoveryBench() {
       }
       const store = openSqliteStore(path.join(dir, 'bench.db'));
       const integrationId = 'bench-integration';
-      for (let i = 0; i < STACKS; i++)
-        await store.stacks.create({
-          name: `bench-${i}`,
-          integrationId,
-          repository: { projectKey: 'PRJ', slug: 'infra' },
-          branch: 'main',
-          projectRoot: `stacks/s${i}`,
-          additionalProjectGlobs: [],
-          triggerOnTags: false,
-          allowForks: false,
-          labels: [],
-        });
+      await createBenchStacks(store, STACKS, integrationId);
       const client = createBitbucketClient({ baseUrl: sim.url, token: TOKEN, pageLimit: PAGE_SIZE });
       const handled = [];
       const recover = createRecoverMissedEvents({

@@ -16,6 +16,7 @@ const { toBusMessage } = require('@stacklink/events');
 const { deleteNamespace, RABBITMQ_URL, REDIS_URL } = require('@stacklink/testing');
 const { cpuSeconds, freePort, median, startNode } = require('../lib/processes');
 const { createIntegration, startIntegrationProcess } = require('../lib/integration');
+const { createBenchStacks } = require('../lib/stacks');
 
 const ROOT = path.resolve(__dirname, '../..');
 const EVENTS = Number(process.env.BENCH_TRIGGER_EVENTS ?? 3000);
@@ -57,19 +58,7 @@ async function runTriggerBench() {
     // Ten stacks on the repository, tracking main, one project root each.
     const { openSqliteStore } = require('@stacklink/stack-trigger');
     const store = openSqliteStore(storePath);
-    for (let i = 0; i < STACKS; i++) {
-      await store.stacks.create({
-        name: `bench-${i}`,
-        integrationId,
-        repository: { projectKey: 'PRJ', slug: 'infra' },
-        branch: 'main',
-        projectRoot: `stacks/s${i}`,
-        additionalProjectGlobs: [],
-        triggerOnTags: false,
-        allowForks: false,
-        labels: [],
-      });
-    }
+    await createBenchStacks(store, STACKS, integrationId);
 
     // One commit per event, pushed to main in the simulator, so Bitbucket confirms that main holds it
     // (docs/architecture.md §12); the event announces main moving from its parent to it: a tracked run on

@@ -1,6 +1,7 @@
 import type { BitbucketClient, Webhook, WebhookRequest, WebhookScope } from '@stacklink/bitbucket';
 import { formatWebhookScope, scopedWebhookSecret } from '@stacklink/bitbucket';
 import { isAppError } from '@stacklink/errors';
+import { SUBSCRIBED_EVENT_KEYS } from '@stacklink/events';
 import type { Logger } from '@stacklink/logger';
 import type { StackRepositoryPort, WebhookHealthRecord, WebhookHealthRepositoryPort } from './ports';
 import type {
@@ -8,21 +9,6 @@ import type {
   ReconcilerLeasePort,
   ReconcilerMetricsPort,
 } from './reconciler-ports';
-
-/** Bitbucket's event keys behind the canonical events of docs/architecture.md §6. */
-export const MANAGED_WEBHOOK_EVENTS = [
-  'repo:refs_changed',
-  'pr:opened',
-  'pr:from_ref_updated',
-  'pr:modified',
-  'pr:reviewer:approved',
-  'pr:reviewer:unapproved',
-  'pr:reviewer:needs_work',
-  'pr:merged',
-  'pr:declined',
-  'pr:deleted',
-  'pr:comment:added',
-] as const;
 
 /** Calls Bitbucket for an integration, within the shared rate limit. */
 export type BitbucketCall = <T>(
@@ -154,7 +140,7 @@ export function createReconcileWebhooks(deps: ReconcileWebhooksDeps) {
     const expected: WebhookRequest = {
       name: managedWebhookName(integrationId),
       url: `${endpointOf(integrationId)}?scope=${scopeName}`,
-      events: [...MANAGED_WEBHOOK_EVENTS],
+      events: [...SUBSCRIBED_EVENT_KEYS],
       active: true,
       configuration: { secret: scopedWebhookSecret(integrationSecret, scopeName) },
     };
