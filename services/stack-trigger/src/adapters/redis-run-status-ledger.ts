@@ -8,18 +8,31 @@ import { redisKeyPrefix } from './redis-run-queue';
  * latest state of a run is posted"). Keys under `<NAMESPACE>:stack-trigger:`:
  * `reporter:run:<runId>` = last posted version (kept `versionTtlSeconds`), `reporter:claim:<runId>` =
  * the token of the replica posting it now (renewed while it posts; expires `claimTtlMs` after the last
- * renewal, so a crashed replica frees it).
+ * renewal, so a crashed replica frees it), `reporter:attempt:<runId>` = the newest version a claim was
+ * taken for, which may be in Bitbucket even though it was never recorded as posted.
  *
  * Why a claim and not "post, then compare-and-set": two replicas holding versions 2 and 3 of a run
  * could both pass the check, and Bitbucket would keep whichever request landed last. With the claim,
  * version 3 waits for 2 to finish (then posts), or 2 finds 3 already posted (then drops itself).
+ *
+ * Why the attempt: a replica killed after Bitbucket took version 3 and before recording it leaves the
+ * posted version at 1. Once its claim lapses, a late version 2 would pass the posted check and put
+ * INPROGRESS over SUCCESSFUL. Version 2 is dropped because 3 was attempted; version 3's own update, handed
+ * back by the broker, is posted again (the same version may be posted twice, an older one never after it).
+ * A replica whose call failed with an answer (nothing landed) puts the attempt back where it found it.
  * If Redis loses these keys, a late older update may be posted once more; within Redis's memory an
  * older state never follows a newer one.
  */
 const CLAIM = `
+local version = tonumber(ARGV[1])
 local posted = tonumber(redis.call('GET', KEYS[1]) or '0')
-if posted >= tonumber(ARGV[1]) then return {'stale', tostring(posted)} end
-if redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then return {'claimed', ARGV[2]} end
+if posted >= version then return {'stale', tostring(posted)} end
+local attempted = tonumber(redis.call('GET', KEYS[3]) or '0')
+if attempted > version then return {'stale', tostring(attempted)} end
+if redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then
+  if version > attempted then redis.call('SET', KEYS[3], ARGV[1], 'EX', ARGV[4]) end
+  return {'claimed', tostring(attempted)}
+end
 return {'busy', ''}`;
 
 const COMMIT = `
@@ -32,8 +45,13 @@ const RENEW = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0`;
 
+// Only the holder of the claim moves the attempt, so putting back what it found undoes only its own.
 const RELEASE = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+if redis.call('GET', KEYS[2]) == ARGV[2] then
+  if ARGV[3] == '0' then redis.call('DEL', KEYS[2]) else redis.call('SET', KEYS[2], ARGV[3], 'KEEPTTL') end
+end
 return 1`;
 
 type Scripted = Redis & {
@@ -57,38 +75,55 @@ export interface RedisRunStatusLedgerOptions {
 export function createRedisRunStatusLedger(options: RedisRunStatusLedgerOptions): RunStatusLedgerPort {
   const redis = options.redis as Scripted;
   if (typeof (redis as unknown as Record<string, unknown>).reporterClaim !== 'function') {
-    redis.defineCommand('reporterClaim', { numberOfKeys: 2, lua: CLAIM });
+    redis.defineCommand('reporterClaim', { numberOfKeys: 3, lua: CLAIM });
     redis.defineCommand('reporterCommit', { numberOfKeys: 2, lua: COMMIT });
     redis.defineCommand('reporterRenew', { numberOfKeys: 1, lua: RENEW });
-    redis.defineCommand('reporterRelease', { numberOfKeys: 1, lua: RELEASE });
+    redis.defineCommand('reporterRelease', { numberOfKeys: 2, lua: RELEASE });
   }
   const prefix = `${redisKeyPrefix(options.namespace)}reporter:`;
   const versionKey = (runId: string) => `${prefix}run:${runId}`;
   const claimKey = (runId: string) => `${prefix}claim:${runId}`;
+  const attemptKey = (runId: string) => `${prefix}attempt:${runId}`;
+  // The token handed out is `<claim key's value>.<version claimed>.<attempt found>`, so release can put
+  // the attempt back; the claim key itself holds only the first part.
+  const partsOf = (token: string) => {
+    const [claim = '', version = '', found = '0'] = token.split('.');
+    return { claim, version, found };
+  };
   const claimTtlMs = options.claimTtlMs ?? 15_000;
   const versionTtlSeconds = options.versionTtlSeconds ?? 30 * 86_400;
   return {
     claimTtlMs,
     async claim(runId, version): Promise<LedgerClaim> {
+      const claimToken = randomUUID();
       const [outcome, value] = await redis.reporterClaim(
         versionKey(runId),
         claimKey(runId),
+        attemptKey(runId),
         version,
-        randomUUID(),
+        claimToken,
         claimTtlMs,
+        versionTtlSeconds,
       );
       if (outcome === 'stale') return { outcome, posted: Number(value) };
-      if (outcome === 'claimed') return { outcome, token: value };
+      if (outcome === 'claimed') return { outcome, token: `${claimToken}.${version}.${value}` };
       return { outcome: 'busy' };
     },
     async commit(runId, version, token) {
-      await redis.reporterCommit(versionKey(runId), claimKey(runId), version, token, versionTtlSeconds);
+      await redis.reporterCommit(
+        versionKey(runId),
+        claimKey(runId),
+        version,
+        partsOf(token).claim,
+        versionTtlSeconds,
+      );
     },
     async renew(runId, token) {
-      return (await redis.reporterRenew(claimKey(runId), token, claimTtlMs)) === 1;
+      return (await redis.reporterRenew(claimKey(runId), partsOf(token).claim, claimTtlMs)) === 1;
     },
     async release(runId, token) {
-      await redis.reporterRelease(claimKey(runId), token);
+      const { claim, version, found } = partsOf(token);
+      await redis.reporterRelease(claimKey(runId), attemptKey(runId), claim, version, found);
     },
   };
 }

@@ -14,7 +14,8 @@ export type LedgerClaim =
 /**
  * The last posted version of each run (Redis). A claim is a short per-run lock: while one replica posts
  * version N of a run, another holding version N+1 waits for it, then posts; one holding N-1 sees
- * `stale` and drops it. So the newest state is always the last one Bitbucket receives.
+ * `stale` and drops it, as does one whose newer version a replica took a claim for and may have posted
+ * before dying. So the newest state is always the last one Bitbucket receives.
  */
 export interface RunStatusLedgerPort {
   /** How long a claim lasts unless renewed: a replica that dies holding one frees it after this. */
@@ -27,7 +28,10 @@ export interface RunStatusLedgerPort {
   renew(runId: string, token: string): Promise<boolean>;
   /** Records `version` as posted (never lowers it) and releases the claim. */
   commit(runId: string, version: number, token: string): Promise<void>;
-  /** Releases the claim without recording anything (the post failed). */
+  /**
+   * Releases the claim without recording anything (the post failed with an answer, so nothing landed):
+   * older versions of the run are no longer dropped for this one.
+   */
   release(runId: string, token: string): Promise<void>;
 }
 

@@ -50,7 +50,7 @@ function heldStatuses() {
  * The reporter's per-run claim (docs/architecture.md §8) against real Redis: a replica that is slow, not
  * dead, keeps its claim however long Bitbucket takes, so a newer state can never land before its older one.
  */
-describe('reporter claim renewal (real Redis)', function () {
+describe('reporter per-run claim (real Redis)', function () {
   this.timeout(15_000);
   let namespace: string;
   let redis: Redis;
@@ -132,6 +132,59 @@ describe('reporter claim renewal (real Redis)', function () {
       'posted',
     );
     expect(posted).to.deep.equal(['SUCCESSFUL', 'SUCCESSFUL']);
+  });
+
+  it('a replica killed after posting a newer state and before recording it: an older state is not posted after it', async () => {
+    const posted: string[] = [];
+    const statuses: CommitStatusesPort = {
+      supportsCancelled: async () => true,
+      post: async (_target, status) => {
+        posted.push(status.state);
+        return { api: 'repository', state: status.state };
+      },
+    };
+    const report = reporter(statuses);
+    const ledger = createRedisRunStatusLedger({ redis, namespace, claimTtlMs: CLAIM_TTL_MS });
+    expect(await report(update(1, 'QUEUED'))).to.equal('posted');
+
+    // The killed replica: it claimed version 3 and Bitbucket took SUCCESSFUL; it never recorded it.
+    const dead = await ledger.claim('run-claim-1', 3);
+    expect(dead.outcome).to.equal('claimed');
+    posted.push('SUCCESSFUL');
+    await new Promise((resolve) => setTimeout(resolve, CLAIM_TTL_MS * 2));
+
+    expect(await report(update(2, 'RUNNING')), 'RUNNING arrives late, after the claim lapsed').to.equal(
+      'stale',
+    );
+    expect(await report(update(3, 'FINISHED')), "FINISHED's own update, handed back").to.equal('posted');
+    expect(await report(update(3, 'FINISHED')), 'and recorded').to.equal('stale');
+    expect(posted).to.deep.equal(['INPROGRESS', 'SUCCESSFUL', 'SUCCESSFUL']);
+  });
+
+  it('a newer state whose post failed with an answer does not hold back an older one', async () => {
+    const posted: string[] = [];
+    let failNext = false;
+    const statuses: CommitStatusesPort = {
+      supportsCancelled: async () => true,
+      post: async (_target, status) => {
+        if (failNext) {
+          failNext = false;
+          throw new AppError('BITBUCKET.BAD_REQUEST', 'Bitbucket refused the status', { status: 400 });
+        }
+        posted.push(status.state);
+        return { api: 'repository', state: status.state };
+      },
+    };
+    const report = reporter(statuses);
+    expect(await report(update(1, 'QUEUED'))).to.equal('posted');
+    failNext = true;
+    const err = await report(update(3, 'FINISHED')).catch((e: unknown) => e as AppError);
+    expect(err).to.have.property('code', 'BITBUCKET.BAD_REQUEST');
+    expect(await report(update(2, 'RUNNING')), 'RUNNING still posts: FINISHED never landed').to.equal(
+      'posted',
+    );
+    expect(await report(update(3, 'FINISHED'))).to.equal('posted');
+    expect(posted).to.deep.equal(['INPROGRESS', 'INPROGRESS', 'SUCCESSFUL']);
   });
 
   it('a claim found lost after the status is posted takes no further step, records nothing and is retried', async () => {
