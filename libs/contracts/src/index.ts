@@ -115,6 +115,7 @@ export {
   webhookSecretsAnswerSchema,
   credentialsAnswerSchema,
   oauthClientAnswerSchema,
+  oauthClientInputSchema,
   webhookSecretsPath,
   credentialsPath,
   oauthClientPath,

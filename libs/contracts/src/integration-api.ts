@@ -60,6 +60,28 @@ export interface IntegrationOAuthClient {
   tls: { caCertificate?: string };
 }
 
+/**
+ * The OAuth 2.0 client an operator copies from Bitbucket's application link, as the integration API's
+ * `oauth` field and the console's form take it. Bitbucket shows a client id and secret of hex and
+ * alphanumerics: bounded, no spaces. Labels come from the path (`oauth.clientId` in the API).
+ */
+export const oauthClientInputSchema: Joi.ObjectSchema = Joi.object({
+  clientId: Joi.string()
+    .trim()
+    .min(1)
+    .max(255)
+    .pattern(/^[\x21-\x7e]+$/)
+    .required()
+    .messages({
+      'string.empty': '{{#label}} is required: copy it from the application link',
+      'string.pattern.base': '{{#label}} must be printable characters without spaces',
+    }),
+  clientSecret: Joi.string().min(1).max(4096).pattern(/^\S+$/).required().messages({
+    'string.empty': '{{#label}} is required: copy it from the application link',
+    'string.pattern.base': '{{#label}} must not contain spaces or line breaks',
+  }),
+});
+
 export const oauthClientAnswerSchema: Joi.ObjectSchema = Joi.object({
   clientId: Joi.string().min(1).required(),
   clientSecret: Joi.string().min(1).required(),

@@ -3,29 +3,12 @@ import { ApiError, type StacklinkApi } from '../adapters/stacklink-api';
 import { html, type Html } from '../views/html';
 import { alert, csrfField, field, layout, when } from '../views/layout';
 import { apiFieldErrors, Joi, listField, validateForm, type FieldErrors } from './forms';
-import type {
-  ConnectionReportAnswer,
-  IntegrationAnswer,
-  IntegrationWebhooksAnswer,
+import {
+  oauthClientInputSchema,
+  type ConnectionReportAnswer,
+  type IntegrationAnswer,
+  type IntegrationWebhooksAnswer,
 } from '@stacklink/contracts';
-
-const oauthForm = Joi.object({
-  clientId: Joi.string()
-    .trim()
-    .min(1)
-    .max(255)
-    .pattern(/^[\x21-\x7e]+$/)
-    .required()
-    .label('clientId')
-    .messages({
-      'string.empty': 'clientId is required: copy it from the application link',
-      'string.pattern.base': 'clientId must be printable characters without spaces',
-    }),
-  clientSecret: Joi.string().min(1).max(4096).pattern(/^\S+$/).required().label('clientSecret').messages({
-    'string.empty': 'clientSecret is required: copy it from the application link',
-    'string.pattern.base': 'clientSecret must not contain spaces or line breaks',
-  }),
-});
 
 const url = (label: string) =>
   Joi.string()
@@ -370,7 +353,7 @@ export function createIntegrationsRouter(deps: {
   });
 
   router.post('/integrations/:id/oauth-client', async (req, res) => {
-    const form = validateForm<{ clientId: string; clientSecret: string }>(oauthForm, req.body);
+    const form = validateForm<{ clientId: string; clientSecret: string }>(oauthClientInputSchema, req.body);
     if (!form.ok) {
       await showIntegration(req, res, { oauthErrors: form.errors, status: 400 });
       return;

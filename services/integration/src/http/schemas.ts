@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { parseWebhookScope } from '@stacklink/bitbucket';
 import { Joi } from '@stacklink/config';
+import { oauthClientInputSchema } from '@stacklink/contracts';
 import { normalizeHostUrl } from '../domain/normalize-host-url';
 
 /**
@@ -75,22 +76,8 @@ const webhooks = Joi.object({
   scope: Joi.string().valid('repository', 'project').default('repository'),
 });
 
-// Bitbucket's application links show a client id and secret of hex/alphanumerics; bounded, no spaces.
-const oauth = Joi.object({
-  clientId: Joi.string()
-    .trim()
-    .min(1)
-    .max(255)
-    .pattern(/^[\x21-\x7e]+$/)
-    .required()
-    .messages({ 'string.pattern.base': '{{#label}} must be printable characters without spaces' }),
-  clientSecret: Joi.string()
-    .min(1)
-    .max(4096)
-    .pattern(/^\S+$/)
-    .required()
-    .messages({ 'string.pattern.base': '{{#label}} must not contain spaces or line breaks' }),
-});
+// The OAuth 2.0 client of sign in with Bitbucket (docs/architecture.md §15), shared with the console's form.
+const oauth = oauthClientInputSchema;
 
 export const createIntegrationSchema = Joi.object({
   name: name.required(),
