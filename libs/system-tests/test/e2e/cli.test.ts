@@ -1,22 +1,14 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { WEBHOOK_EVENTS } from '@stacklink/bitbucket-simulator';
 import { waitFor } from '@stacklink/testing';
-import { ROOT } from '../support/role-process';
+import { runStacklink } from '../support/stacklink-command';
 import { SIM_TOKEN, SIM_USER, System, type Run, type Stack } from '../support/system';
 
-const MAIN = path.join(ROOT, 'libs', 'cli', 'dist', 'src', 'main.js');
 const PROJECT = 'CLI';
 const REPO = 'infra';
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /**
  * `stacklink` (libs/cli) as an operator runs it, against every role as its own OS process and the
@@ -34,23 +26,10 @@ describe('end to end: the stacklink command', function () {
     options: { stdin?: string; env?: Record<string, string>; cwd?: string; withoutTokens?: boolean } = {},
   ) {
     const { STACKLINK_TOKEN: _token, STACKLINK_INTERNAL_TOKEN: _internal, ...urls } = env;
-    return new Promise<Result>((resolve, reject) => {
-      const child = spawn(process.execPath, [MAIN, ...args], {
-        cwd: options.cwd ?? system.dir,
-        env: {
-          PATH: process.env.PATH ?? '',
-          ...(options.withoutTokens === true ? urls : env),
-          ...options.env,
-        },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-      child.stdin.end(options.stdin ?? '');
+    return runStacklink(args, {
+      cwd: options.cwd ?? system.dir,
+      env: { ...(options.withoutTokens === true ? urls : env), ...options.env },
+      ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
     });
   }
 

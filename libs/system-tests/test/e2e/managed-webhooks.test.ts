@@ -1,12 +1,8 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { expect } from 'chai';
 import type { SimWebhook } from '@stacklink/bitbucket-simulator';
 import { waitFor } from '@stacklink/testing';
-import { ROOT } from '../support/role-process';
+import { runStacklink } from '../support/stacklink-command';
 import { System, type Run, type Stack } from '../support/system';
-
-const CLI = path.join(ROOT, 'libs', 'cli', 'dist', 'src', 'main.js');
 
 const PROJECT = 'PRJ';
 const REPO = 'infra';
@@ -53,27 +49,13 @@ describe('end to end: managed webhooks and missed-event recovery', function () {
     (await system.runsOf(stack.id)).filter((r) => r.commit === commit);
   /** `stacklink integrations webhooks <id>` as an operator runs it (libs/cli). */
   const cliWebhooks = (id: string, json = false) =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(
-        process.execPath,
-        [CLI, 'integrations', 'webhooks', id, ...(json ? ['--json'] : [])],
-        {
-          cwd: system.dir,
-          env: {
-            PATH: process.env.PATH ?? '',
-            STACKLINK_INTEGRATION_URL: system.integration.url,
-            STACKLINK_API_URL: system.api.url,
-            STACKLINK_TOKEN: system.adminToken,
-          },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    runStacklink(['integrations', 'webhooks', id, ...(json ? ['--json'] : [])], {
+      cwd: system.dir,
+      env: {
+        STACKLINK_INTEGRATION_URL: system.integration.url,
+        STACKLINK_API_URL: system.api.url,
+        STACKLINK_TOKEN: system.adminToken,
+      },
     });
   const expectedUrl = (scope: string, id = integrationId) =>
     `${system.forwarder.url}/webhooks/bitbucket-dc/${id}?scope=${scope}`;
