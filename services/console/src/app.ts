@@ -20,7 +20,7 @@ import { createIntegrationsRouter } from './http/integrations-router';
 import { createOverviewRouter } from './http/overview-router';
 import { loadSession, requireCsrf, requireSignIn } from './http/session-middleware';
 import { createStacksRouter } from './http/stacks-router';
-import { createReadGuard, createViewerHomeRouter, viewerGate } from './http/viewer-access';
+import { createAccessWatch, createReadGuard, createViewerHomeRouter, viewerGate } from './http/viewer-access';
 import { html } from './views/html';
 import { layout } from './views/layout';
 
@@ -36,6 +36,11 @@ export interface ConsoleAppDeps {
   viewerAccess?: ViewerAccessPort;
   /** PUBLIC_UI_URL: the redirect URL shown for the application link. */
   publicUiUrl: string;
+  /**
+   * How often an open live-log stream re-checks its session and, for a viewer, their read permission
+   * (default 30 s; the role uses half of VIEWER_PERMISSION_CACHE_SECONDS).
+   */
+  accessRecheckMs?: number;
 }
 
 const ASSETS = path.resolve(__dirname, '../../public');
@@ -91,7 +96,12 @@ export function createConsoleApp(deps: ConsoleAppDeps): Express {
       app.use(createViewerHomeRouter({ api: deps.api, guard }));
       app.use(createOverviewRouter(deps));
       app.use(createIntegrationsRouter({ ...deps, signInWithBitbucket: deps.viewerAccess !== undefined }));
-      app.use(createStacksRouter({ ...deps, guard }));
+      const watch = createAccessWatch({
+        sessions: deps.sessions,
+        ...(deps.viewerAccess ? { viewerAccess: deps.viewerAccess } : {}),
+        intervalMs: deps.accessRecheckMs ?? 30_000,
+      });
+      app.use(createStacksRouter({ ...deps, guard, watch }));
       app.use(createDeliveriesRouter({ ...deps, guard }));
       // One page for every "not found": a missing page, a missing run and a run the viewer may not read
       // look the same, so nobody learns which repositories exist from it.

@@ -45,7 +45,10 @@ export const consoleConfigSchema = Joi.object({
    * (default): "sign in with Bitbucket" is off and only operators sign in.
    */
   SESSION_ENCRYPTION_KEY: validators.base64Key32.allow('').default(''),
-  /** How long a viewer's "may read P/r" answer from Bitbucket is kept before asking again. */
+  /**
+   * How long a viewer's "may read P/r" answer from Bitbucket is kept before asking again; an open live
+   * log re-checks every half of it.
+   */
   VIEWER_PERMISSION_CACHE_SECONDS: Joi.number().integer().min(1).max(3600).default(60),
 });
 

@@ -21,7 +21,8 @@ const RUNNER_COMMAND = slowlyPrintingCommand('viewer');
  * Sign in with Bitbucket (issue 22, docs/decisions/013) in Chromium: every role as its own process,
  * the simulator as Bitbucket with its OAuth 2.0 provider. A viewer who may read DEMO/infra (and not
  * DEMO/secret) follows the link of a commit status, signs in on the simulator's consent page and sees
- * the run live; everything else answers 404; a revoked permission ends access within the cache time;
+ * the run live; everything else answers 404; a revoked permission ends access, open live logs included,
+ * within the cache time;
  * tampered state, a replayed code and a code sent with another flow's PKCE verifier are refused; no
  * user token shows in any log, page, API answer or Redis value.
  */
@@ -311,8 +312,39 @@ describe('end to end: sign in with Bitbucket in Chromium', function () {
     expect(await page.isVisible('#run-state')).to.equal(true);
   });
 
-  it('a viewer whose permission is revoked in Bitbucket loses access within the cache time', async () => {
-    expect((await page.goto(readableRunUrl))!.status()).to.equal(200);
+  it('a viewer whose permission is revoked in Bitbucket loses access within the cache time, and their open live log ends', async () => {
+    // A run left QUEUED (no runner) keeps its live log open for as long as the console lets it.
+    await system.runner.stop();
+    const push = await system.sim.push({
+      project: PROJECT,
+      repo: READABLE,
+      branch: 'main',
+      files: ['stacks/app/queued.tf'],
+    });
+    const queued = await waitFor(
+      () =>
+        system.sim.recorded.statuses.find(
+          (s) => s.key === `stacklink/${readableStack.id}` && s.commit === push.commit,
+        ),
+      { timeoutMs: 30_000, message: 'no commit status for the queued run' },
+    );
+    expect((await page.goto(queued.url))!.status()).to.equal(200);
+    const session = (await viewer.cookies(consoleUrl)).find((c) => c.name === 'stacklink_session')!;
+    const stream = await fetch(`${queued.url}/log/stream`, {
+      headers: { cookie: `stacklink_session=${session.value}`, accept: 'text/event-stream' },
+    });
+    expect(stream.status).to.equal(200);
+    const streamEnded = (async () => {
+      const reader = stream.body!.getReader();
+      while (!(await reader.read()).done);
+      return Date.now();
+    })();
+    const stillOpen = await Promise.race([
+      streamEnded.then(() => 'ended'),
+      new Promise((resolve) => setTimeout(() => resolve('open'), CACHE_SECONDS * 1500)),
+    ]);
+    expect(stillOpen, 'the stream stays open while the viewer may read the repository').to.equal('open');
+
     system.sim.setRepositoryPermission({
       project: PROJECT,
       repo: READABLE,
@@ -320,18 +352,33 @@ describe('end to end: sign in with Bitbucket in Chromium', function () {
       permission: undefined,
     });
     const revokedAt = Date.now();
-    await waitFor(async () => (await page.goto(readableRunUrl))!.status() === 404, {
+    await waitFor(async () => (await page.goto(queued.url))!.status() === 404, {
       timeoutMs: (CACHE_SECONDS + 3) * 1000,
       intervalMs: 200,
       message: `still readable ${CACHE_SECONDS + 3} s after the revocation`,
     });
     expect(Date.now() - revokedAt).to.be.lessThan((CACHE_SECONDS + 3) * 1000);
+    // The stream re-checks every half cache time, and the answer it reads may be cached for a whole one.
+    const endedAt = await Promise.race([
+      streamEnded,
+      new Promise<number>((resolve) => setTimeout(() => resolve(Number.NaN), (CACHE_SECONDS * 2 + 5) * 1000)),
+    ]);
+    expect(endedAt - revokedAt, 'the open live log ended after the revocation').to.be.lessThan(
+      (CACHE_SECONDS * 1.5 + 3) * 1000,
+    );
+    const reopened = await fetch(`${queued.url}/log/stream`, {
+      headers: { cookie: `stacklink_session=${session.value}` },
+      redirect: 'manual',
+    });
+    expect(reopened.status, 'and cannot be opened again').to.equal(404);
+
     system.sim.setRepositoryPermission({
       project: PROJECT,
       repo: READABLE,
       user: VIEWER,
       permission: 'REPO_READ',
     });
+    await system.startRunner();
   });
 
   it('refuses a callback with a tampered state, and the state is spent by it', async () => {

@@ -44,6 +44,8 @@ export interface SessionsPort {
   save(session: Session): Promise<void>;
   /** The live session of that id (its idle clock restarted), or undefined when unknown or expired. */
   touch(id: string): Promise<Session | undefined>;
+  /** The live session of that id, its idle clock left as it is (an open stream re-checking it). */
+  peek(id: string): Promise<Session | undefined>;
   destroy(id: string): Promise<void>;
 }
 
@@ -83,6 +85,18 @@ export function createRedisSessions(options: SessionOptions): SessionsPort {
       : Math.min(options.idleSeconds, ANONYMOUS_IDLE_SECONDS)) * 1000;
   const ttlMs = (session: Session, at: number) =>
     Math.max(1, Math.min(idleMs(session), session.createdAt + options.maxSeconds * 1000 - at));
+  /** The stored session if it has not expired (an expired one is deleted). */
+  const live = async (id: string, at: number): Promise<Session | undefined> => {
+    if (!ID.test(id)) return undefined;
+    const text = await options.redis.get(key(id));
+    if (text === null) return undefined;
+    const session = { id, ...(JSON.parse(text) as Omit<Session, 'id'>) };
+    if (at - session.createdAt >= options.maxSeconds * 1000 || at - session.lastSeenAt >= idleMs(session)) {
+      await options.redis.del(key(id));
+      return undefined;
+    }
+    return session;
+  };
   return {
     async create(signedIn, extra = {}) {
       const at = now();
@@ -99,20 +113,15 @@ export function createRedisSessions(options: SessionOptions): SessionsPort {
       return session;
     },
     async touch(id) {
-      if (!ID.test(id)) return undefined;
-      const text = await options.redis.get(key(id));
-      if (text === null) return undefined;
-      const session = { id, ...(JSON.parse(text) as Omit<Session, 'id'>) };
       const at = now();
-      if (at - session.createdAt >= options.maxSeconds * 1000 || at - session.lastSeenAt >= idleMs(session)) {
-        await options.redis.del(key(id));
-        return undefined;
-      }
+      const session = await live(id, at);
+      if (!session) return undefined;
       session.lastSeenAt = at;
       const { id: _id, ...stored } = session;
       await options.redis.set(key(id), JSON.stringify(stored), 'PX', ttlMs(session, at));
       return session;
     },
+    peek: (id) => live(id, now()),
     async save(session) {
       const at = now();
       const { id, ...stored } = session;

@@ -9,7 +9,7 @@ import { runTable } from '../views/run-table';
 import { apiFieldErrors, checkboxField, Joi, listField, validateForm, type FieldErrors } from './forms';
 import { decisionList } from './deliveries-router';
 import type { DeliveryViewAnswer, IntegrationAnswer, RunViewAnswer, StackAnswer } from '@stacklink/contracts';
-import type { ReadGuard } from './viewer-access';
+import type { AccessWatch, ReadGuard } from './viewer-access';
 
 const FINAL = ['FINISHED', 'FAILED', 'CANCELED'];
 
@@ -58,7 +58,11 @@ type Settings = {
 /** API field paths onto form fields: `repository.slug` → `repository`. */
 const fieldOf = (path: string) => path.split('.')[0]!;
 
-export function createStacksRouter(deps: { api: StacklinkApi; guard: ReadGuard }): Router {
+export function createStacksRouter(deps: {
+  api: StacklinkApi;
+  guard: ReadGuard;
+  watch: AccessWatch;
+}): Router {
   const router = Router();
   const st = <T>(method: string, path: string, body?: unknown) =>
     deps.api.call<T>('stack-trigger', method, path, body);
@@ -449,10 +453,8 @@ ${chunks.map((c) => html`<span class="${c.stream}" data-seq="${c.seq}">${c.text}
   // instead of a token the browser would have to hold.
   router.get('/stacks/:id/runs/:runId/log/stream', async (req, res) => {
     const run = await runOf(String(req.params.id), String(req.params.runId));
-    if (req.session?.viewer && !req.session.signedIn) {
-      const stack = await st<StackAnswer>('GET', `/stacks/${enc(run.stackId)}`);
-      if (!(await deps.guard(req, res, stack.repository))) return;
-    }
+    const stack = await st<StackAnswer>('GET', `/stacks/${enc(run.stackId)}`);
+    if (!(await deps.guard(req, res, stack.repository))) return;
     const after =
       typeof req.query.after === 'string' && /^-?\d{1,15}$/.test(req.query.after) ? req.query.after : '';
     const lastEventId = req.headers['last-event-id'];
@@ -479,6 +481,13 @@ ${chunks.map((c) => html`<span class="${c.stream}" data-seq="${c.seq}">${c.text}
     res.setHeader('Content-Type', 'text/event-stream');
     res.setHeader('X-Accel-Buffering', 'no');
     res.flushHeaders();
+    // A stream outlives the request that opened it: signing out, the session's expiry or a revoked
+    // Bitbucket permission ends it too.
+    const stopWatch = deps.watch(req.session!.id, stack.repository, (why) => {
+      req.log.info('live log stream ended: the session may no longer read it', { runId: run.id, why });
+      controller.abort();
+    });
+    res.on('close', stopWatch);
     try {
       for await (const chunk of Readable.fromWeb(upstream.body as WebReadableStream<Uint8Array>))
         res.write(chunk as Buffer);

@@ -54,6 +54,52 @@ export function createReadGuard(deps: { viewerAccess?: ViewerAccessPort; session
 
 export type ReadGuard = ReturnType<typeof createReadGuard>;
 
+/**
+ * Keeps re-checking, every `intervalMs`, that an open live-log stream may stay open: its session still
+ * exists (not signed out, not expired) and, for a viewer, Bitbucket still lets them read `repository`
+ * (through the same per-session cache as pages). When not, `onLost` ends the stream; the browser's
+ * reconnect then meets the page guard (404, or sign-in again). A check that cannot be made (Redis or
+ * Bitbucket unreachable) leaves the stream open until the next one.
+ */
+export function createAccessWatch(deps: {
+  viewerAccess?: ViewerAccessPort;
+  sessions: SessionsPort;
+  intervalMs: number;
+}) {
+  return (
+    sessionId: string,
+    repository: { projectKey: string; slug: string },
+    onLost: (why: 'session-ended' | 'access-lost') => void,
+  ): (() => void) => {
+    let checking = false;
+    const check = async () => {
+      const session = await deps.sessions.peek(sessionId);
+      if (!session) return 'session-ended' as const;
+      if (!session.viewer || session.signedIn) return undefined;
+      const allowed = deps.viewerAccess ? await deps.viewerAccess.mayRead(session, repository) : undefined;
+      return allowed === true ? undefined : ('access-lost' as const);
+    };
+    const timer = setInterval(() => {
+      if (checking) return;
+      checking = true;
+      check()
+        .then(
+          (lost) => {
+            if (lost === undefined) return;
+            clearInterval(timer);
+            onLost(lost);
+          },
+          () => undefined,
+        )
+        .finally(() => (checking = false));
+    }, deps.intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
+  };
+}
+
+export type AccessWatch = ReturnType<typeof createAccessWatch>;
+
 /** A viewer's home: the recent runs of the stacks whose repositories they may read. */
 export function createViewerHomeRouter(deps: { api: StacklinkApi; guard: ReadGuard }): Router {
   const router = Router();

@@ -67,6 +67,8 @@ export async function startConsole(
         readiness,
         publicUiUrl,
         sessions,
+        // Within half the permission cache time of a revocation or sign-out, an open live log ends too.
+        accessRecheckMs: Math.max(1000, config.VIEWER_PERMISSION_CACHE_SECONDS * 500),
         ...(viewerAccess ? { viewerAccess } : {}),
         limiter: createRedisSignInLimiter({
           redis,

@@ -56,6 +56,19 @@ describe('console sessions and sign-in limit in Redis', () => {
     expect(await store.touch(s.id)).to.equal(undefined);
   });
 
+  it('peeks at a session without restarting its idle clock, and finds a destroyed one gone', async () => {
+    const store = sessions();
+    const s = await store.create(true);
+    now += 40_000;
+    expect(await store.peek(s.id)).to.deep.include({ id: s.id, signedIn: true });
+    now += 30_000;
+    expect(await store.peek(s.id), 'idle 70 s: peeking did not count as use').to.equal(undefined);
+    const t = await store.create(true);
+    expect(await store.peek(t.id)).to.not.equal(undefined);
+    await store.destroy(t.id);
+    expect(await store.peek(t.id)).to.equal(undefined);
+  });
+
   it('ends a session at its absolute expiry however often it is used', async () => {
     const store = sessions();
     const s = await store.create(true);
