@@ -31,5 +31,6 @@ export {
   exchangeAuthorizationCode,
   refreshAccessToken,
   repositoryAccess,
+  tokenUsername,
 } from './oauth';
-export type { OAuthClientConfig, OAuthTokens } from './oauth';
+export type { OAuthClientConfig, OAuthTokens, UserTokenTarget } from './oauth';

@@ -141,6 +141,31 @@ async function tokenRequest(
   });
 }
 
+/** A Bitbucket server and a user's own access token. */
+export interface UserTokenTarget {
+  baseUrl: string;
+  accessToken: string;
+  caCertificate?: string;
+  timeoutMs?: number;
+}
+
+const userClient = (input: UserTokenTarget) =>
+  createBitbucketClient({
+    baseUrl: input.baseUrl,
+    token: input.accessToken,
+    timeoutMs: input.timeoutMs ?? 10_000,
+    retry: { maxAttempts: 2 },
+    ...(input.caCertificate === undefined ? {} : { caCertificate: input.caCertificate }),
+  });
+
+/**
+ * Whom the token belongs to: the username Bitbucket names in `X-AUSERNAME` on `GET /rest/capabilities`.
+ * Throws BITBUCKET.UNAUTHORIZED when Bitbucket answers anonymously (the token was not accepted).
+ */
+export async function tokenUsername(input: UserTokenTarget): Promise<string> {
+  return (await userClient(input).checkCredentials()).username;
+}
+
 /**
  * May the holder of `accessToken` read the repository? Asked of Bitbucket itself with the user's token:
  * 200 is `read`; 404, 403 and the documented 401 with AuthorisationException (insufficient permission)
@@ -148,23 +173,11 @@ async function tokenRequest(
  * `unauthenticated`, for the caller to refresh it. Anything else (Bitbucket down) throws, so a caller
  * never caches an outage as a "no".
  */
-export async function repositoryAccess(input: {
-  baseUrl: string;
-  accessToken: string;
-  projectKey: string;
-  slug: string;
-  caCertificate?: string;
-  timeoutMs?: number;
-}): Promise<'read' | 'denied' | 'unauthenticated'> {
-  const client = createBitbucketClient({
-    baseUrl: input.baseUrl,
-    token: input.accessToken,
-    timeoutMs: input.timeoutMs ?? 10_000,
-    retry: { maxAttempts: 2 },
-    ...(input.caCertificate === undefined ? {} : { caCertificate: input.caCertificate }),
-  });
+export async function repositoryAccess(
+  input: UserTokenTarget & { projectKey: string; slug: string },
+): Promise<'read' | 'denied' | 'unauthenticated'> {
   try {
-    await client.getRepository(input.projectKey, input.slug);
+    await userClient(input).getRepository(input.projectKey, input.slug);
     return 'read';
   } catch (err) {
     const e = err as { code?: unknown; details?: { exceptionNames?: string[] } };

@@ -226,8 +226,8 @@ describe('end to end: sign in with Bitbucket in Chromium', function () {
     await signInOnBitbucket(page);
     await page.waitForSelector('#run-state');
     expect(page.url()).to.equal(readableRunUrl);
-    expect(((await page.textContent('#signed-in-as')) ?? '').trim()).to.equal(
-      `Signed in with ${integrationName}`,
+    expect(((await page.textContent('#signed-in-as')) ?? '').replace(/\s+/g, ' ').trim()).to.equal(
+      `Signed in as ${VIEWER} with ${integrationName}`,
     );
     const [cookie] = (await viewer.cookies(consoleUrl)).filter((c) => c.name === 'stacklink_session');
     expect(cookie).to.include({ httpOnly: true, sameSite: 'Lax' });

@@ -25,6 +25,8 @@ export interface Session {
 export interface ViewerIdentity {
   integrationId: string;
   integrationName: string;
+  /** Their Bitbucket username (X-AUSERNAME at sign-in). */
+  username: string;
   /** `{accessToken, refreshToken, expiresAt}` sealed with SESSION_ENCRYPTION_KEY. */
   sealedTokens: string;
 }

@@ -4,6 +4,7 @@ import {
   exchangeAuthorizationCode,
   refreshAccessToken,
   repositoryAccess,
+  tokenUsername,
   type OAuthClientConfig,
   type OAuthTokens,
 } from '@stacklink/bitbucket';
@@ -17,6 +18,8 @@ export interface ViewerAccessPort {
   oauthClient(integrationId: string): Promise<OAuthClientConfig | undefined>;
   /** The code from the redirect, exchanged server-side; throws AppError BITBUCKET.OAUTH_REFUSED. */
   exchange(client: OAuthClientConfig, code: string, codeVerifier: string): Promise<OAuthTokens>;
+  /** Who signed in: the username Bitbucket names for the fresh token (shown in the header, logged). */
+  username(client: OAuthClientConfig, tokens: OAuthTokens): Promise<string>;
   /** Seals the tokens into the viewer session (its id is the associated data). */
   sealInto(session: Session, tokens: OAuthTokens): string;
   /**
@@ -96,6 +99,13 @@ export function createViewerAccess(options: {
   return {
     oauthClient,
     exchange: (client, code, codeVerifier) => exchangeAuthorizationCode(client, { code, codeVerifier }, now),
+    username: (client, tokens) =>
+      tokenUsername({
+        baseUrl: client.apiBaseUrl,
+        accessToken: tokens.accessToken,
+        timeoutMs: options.timeoutMs,
+        ...(client.caCertificate === undefined ? {} : { caCertificate: client.caCertificate }),
+      }),
     sealInto: seal,
     async mayRead(session, repository) {
       const key = `${options.keyPrefix}viewer-read:${hash(session.id)}:${repository.projectKey}/${repository.slug}`;

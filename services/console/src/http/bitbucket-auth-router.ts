@@ -120,18 +120,26 @@ export function createBitbucketAuthRouter(deps: {
       refuse(req, res, 401, `Bitbucket refused the sign-in (${error}). Start again.`);
       return;
     }
+    const username = await deps.viewerAccess.username(client, tokens).catch((err: unknown) => {
+      req.log.warn('Bitbucket did not say whom the new token belongs to', { integrationId, err });
+      return undefined;
+    });
+    if (username === undefined) {
+      refuse(req, res, 502, 'Bitbucket did not say who you are. Start again.');
+      return;
+    }
     const integration = await deps.api
       .call<{ name: string }>('integration', 'GET', `/integrations/${encodeURIComponent(integrationId)}`)
       .catch(() => ({ name: integrationId }));
     // A new id on sign-in (no fixation); the tokens are sealed with it as associated data.
     await deps.sessions.destroy(session.id);
     const viewerSession = await deps.sessions.create(false, {
-      viewer: { integrationId, integrationName: integration.name, sealedTokens: '' },
+      viewer: { integrationId, integrationName: integration.name, username, sealedTokens: '' },
     });
     viewerSession.viewer!.sealedTokens = deps.viewerAccess.sealInto(viewerSession, tokens);
     await deps.sessions.save(viewerSession);
     setSessionCookie(req, res, viewerSession);
-    req.log.info('viewer signed in with Bitbucket', { integrationId });
+    req.log.info('viewer signed in with Bitbucket', { integrationId, username });
     res.redirect(303, pending.next);
   });
 

@@ -62,7 +62,10 @@ export function layout(options: {
                   <li><a href="/" ${options.current === '/' && html`aria-current="page"`}>Runs</a></li>
                 </ul>
               </nav>
-              <p class="who" id="signed-in-as">Signed in with ${viewer.integrationName}</p>
+              <p class="who" id="signed-in-as">
+                Signed in as <span id="viewer-username">${viewer.username}</span> with
+                ${viewer.integrationName}
+              </p>
               <form method="post" action="/sign-out" class="sign-out">
                 ${csrfField(options.session!)}<button type="submit">Sign out</button>
               </form>`

@@ -135,6 +135,8 @@ describe('console: sign in with Bitbucket over HTTP', () => {
     const tokens = [...sim.state.oauth.accessTokens.keys(), ...sim.state.oauth.refreshTokens.keys()];
     expect(tokens).to.have.length(2);
     const page = await back.text();
+    const home = await (await get('/no-such-page', viewerCookie)).text();
+    expect(home.replace(/\s+/g, ' ')).to.contain('Signed in as <span id="viewer-username">alice</span>');
     const keys = await redis.keys(`${namespace}:console:*`);
     const values = (await Promise.all(keys.map((k) => redis.get(k)))).join('\n');
     expect(values).to.contain('sealedTokens');
@@ -177,6 +179,16 @@ describe('console: sign in with Bitbucket over HTTP', () => {
     const refused = await get(callback.toString(), cookie);
     expect(refused.status).to.equal(401);
     expect(await refused.text()).to.contain('access_denied');
+  });
+
+  it('answers 502 and signs nobody in when Bitbucket does not say whom the new token belongs to', async () => {
+    const { cookie, authorize } = await start();
+    const callback = await consent(authorize);
+    sim.injectFaults({ method: 'GET', path: '/rest/capabilities', status: 503, count: 2 });
+    const refused = await get(callback.toString(), cookie);
+    expect(refused.status).to.equal(502);
+    expect(refused.headers.get('set-cookie')).to.equal(null);
+    expect(await refused.text()).to.contain('did not say who you are');
   });
 
   it('lands on / when the page asked for is not a local path', async () => {
