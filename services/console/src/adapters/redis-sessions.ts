@@ -25,8 +25,8 @@ export interface Session {
 export interface ViewerIdentity {
   integrationId: string;
   integrationName: string;
-  /** Their Bitbucket username (X-AUSERNAME at sign-in). */
-  username: string;
+  /** Their Bitbucket username (X-AUSERNAME at sign-in); absent in sessions made before it was kept. */
+  username?: string;
   /** `{accessToken, refreshToken, expiresAt}` sealed with SESSION_ENCRYPTION_KEY. */
   sealedTokens: string;
 }

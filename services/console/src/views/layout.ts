@@ -63,8 +63,9 @@ export function layout(options: {
                 </ul>
               </nav>
               <p class="who" id="signed-in-as">
-                Signed in as <span id="viewer-username">${viewer.username}</span> with
-                ${viewer.integrationName}
+                Signed in
+                ${viewer.username !== undefined && html`as <span id="viewer-username">${viewer.username}</span>`}
+                with ${viewer.integrationName}
               </p>
               <form method="post" action="/sign-out" class="sign-out">
                 ${csrfField(options.session!)}<button type="submit">Sign out</button>

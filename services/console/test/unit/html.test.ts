@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { escapeHtml, html } from '../../src/views/html';
+import { layout } from '../../src/views/layout';
 
 describe('console html templates', () => {
   it('escapes every interpolated string, so markup in data stays text', () => {
@@ -29,5 +30,30 @@ describe('console html templates', () => {
 
   it('escapeHtml leaves plain text alone', () => {
     expect(escapeHtml('plain text 123')).to.equal('plain text 123');
+  });
+
+  it('names a viewer by their Bitbucket username, escaped, and leaves the name out for a session without one', () => {
+    const viewerSession = (username?: string) => ({
+      id: 'x'.repeat(43),
+      signedIn: false,
+      viewer: {
+        integrationId: 'int-1',
+        integrationName: 'bitbucket-main',
+        ...(username === undefined ? {} : { username }),
+        sealedTokens: 'sealed',
+      },
+      csrfToken: 'csrf',
+      createdAt: 0,
+      lastSeenAt: 0,
+    });
+    const who = (page: string) =>
+      /<p class="who" id="signed-in-as">([\s\S]*?)<\/p>/.exec(page)![1]!.replace(/\s+/g, ' ').trim();
+    const body = html`<p>run</p>`;
+    expect(who(layout({ title: 'Run', session: viewerSession('al<i>ce'), body }))).to.equal(
+      'Signed in as <span id="viewer-username">al&lt;i&gt;ce</span> with bitbucket-main',
+    );
+    expect(who(layout({ title: 'Run', session: viewerSession(), body }))).to.equal(
+      'Signed in with bitbucket-main',
+    );
   });
 });
