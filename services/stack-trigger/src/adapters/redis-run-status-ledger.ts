@@ -19,7 +19,8 @@ import { redisKeyPrefix } from './redis-run-queue';
  * posted version at 1. Once its claim lapses, a late version 2 would pass the posted check and put
  * INPROGRESS over SUCCESSFUL. Version 2 is dropped because 3 was attempted; version 3's own update, handed
  * back by the broker, is posted again (the same version may be posted twice, an older one never after it).
- * A replica whose call failed with an answer (nothing landed) puts the attempt back where it found it.
+ * A replica whose status post failed with an answer (nothing landed) puts the attempt back where it
+ * found it; one whose status went through and a later call (report, comment) failed leaves it.
  * If Redis loses these keys, a late older update may be posted once more; within Redis's memory an
  * older state never follows a newer one.
  */
@@ -121,9 +122,16 @@ export function createRedisRunStatusLedger(options: RedisRunStatusLedgerOptions)
     async renew(runId, token) {
       return (await redis.reporterRenew(claimKey(runId), partsOf(token).claim, claimTtlMs)) === 1;
     },
-    async release(runId, token) {
+    async release(runId, token, statusLanded) {
       const { claim, version, found } = partsOf(token);
-      await redis.reporterRelease(claimKey(runId), attemptKey(runId), claim, version, found);
+      // A landed status keeps its attempt: found is then the version itself, which RELEASE leaves as is.
+      await redis.reporterRelease(
+        claimKey(runId),
+        attemptKey(runId),
+        claim,
+        version,
+        statusLanded ? version : found,
+      );
     },
   };
 }

@@ -113,6 +113,7 @@ export function createReportCommitStatus(deps: ReportCommitStatusDeps) {
     const token = await claim(update);
     if (token === undefined) return 'stale';
     const held = holdClaim(update.runId, token);
+    let statusLanded = false;
     try {
       const cancelledSupported =
         update.state === 'CANCELED'
@@ -128,6 +129,7 @@ export function createReportCommitStatus(deps: ReportCommitStatusDeps) {
         },
         status,
       );
+      statusLanded = true;
       held.check();
       if (deps.codeInsights) await deps.codeInsights(update);
       held.check();
@@ -154,7 +156,7 @@ export function createReportCommitStatus(deps: ReportCommitStatusDeps) {
           claimTtlMs: deps.ledger.claimTtlMs,
         });
       } else {
-        await deps.ledger.release(update.runId, token).catch(() => undefined);
+        await deps.ledger.release(update.runId, token, statusLanded).catch(() => undefined);
       }
       throw err;
     }

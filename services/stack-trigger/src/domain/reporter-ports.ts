@@ -29,10 +29,11 @@ export interface RunStatusLedgerPort {
   /** Records `version` as posted (never lowers it) and releases the claim. */
   commit(runId: string, version: number, token: string): Promise<void>;
   /**
-   * Releases the claim without recording anything (the post failed with an answer, so nothing landed):
-   * older versions of the run are no longer dropped for this one.
+   * Releases the claim without recording anything (a call failed with an answer). Unless `statusLanded`
+   * (the status went through and a later step failed), older versions of the run are no longer dropped
+   * for this one, since nothing of it reached Bitbucket.
    */
-  release(runId: string, token: string): Promise<void>;
+  release(runId: string, token: string, statusLanded: boolean): Promise<void>;
 }
 
 export interface CommitStatusTarget {

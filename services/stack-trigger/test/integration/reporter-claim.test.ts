@@ -64,7 +64,10 @@ describe('reporter per-run claim (real Redis)', function () {
     redis.disconnect();
   });
 
-  const reporter = (statuses: CommitStatusesPort, extra: { codeInsights?: () => Promise<unknown> } = {}) =>
+  const reporter = (
+    statuses: CommitStatusesPort,
+    extra: { codeInsights?: (u: RunStateUpdate) => Promise<unknown> } = {},
+  ) =>
     createReportCommitStatus({
       ledger: createRedisRunStatusLedger({ redis, namespace, claimTtlMs: CLAIM_TTL_MS }),
       statuses,
@@ -185,6 +188,36 @@ describe('reporter per-run claim (real Redis)', function () {
     );
     expect(await report(update(3, 'FINISHED'))).to.equal('posted');
     expect(posted).to.deep.equal(['INPROGRESS', 'INPROGRESS', 'SUCCESSFUL']);
+  });
+
+  it('a newer state whose status landed and whose report then failed still holds back an older one', async () => {
+    const posted: string[] = [];
+    const statuses: CommitStatusesPort = {
+      supportsCancelled: async () => true,
+      post: async (_target, status) => {
+        posted.push(status.state);
+        return { api: 'repository', state: status.state };
+      },
+    };
+    let failReport = true;
+    const report = reporter(statuses, {
+      codeInsights: async (u: RunStateUpdate) => {
+        if (!failReport || u.state !== 'FINISHED') return;
+        failReport = false;
+        throw new AppError('BITBUCKET.SERVER_ERROR', 'Bitbucket answered 500 to the report', {
+          status: 502,
+          retryable: true,
+        });
+      },
+    });
+    expect(await report(update(1, 'QUEUED'))).to.equal('posted');
+    const err = await report(update(3, 'FINISHED')).catch((e: unknown) => e as AppError);
+    expect(err).to.have.property('code', 'BITBUCKET.SERVER_ERROR');
+    expect(await report(update(2, 'RUNNING')), 'SUCCESSFUL is in Bitbucket: RUNNING is dropped').to.equal(
+      'stale',
+    );
+    expect(await report(update(3, 'FINISHED')), "FINISHED's retry").to.equal('posted');
+    expect(posted).to.deep.equal(['INPROGRESS', 'SUCCESSFUL', 'SUCCESSFUL']);
   });
 
   it('a claim found lost after the status is posted takes no further step, records nothing and is retried', async () => {
