@@ -30,9 +30,11 @@ local posted = tonumber(redis.call('GET', KEYS[1]) or '0')
 if posted >= version then return {'stale', tostring(posted)} end
 local attempted = tonumber(redis.call('GET', KEYS[3]) or '0')
 if attempted > version then return {'stale', tostring(attempted)} end
-if redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then
+-- The token names the version claimed and the attempt found, so its release can put the attempt back.
+local token = ARGV[2] .. '.' .. ARGV[1] .. '.' .. tostring(attempted)
+if redis.call('SET', KEYS[2], token, 'NX', 'PX', ARGV[3]) then
   if version > attempted then redis.call('SET', KEYS[3], ARGV[1], 'EX', ARGV[4]) end
-  return {'claimed', tostring(attempted)}
+  return {'claimed', token}
 end
 return {'busy', ''}`;
 
@@ -46,12 +48,15 @@ const RENEW = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0`;
 
-// Only the holder of the claim moves the attempt, so putting back what it found undoes only its own.
+// Only the holder of the claim moves the attempt, so putting back what it found undoes only its own;
+// a status that landed (ARGV[2] = '1') keeps it.
 const RELEASE = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1])
-if redis.call('GET', KEYS[2]) == ARGV[2] then
-  if ARGV[3] == '0' then redis.call('DEL', KEYS[2]) else redis.call('SET', KEYS[2], ARGV[3], 'KEEPTTL') end
+if ARGV[2] == '1' then return 1 end
+local version, found = string.match(ARGV[1], '%.(%d+)%.(%d+)$')
+if redis.call('GET', KEYS[2]) == version then
+  if found == '0' then redis.call('DEL', KEYS[2]) else redis.call('SET', KEYS[2], found, 'KEEPTTL') end
 end
 return 1`;
 
@@ -85,53 +90,32 @@ export function createRedisRunStatusLedger(options: RedisRunStatusLedgerOptions)
   const versionKey = (runId: string) => `${prefix}run:${runId}`;
   const claimKey = (runId: string) => `${prefix}claim:${runId}`;
   const attemptKey = (runId: string) => `${prefix}attempt:${runId}`;
-  // The token handed out is `<claim key's value>.<version claimed>.<attempt found>`, so release can put
-  // the attempt back; the claim key itself holds only the first part.
-  const partsOf = (token: string) => {
-    const [claim = '', version = '', found = '0'] = token.split('.');
-    return { claim, version, found };
-  };
   const claimTtlMs = options.claimTtlMs ?? 15_000;
   const versionTtlSeconds = options.versionTtlSeconds ?? 30 * 86_400;
   return {
     claimTtlMs,
     async claim(runId, version): Promise<LedgerClaim> {
-      const claimToken = randomUUID();
       const [outcome, value] = await redis.reporterClaim(
         versionKey(runId),
         claimKey(runId),
         attemptKey(runId),
         version,
-        claimToken,
+        randomUUID(),
         claimTtlMs,
         versionTtlSeconds,
       );
       if (outcome === 'stale') return { outcome, posted: Number(value) };
-      if (outcome === 'claimed') return { outcome, token: `${claimToken}.${version}.${value}` };
+      if (outcome === 'claimed') return { outcome, token: value };
       return { outcome: 'busy' };
     },
     async commit(runId, version, token) {
-      await redis.reporterCommit(
-        versionKey(runId),
-        claimKey(runId),
-        version,
-        partsOf(token).claim,
-        versionTtlSeconds,
-      );
+      await redis.reporterCommit(versionKey(runId), claimKey(runId), version, token, versionTtlSeconds);
     },
     async renew(runId, token) {
-      return (await redis.reporterRenew(claimKey(runId), partsOf(token).claim, claimTtlMs)) === 1;
+      return (await redis.reporterRenew(claimKey(runId), token, claimTtlMs)) === 1;
     },
     async release(runId, token, statusLanded) {
-      const { claim, version, found } = partsOf(token);
-      // A landed status keeps its attempt: found is then the version itself, which RELEASE leaves as is.
-      await redis.reporterRelease(
-        claimKey(runId),
-        attemptKey(runId),
-        claim,
-        version,
-        statusLanded ? version : found,
-      );
+      await redis.reporterRelease(claimKey(runId), attemptKey(runId), token, statusLanded ? '1' : '0');
     },
   };
 }

@@ -46,6 +46,23 @@ function heldStatuses() {
   return { port, posted, waiting };
 }
 
+/** A Bitbucket that takes each status at once, or throws the error `failNext` was given for the next one. */
+function recordingStatuses() {
+  const posted: string[] = [];
+  let failure: Error | undefined;
+  const port: CommitStatusesPort = {
+    supportsCancelled: async () => true,
+    post: async (_target, status) => {
+      const err = failure;
+      failure = undefined;
+      if (err) throw err;
+      posted.push(status.state);
+      return { api: 'repository', state: status.state };
+    },
+  };
+  return { port, posted, failNext: (err: Error) => (failure = err) };
+}
+
 /**
  * The reporter's per-run claim (docs/architecture.md §8) against real Redis: a replica that is slow, not
  * dead, keeps its claim however long Bitbucket takes, so a newer state can never land before its older one.
@@ -105,30 +122,19 @@ describe('reporter per-run claim (real Redis)', function () {
         retryable: true,
         details: { method: 'POST', path: '/builds', messages: [], exceptionNames: [], unanswered },
       });
-    const posted: string[] = [];
-    let failNext: AppError | undefined;
-    const statuses: CommitStatusesPort = {
-      supportsCancelled: async () => true,
-      post: async (_target, status) => {
-        const err = failNext;
-        failNext = undefined;
-        if (err) throw err;
-        posted.push(status.state);
-        return { api: 'repository', state: status.state };
-      },
-    };
-    const report = reporter(statuses);
+    const { port, posted, failNext } = recordingStatuses();
+    const report = reporter(port);
 
     const claimOf = async (runId: string) =>
       (await redis.keys(`${namespace}*reporter:claim:${runId}`)).length;
 
-    failNext = failure(false);
+    failNext(failure(false));
     await report(update(2, 'RUNNING')).catch(() => undefined);
     expect(await claimOf('run-claim-1'), 'freed after an answered error').to.equal(0);
     expect(await report(update(3, 'FINISHED'))).to.equal('posted');
 
     const next = { ...update(2, 'RUNNING'), runId: 'run-claim-2' };
-    failNext = failure(true);
+    failNext(failure(true));
     await report(next).catch(() => undefined);
     expect(await claimOf('run-claim-2'), 'held after an unanswered write').to.equal(1);
     expect(await report({ ...next, version: 3, state: 'FINISHED' }), 'posted once the claim lapsed').to.equal(
@@ -138,15 +144,8 @@ describe('reporter per-run claim (real Redis)', function () {
   });
 
   it('a replica killed after posting a newer state and before recording it: an older state is not posted after it', async () => {
-    const posted: string[] = [];
-    const statuses: CommitStatusesPort = {
-      supportsCancelled: async () => true,
-      post: async (_target, status) => {
-        posted.push(status.state);
-        return { api: 'repository', state: status.state };
-      },
-    };
-    const report = reporter(statuses);
+    const { port, posted } = recordingStatuses();
+    const report = reporter(port);
     const ledger = createRedisRunStatusLedger({ redis, namespace, claimTtlMs: CLAIM_TTL_MS });
     expect(await report(update(1, 'QUEUED'))).to.equal('posted');
 
@@ -165,22 +164,10 @@ describe('reporter per-run claim (real Redis)', function () {
   });
 
   it('a newer state whose post failed with an answer does not hold back an older one', async () => {
-    const posted: string[] = [];
-    let failNext = false;
-    const statuses: CommitStatusesPort = {
-      supportsCancelled: async () => true,
-      post: async (_target, status) => {
-        if (failNext) {
-          failNext = false;
-          throw new AppError('BITBUCKET.BAD_REQUEST', 'Bitbucket refused the status', { status: 400 });
-        }
-        posted.push(status.state);
-        return { api: 'repository', state: status.state };
-      },
-    };
-    const report = reporter(statuses);
+    const { port, posted, failNext } = recordingStatuses();
+    const report = reporter(port);
     expect(await report(update(1, 'QUEUED'))).to.equal('posted');
-    failNext = true;
+    failNext(new AppError('BITBUCKET.BAD_REQUEST', 'Bitbucket refused the status', { status: 400 }));
     const err = await report(update(3, 'FINISHED')).catch((e: unknown) => e as AppError);
     expect(err).to.have.property('code', 'BITBUCKET.BAD_REQUEST');
     expect(await report(update(2, 'RUNNING')), 'RUNNING still posts: FINISHED never landed').to.equal(
@@ -191,16 +178,9 @@ describe('reporter per-run claim (real Redis)', function () {
   });
 
   it('a newer state whose status landed and whose report then failed still holds back an older one', async () => {
-    const posted: string[] = [];
-    const statuses: CommitStatusesPort = {
-      supportsCancelled: async () => true,
-      post: async (_target, status) => {
-        posted.push(status.state);
-        return { api: 'repository', state: status.state };
-      },
-    };
+    const { port, posted } = recordingStatuses();
     let failReport = true;
-    const report = reporter(statuses, {
+    const report = reporter(port, {
       codeInsights: async (u: RunStateUpdate) => {
         if (!failReport || u.state !== 'FINISHED') return;
         failReport = false;
